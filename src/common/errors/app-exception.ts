@@ -1,0 +1,35 @@
+import { HttpException } from '@nestjs/common';
+import { ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from './error-codes';
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** The one exception type of the service; the global filter renders it as API.md's error shape. */
+export class AppException extends HttpException {
+  constructor(
+    readonly code: ErrorCode,
+    readonly details?: ErrorDetail[],
+    /** Extra response headers, e.g. Retry-After on 429. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(ERROR_MESSAGES[code], ERROR_STATUS[code]);
+  }
+
+  static tooManyRequests(
+    retryAfterSeconds: number,
+    code: 'TOO_MANY_REQUESTS' | 'OTP_RESEND_COOLDOWN' = 'TOO_MANY_REQUESTS',
+  ) {
+    return new AppException(code, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
+/** What every error response looks like (API.md "Errors"). */
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  error: string;
+  requestId: string;
+  details?: ErrorDetail[];
+}

@@ -1,0 +1,104 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCookieAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { ERROR_CODES, ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from '../errors/error-codes';
+
+export class ErrorDetailDto {
+  @ApiProperty({ example: 'email' })
+  field!: string;
+
+  @ApiProperty({ example: 'must be an email' })
+  message!: string;
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ example: 400 })
+  statusCode!: number;
+
+  @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_FAILED' })
+  code!: ErrorCode;
+
+  @ApiProperty({ example: 'Validation failed' })
+  error!: string;
+
+  @ApiProperty({ example: '5b8f0c1e-3f0e-4c55-9d0e-2f1c6f7c9a10' })
+  requestId!: string;
+
+  @ApiPropertyOptional({ type: [ErrorDetailDto] })
+  details?: ErrorDetailDto[];
+}
+
+/** Errors any route can give, whatever it does. */
+const ALWAYS: ErrorCode[] = ['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE', 'INTERNAL'];
+
+/**
+ * Documents every error a route can answer, grouped by status, one example per code, so
+ * generated clients see the exact shape of API.md.
+ */
+export function ApiErrors(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set([...codes, ...ALWAYS])) {
+    const status = ERROR_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses = [...byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, group]) =>
+      ApiResponse({
+        status,
+        description: group.join(' | '),
+        content: {
+          'application/json': {
+            schema: { $ref: getSchemaPath(ErrorResponseDto) },
+            examples: Object.fromEntries(
+              group.map((code) => [
+                code,
+                {
+                  value: {
+                    statusCode: status,
+                    code,
+                    error: ERROR_MESSAGES[code],
+                    requestId: '5b8f0c1e-3f0e-4c55-9d0e-2f1c6f7c9a10',
+                    ...(code === 'VALIDATION_FAILED'
+                      ? { details: [{ field: 'email', message: 'must be an email' }] }
+                      : {}),
+                  },
+                },
+              ]),
+            ),
+          },
+        },
+      }),
+    );
+  return applyDecorators(ApiExtraModels(ErrorResponseDto), ...responses);
+}
+
+export const TENANT_HEADER_DOC = ApiHeader({
+  name: 'X-Tenant-Id',
+  required: false,
+  description: 'Tenant of the caller; absent means `default`.',
+});
+
+/** operationId + summary in one place, so the handler name and the operationId never drift. */
+export function Operation(operationId: string, summary: string, description?: string) {
+  return applyDecorators(ApiOperation({ operationId, summary, description }), TENANT_HEADER_DOC);
+}
+
+export const IS_AUTHENTICATED = 'secureauth:isAuthenticated';
+
+/**
+ * Marks a route as needing a live session and documents it as such. Enforcement is the
+ * global guard (deny by default); this keeps the docs honest about it.
+ */
+export function Authenticated() {
+  return applyDecorators(SetMetadata(IS_AUTHENTICATED, true), ApiBearerAuth('bearer'), ApiCookieAuth('access-cookie'));
+}

@@ -1,0 +1,3 @@
+export * from './redis.constants';
+export * from './redis.factory';
+export * from './redis.module';

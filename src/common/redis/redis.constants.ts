@@ -1,0 +1,2 @@
+/** The shared ioredis client; every key it writes carries REDIS_PREFIX. */
+export const REDIS = Symbol('REDIS');

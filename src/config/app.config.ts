@@ -1,0 +1,36 @@
+import { registerAs } from '@nestjs/config';
+import { ConfigError, EnvReader } from './env-reader';
+
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+export const appConfig = registerAs('app', () => {
+  const env = new EnvReader();
+  const cookieSecure = env.bool('COOKIE_SECURE', true);
+  if (env.production && !cookieSecure) throw new ConfigError('COOKIE_SECURE', 'cannot be false in production');
+  return {
+    production: env.production,
+    test: process.env.NODE_ENV === 'test',
+    port: env.int('PORT', 3000, { min: 0, max: 65535 }),
+    host: env.string('HOST', '0.0.0.0'),
+    role: env.oneOf('APP_ROLE', APP_ROLES, 'all'),
+    logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    corsOrigins: env.list('CORS_ORIGINS', ['http://localhost:3000']),
+    cookieSecure,
+    /** Proxy hops whose X-Forwarded-For we believe: false, a hop count, or a list of addresses. */
+    trustProxy: parseTrustProxy(env.optional('TRUST_PROXY')),
+    bootstrapAdminEmails: env.list('BOOTSTRAP_ADMIN_EMAILS', []).map((email) => email.toLowerCase()),
+    bodyLimitBytes: env.int('BODY_LIMIT_BYTES', 100 * 1024, { min: 1024 }),
+    /** Bounded wait for in-flight requests and jobs on SIGTERM. */
+    shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
+  };
+});
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw.split(',').map((entry) => entry.trim());
+}
+
+export type AppConfig = ReturnType<typeof appConfig>;

@@ -1,0 +1,48 @@
+import { registerAs } from '@nestjs/config';
+import { ConfigError, EnvReader } from './env-reader';
+
+export const deliveryConfig = registerAs('delivery', () => {
+  const env = new EnvReader();
+  const smtpUrl = env.optional('SMTP_URL');
+  const smsProvider = env.oneOf('SMS_PROVIDER', ['log', 'twilio'] as const, 'log');
+  const whatsappProvider = env.oneOf('WHATSAPP_PROVIDER', ['log', 'cloud-api'] as const, 'log');
+  if (env.production) {
+    if (!smtpUrl) throw new ConfigError('SMTP_URL', 'must be set in production (the log transport is for development)');
+    if (smsProvider === 'log') throw new ConfigError('SMS_PROVIDER', 'cannot be log in production');
+    if (whatsappProvider === 'log') throw new ConfigError('WHATSAPP_PROVIDER', 'cannot be log in production');
+  }
+  const twilio =
+    smsProvider === 'twilio'
+      ? {
+          accountSid: env.string('TWILIO_ACCOUNT_SID'),
+          authToken: env.string('TWILIO_AUTH_TOKEN'),
+          from: env.string('TWILIO_FROM'),
+          baseUrl: env.url('TWILIO_BASE_URL', 'https://api.twilio.com'),
+        }
+      : undefined;
+  const whatsapp =
+    whatsappProvider === 'cloud-api'
+      ? {
+          token: env.string('WHATSAPP_TOKEN'),
+          phoneNumberId: env.string('WHATSAPP_PHONE_NUMBER_ID'),
+          baseUrl: env.url('WHATSAPP_BASE_URL', 'https://graph.facebook.com/v21.0'),
+        }
+      : undefined;
+  return {
+    smtpUrl,
+    mailFrom: env.string('MAIL_FROM', 'SecureAuth <no-reply@localhost>'),
+    smsProvider,
+    whatsappProvider,
+    twilio,
+    whatsapp,
+    attempts: env.int('DELIVERY_ATTEMPTS', 5, { min: 1, max: 50 }),
+    backoffMs: env.int('DELIVERY_BACKOFF_MS', 1000, { min: 1 }),
+    webhookSecret: env.secret('DELIVERY_WEBHOOK_SECRET', 'development-webhook-secret'),
+    /** Where providers call us back (Twilio StatusCallback); unset means no callback URL is sent. */
+    publicBaseUrl: env.optional('PUBLIC_BASE_URL')?.replace(/\/+$/, ''),
+    workerConcurrency: env.int('DELIVERY_WORKER_CONCURRENCY', 20, { min: 1 }),
+    providerTimeoutMs: env.int('DELIVERY_PROVIDER_TIMEOUT_MS', 10_000, { min: 100 }),
+  };
+});
+
+export type DeliveryConfig = ReturnType<typeof deliveryConfig>;

@@ -1,0 +1,34 @@
+import { appConfig } from './app.config';
+import { authConfig } from './auth.config';
+import { databaseConfig } from './database.config';
+import { deliveryConfig } from './delivery.config';
+import { otpConfig } from './otp.config';
+import { redisConfig } from './redis.config';
+import { throttleConfig } from './throttle.config';
+import { webauthnConfig } from './webauthn.config';
+
+export * from './app.config';
+export * from './auth.config';
+export * from './database.config';
+export * from './delivery.config';
+export * from './otp.config';
+export * from './redis.config';
+export * from './throttle.config';
+export * from './webauthn.config';
+export { ConfigError } from './env-reader';
+
+export const configSlices = [
+  appConfig,
+  authConfig,
+  databaseConfig,
+  deliveryConfig,
+  otpConfig,
+  redisConfig,
+  throttleConfig,
+  webauthnConfig,
+];
+
+/** Evaluates every slice once so that a bad value stops the process before anything starts. */
+export function validateConfiguration(): void {
+  for (const slice of configSlices) slice();
+}

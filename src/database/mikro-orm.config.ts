@@ -1,0 +1,44 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { resolve } from 'node:path';
+import { databaseConfig, type DatabaseConfig } from '../config/database.config';
+import { ENTITIES } from './entities';
+
+/** True when this file runs as compiled JavaScript from dist/, false under ts-jest/swc. */
+const isCompiled = __filename.endsWith('.js');
+export const PROJECT_ROOT = isCompiled ? resolve(__dirname, '../../..') : resolve(__dirname, '../..');
+/** Where migration sources live; new migrations are written here, in TypeScript. */
+export const MIGRATIONS_SOURCE_DIR = resolve(PROJECT_ROOT, 'migrations');
+
+/** One ORM configuration shared by the app, the worker, the CLI and the tests. */
+export function createOrmOptions(db: DatabaseConfig = databaseConfig()): Options {
+  return defineConfig({
+    clientUrl: db.url,
+    entities: ENTITIES,
+    discovery: { warnWhenNoEntities: true, requireEntitiesArray: true },
+    debug: db.debug,
+    pool: { min: 0, max: db.poolMax },
+    driverOptions: { connection: { connectionTimeoutMillis: 2000, statement_timeout: 10_000 } },
+    extensions: [Migrator],
+    allowGlobalContext: false,
+    metadataCache: { enabled: false },
+    forceUtcTimezone: true,
+    // Compiled runs read dist/migrations/*.js; tests (TypeScript) read the sources. New
+    // migrations and the snapshot are always written to the sources (emit: 'ts' + pathTs).
+    preferTs: !isCompiled,
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: resolve(PROJECT_ROOT, 'dist/migrations'),
+      pathTs: MIGRATIONS_SOURCE_DIR,
+      glob: isCompiled ? '!(*.d).js' : '!(*.d).ts',
+      snapshotName: '.snapshot-secureauth',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: true,
+      emit: 'ts',
+    },
+    schemaGenerator: { disableForeignKeys: false },
+  });
+}
+
+export default createOrmOptions();

@@ -1,0 +1,56 @@
+import { Entity, type Opt, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+
+export type AuditOutcome = 'success' | 'failure';
+
+/**
+ * Append-only: a database trigger (see migrations) refuses UPDATE, and DELETE outside the
+ * retention job.
+ */
+@Entity({ tableName: 'audit_event' })
+@Index({ name: 'audit_event_subject_idx', properties: ['tenantId', 'subjectId', 'createdAt', 'id'] })
+@Index({ name: 'audit_event_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
+@Index({ name: 'audit_event_type_idx', properties: ['tenantId', 'type', 'createdAt'] })
+export class AuditEvent {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = randomUUID();
+
+  @Property({ type: 'string', length: 64 })
+  tenantId!: string;
+
+  @Property({ type: 'string', length: 64 })
+  type!: string;
+
+  @Property({ type: 'string', length: 8 })
+  outcome!: AuditOutcome;
+
+  /** Who acted: the user themselves, an admin, or null for the system / an anonymous caller. */
+  @Property({ type: 'uuid', nullable: true })
+  actorId: string | null = null;
+
+  /** Whose account the event is about. */
+  @Property({ type: 'uuid', nullable: true })
+  subjectId: string | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  sessionId: string | null = null;
+
+  @Property({ type: 'uuid', nullable: true })
+  deviceId: string | null = null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  ip: string | null = null;
+
+  @Property({ type: 'string', length: 512, nullable: true })
+  userAgent: string | null = null;
+
+  @Property({ type: 'string', length: 128, nullable: true })
+  requestId: string | null = null;
+
+  /** Never a secret: codes, tokens and passwords stay out of here. */
+  @Property({ type: 'json', nullable: true })
+  data: Record<string, unknown> | null = null;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+}

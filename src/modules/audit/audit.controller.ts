@@ -1,0 +1,22 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
+import { AuditService } from './audit.service';
+import { HistoryPageResponseDto, ListHistoryQueryDto } from './dto/history.dto';
+
+@ApiTags('sessions')
+@Controller('api/auth')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get('history')
+  @Authenticated()
+  @Operation('listHistory', "The caller's own security events (sign-ins, sessions, changes), newest first")
+  @ApiOkResponse({ type: HistoryPageResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN')
+  listHistory(@CurrentAuth() auth: AuthPrincipal, @Query() query: ListHistoryQueryDto) {
+    return this.audit.historyOf(auth.tenantId, auth.userId, query.limit ?? 20, query.cursor);
+  }
+}

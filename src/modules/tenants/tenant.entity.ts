@@ -1,0 +1,35 @@
+import { Entity, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+
+/** Tenant-level policy; every field optional so that absent means the service default. */
+export interface TenantSettings {
+  allowedOtpChannels?: Array<'whatsapp' | 'sms' | 'email'>;
+  passwordMinLength?: number;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  sessionIdleTtl?: number;
+  mfaRequired?: boolean;
+}
+
+@Entity({ tableName: 'tenant' })
+export class Tenant {
+  /** Chosen by the operator (`create-tenant --id`), sent by clients as X-Tenant-Id. */
+  @PrimaryKey({ type: 'string', length: 64 })
+  id!: string;
+
+  @Property({ type: 'string', length: 200 })
+  name!: string;
+
+  @Property({ type: 'boolean', default: true })
+  isActive: boolean & Opt = true;
+
+  @Property({ type: 'json', default: '{}' })
+  settings: TenantSettings & Opt = {};
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date & Opt = new Date();
+}
+
+export const DEFAULT_TENANT_ID = 'default';

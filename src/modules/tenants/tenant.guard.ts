@@ -1,0 +1,21 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { DEFAULT_TENANT_ID } from './tenant.entity';
+import { TenantsService } from './tenants.service';
+
+export const TENANT_HEADER = 'x-tenant-id';
+
+/** Resolves X-Tenant-Id for /api routes (absent means `default`); runs before authentication. */
+@Injectable()
+export class TenantGuard implements CanActivate {
+  constructor(private readonly tenants: TenantsService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!request.url.startsWith('/api/')) return true;
+    const header = request.headers[TENANT_HEADER];
+    const requested = typeof header === 'string' && header.length > 0 ? header : DEFAULT_TENANT_ID;
+    request.tenantId = (await this.tenants.resolveActive(requested)).id;
+    return true;
+  }
+}

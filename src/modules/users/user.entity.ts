@@ -1,0 +1,63 @@
+import { Entity, type Opt, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+
+export const USER_STATUSES = ['active', 'restricted', 'disabled'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const ROLES = ['user', 'support', 'auditor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Emails and phones are unique per tenant, not globally (API.md "Tenant"). */
+@Entity({ tableName: 'app_user' })
+@Unique({ name: 'app_user_tenant_email_unique', properties: ['tenantId', 'email'] })
+@Unique({ name: 'app_user_tenant_phone_unique', properties: ['tenantId', 'phone'] })
+@Index({ name: 'app_user_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
+export class User {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = randomUUID();
+
+  @Property({ type: 'string', length: 64 })
+  tenantId!: string;
+
+  /** Lower-cased at the boundary. */
+  @Property({ type: 'string', length: 320, nullable: true })
+  email: string | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  emailVerifiedAt: Date | null = null;
+
+  /** E.164. */
+  @Property({ type: 'string', length: 20, nullable: true })
+  phone: string | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  phoneVerifiedAt: Date | null = null;
+
+  @Property({ type: 'text', nullable: true, hidden: true })
+  passwordHash: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  firstName: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  lastName: string | null = null;
+
+  @Property({ type: 'text[]', default: '{user}' })
+  roles: Role[] & Opt = ['user'];
+
+  @Property({ type: 'string', length: 16, default: 'active' })
+  status: UserStatus & Opt = 'active';
+
+  /** Grants admin reach across tenants; only the CLI sets it. */
+  @Property({ type: 'boolean', default: false })
+  isPlatformAdmin: boolean & Opt = false;
+
+  @Property({ type: 'datetime', nullable: true })
+  passwordChangedAt: Date | null = null;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date & Opt = new Date();
+}

@@ -1,0 +1,66 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+
+describe('platform: errors, health, docs', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await startTestApp();
+  });
+  afterAll(() => sut.close());
+
+  it('should answer liveness and readiness when PostgreSQL and Redis are up', async () => {
+    expect((await sut.http.get('/health/live')).body).toEqual({ status: 'ok' });
+    const ready = await sut.http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ postgres: 'ok', redis: 'ok' });
+  });
+
+  it('should answer unknown routes with NOT_FOUND in the error shape and a request id', async () => {
+    const response = await sut.http.get('/api/nothing-here');
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({
+      statusCode: 404,
+      code: 'NOT_FOUND',
+      error: 'Not found',
+      requestId: response.headers.get('x-request-id'),
+    });
+  });
+
+  it('should echo a client request id', async () => {
+    const response = await sut.http.get('/health/live', { headers: { 'x-request-id': 'client-chosen-id-1' } });
+    expect(response.headers.get('x-request-id')).toBe('client-chosen-id-1');
+  });
+
+  it('should not echo a hostile request id', async () => {
+    const response = await sut.http.get('/health/live', { headers: { 'x-request-id': 'bad id <script>' } });
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('should refuse an unknown tenant with TENANT_UNKNOWN', async () => {
+    const response = await sut.http.get('/api/auth/history', { headers: { 'x-tenant-id': 'no-such-tenant' } });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('TENANT_UNKNOWN');
+  });
+
+  it('should send security headers and no X-Powered-By', async () => {
+    const response = await sut.http.get('/health/live');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+  });
+
+  it('should publish Prometheus metrics with request durations by route', async () => {
+    await sut.http.get('/health/live');
+    const response = await sut.http.get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('http_request_duration_seconds_bucket');
+    expect(response.text).toContain('route="/health/live"');
+  });
+
+  it('should serve Swagger UI and the live OpenAPI document', async () => {
+    expect((await sut.http.get('/docs')).status).toBe(200);
+    const doc = await sut.http.get('/docs-json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+  });
+});
