@@ -5,6 +5,7 @@ import { CryptoModule } from './common/crypto/crypto.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { MetricsModule } from './common/metrics/metrics.module';
 import { RedisModule } from './common/redis/redis.module';
+import { ThrottlingModule } from './common/throttling/throttling.module';
 import { configSlices } from './config';
 import { DatabaseModule } from './database/database.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -19,6 +20,7 @@ export const CORE_IMPORTS = [
   RedisModule,
   CryptoModule,
   MetricsModule,
+  ThrottlingModule,
   AuditModule,
   TenantsModule,
 ];
