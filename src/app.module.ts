@@ -6,6 +6,8 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { MetricsModule } from './common/metrics/metrics.module';
 import { RedisModule } from './common/redis/redis.module';
 import { ThrottlingModule } from './common/throttling/throttling.module';
+import { QueueModule } from './common/queue/queue.module';
+import { AuthModule } from './modules/auth/auth.module';
 import { configSlices } from './config';
 import { DatabaseModule } from './database/database.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -21,6 +23,7 @@ export const CORE_IMPORTS = [
   CryptoModule,
   MetricsModule,
   ThrottlingModule,
+  QueueModule,
   AuditModule,
   TenantsModule,
 ];
@@ -31,7 +34,7 @@ export class AppModule {
   static forApi(_options: { withWorker: boolean }): DynamicModule {
     return {
       module: AppModule,
-      imports: [...CORE_IMPORTS, HealthModule],
+      imports: [...CORE_IMPORTS, HealthModule, AuthModule],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         // Order matters: tenant first (tokens are checked against it), then authentication.

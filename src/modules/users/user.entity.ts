@@ -48,6 +48,10 @@ export class User {
   @Property({ type: 'string', length: 16, default: 'active' })
   status: UserStatus & Opt = 'active';
 
+  /** Kept by the mfa module: true while the user has any second factor enabled. */
+  @Property({ type: 'boolean', default: false })
+  isMfaEnabled: boolean & Opt = false;
+
   /** Grants admin reach across tenants; only the CLI sets it. */
   @Property({ type: 'boolean', default: false })
   isPlatformAdmin: boolean & Opt = false;

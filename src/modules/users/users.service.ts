@@ -19,8 +19,7 @@ export class UsersService {
     return this.em.findOne(User, { tenantId, phone });
   }
 
-  /** `mfaEnabled` comes from the mfa module (it owns the factors); false until it says otherwise. */
-  toView(user: User, mfaEnabled = false): UserViewDto {
+  toView(user: User): UserViewDto {
     return {
       id: user.id,
       tenantId: user.tenantId,
@@ -31,7 +30,7 @@ export class UsersService {
       roles: user.roles,
       status: user.status,
       profile: { firstName: user.firstName, lastName: user.lastName },
-      mfaEnabled,
+      mfaEnabled: user.isMfaEnabled,
       createdAt: user.createdAt.toISOString(),
     };
   }
