@@ -1,17 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AccessTokenGuard } from './common/auth/access-token.guard';
+import { PermissionsModule } from './common/auth/permissions.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { MetricsModule } from './common/metrics/metrics.module';
 import { RedisModule } from './common/redis/redis.module';
+import { AppThrottlerGuard } from './common/throttling/app-throttler.guard';
 import { ThrottlingModule } from './common/throttling/throttling.module';
 import { QueueModule } from './common/queue/queue.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { configSlices } from './config';
 import { DatabaseModule } from './database/database.module';
+import { AdminModule } from './modules/admin/admin.module';
+import { AuditMaintenanceModule } from './modules/audit/audit-maintenance.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { DeliveryWorkerModule } from './modules/delivery/delivery.module';
+import { DeliveryHttpModule } from './modules/delivery/webhooks/delivery-http.module';
+import { DeviceManagementModule } from './modules/devices/device-management.module';
 import { HealthModule } from './modules/health/health.module';
+import { SessionsModule } from './modules/sessions/sessions.module';
 import { TenantGuard } from './modules/tenants/tenant.guard';
 import { TenantsModule } from './modules/tenants/tenants.module';
 
@@ -26,19 +35,33 @@ export const CORE_IMPORTS = [
   QueueModule,
   AuditModule,
   TenantsModule,
+  PermissionsModule,
 ];
 
 @Module({})
 export class AppModule {
   /** The HTTP application; `withWorker` also runs the delivery worker in this process (APP_ROLE=all). */
-  static forApi(_options: { withWorker: boolean }): DynamicModule {
+  static forApi(options: { withWorker: boolean }): DynamicModule {
     return {
       module: AppModule,
-      imports: [...CORE_IMPORTS, HealthModule, AuthModule],
+      imports: [
+        ...CORE_IMPORTS,
+        HealthModule,
+        AuthModule,
+        SessionsModule,
+        DeviceManagementModule,
+        DeliveryHttpModule,
+        AdminModule,
+        ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule] : []),
+      ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         // Order matters: tenant first (tokens are checked against it), then authentication.
         { provide: APP_GUARD, useExisting: TenantGuard },
+        // Per-IP throttling before authentication, so unauthenticated floods are cut off cheaply.
+        { provide: APP_GUARD, useExisting: AppThrottlerGuard },
+        // Deny by default: every route needs a live session unless marked @Public().
+        { provide: APP_GUARD, useClass: AccessTokenGuard },
       ],
     };
   }

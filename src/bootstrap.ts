@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -10,7 +11,9 @@ import { AppModule } from './app.module';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { createLogger, PinoNestLogger } from './common/logging/logger';
 import { MetricsService } from './common/metrics/metrics.service';
+import { AppException } from './common/errors/app-exception';
 import { renderError } from './common/errors/render-error';
+import { TWILIO_WEBHOOK_PATH } from './modules/delivery/delivery.constants';
 import { appConfig, validateConfiguration } from './config';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -22,9 +25,16 @@ export interface CreateAppOptions {
 
 /** Builds the HTTP application exactly as production runs it; tests use the same function. */
 export async function createApp(options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
-  validateConfiguration();
+  return (await createAppWithLogger(options)).app;
+}
+
+export async function createAppWithLogger(
+  options: CreateAppOptions = {},
+): Promise<{ app: NestFastifyApplication; logger: ReturnType<typeof createLogger> }> {
+  const warnings = validateConfiguration();
   const config = appConfig();
   const logger = createLogger(config.logLevel);
+  for (const warning of warnings) logger.warn({ msg: warning });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     disableRequestLogging: true,
@@ -41,6 +51,35 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
       return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors Fastify raises before routing (an over-long path parameter, a bad URL) get API.md's shape too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body, headers } = renderError(error, String(request.id));
+      void reply
+        .status(status)
+        .headers({ ...headers, 'x-request-id': String(request.id) })
+        .send(body);
+    },
+    // Malformed requests that never become a request (headers too large, bad HTTP): a shaped 400, then close.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const requestId = randomUUID();
+      const body = JSON.stringify({
+        statusCode: 400,
+        code: 'VALIDATION_FAILED',
+        error: 'Validation failed',
+        requestId,
+        details: [
+          {
+            field: 'request',
+            message:
+              (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed request',
+          },
+        ],
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nX-Request-Id: ${requestId}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    },
   });
   const withWorker = options.withWorker ?? config.role === 'all';
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forApi({ withWorker }), adapter, {
@@ -49,7 +88,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestFas
     abortOnError: false,
   });
   await configureApp(app);
-  return app;
+  return { app, logger };
 }
 
 async function configureApp(app: NestFastifyApplication): Promise<void> {
@@ -59,8 +98,18 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    assertJsonBody(request);
+  });
+  fastify.addHook('onRequest', (_request, _reply, done) => {
+    inFlight.count++;
+    done();
+  });
+  fastify.addHook('onRequestAbort', (_request, done) => {
+    inFlight.release();
+    done();
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    inFlight.release();
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequestDuration
       .labels(request.method, route, String(reply.statusCode))
@@ -86,14 +135,45 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
   await app.register(cookie);
   app.enableCors({
     origin: config.corsOrigins,
+    // A stray OPTIONS without preflight headers is answered like any other, not with a text 400.
+    strictPreflight: false,
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
   });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', raw: ['json'] });
+}
+
+/** Requests being answered by this process; shutdown waits for them before closing Redis and PostgreSQL. */
+const inFlight = {
+  count: 0,
+  idle: [] as Array<() => void>,
+  release(): void {
+    this.count = Math.max(0, this.count - 1);
+    if (this.count === 0) for (const resolve of this.idle.splice(0)) resolve();
+  },
+};
+
+/** Resolves once no request is being answered (immediately when none is). */
+export function allRequestsAnswered(): Promise<void> {
+  return inFlight.count === 0 ? Promise.resolve() : new Promise((resolve) => inFlight.idle.push(resolve));
+}
+
+/** Form bodies are only for provider callbacks (Twilio posts application/x-www-form-urlencoded). */
+const FORM_BODY_PATHS = [TWILIO_WEBHOOK_PATH];
+
+/** Every body the API accepts is JSON (API.md); anything else is 415 before a parser sees it. */
+function assertJsonBody(request: FastifyRequest): void {
+  const hasBody =
+    Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return;
+  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
+  const path = request.url.split('?')[0];
+  if (type === 'application/x-www-form-urlencoded' && FORM_BODY_PATHS.includes(path)) return;
+  throw new AppException('UNSUPPORTED_MEDIA_TYPE');
 }
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

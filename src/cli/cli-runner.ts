@@ -1,13 +1,22 @@
 import { type INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { CORE_IMPORTS } from '../app.module';
 import { buildOpenApiDocument, createApp } from '../bootstrap';
 import { validateConfiguration } from '../config';
 import { createMigration, ensureDatabaseExists, migrateUp, migrationNeeded } from '../database/database-admin';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { AdminTenantsService } from '../modules/admin/admin-tenants.service';
+import { AdminModule } from '../modules/admin/admin.module';
+import { AdminUsersService } from '../modules/admin/admin-users.service';
+import { AuditRetentionService } from '../modules/audit/audit-retention.service';
 import { AuditService } from '../modules/audit/audit.service';
+import { DEFAULT_TENANT_ID } from '../modules/tenants/tenant.entity';
+import { parseTenantSettings } from '../modules/tenants/tenant-settings.dto';
 import { TenantsService } from '../modules/tenants/tenants.service';
+import { revokeSessionsCommand, rotateKeysCommand } from '../modules/sessions/sessions.cli';
+import { ROLES, type Role, type User } from '../modules/users/user.entity';
+import { UsersService } from '../modules/users/users.service';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -18,13 +27,26 @@ interface Command {
   run(flags: Flags, positional: string[], context: () => Promise<INestApplicationContext>): Promise<number>;
 }
 
-@Module({ imports: [...CORE_IMPORTS] })
+@Module({ imports: [...CORE_IMPORTS, AdminModule] })
 class CliModule {}
 
 function required(flags: Flags, name: string): string {
   const value = flags[name];
   if (typeof value !== 'string' || value.length === 0) throw new Error(`--${name} is required`);
   return value;
+}
+
+/** Domain services use the request-scoped EntityManager; a CLI command is one "request". */
+function inRequestContext<T>(app: INestApplicationContext, work: () => Promise<T>): Promise<T> {
+  return RequestContext.create(app.get(MikroORM).em, work);
+}
+
+async function findUserByEmail(app: INestApplicationContext, flags: Flags): Promise<User> {
+  const tenantId = typeof flags.tenant === 'string' ? flags.tenant : DEFAULT_TENANT_ID;
+  const email = required(flags, 'email').trim().toLowerCase();
+  const user = await app.get(UsersService).findByEmail(tenantId, email);
+  if (!user) throw new Error(`no user ${email} in tenant ${tenantId}`);
+  return user;
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -78,6 +100,104 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  'grant-role': {
+    summary: 'Give a user a role (user, support, auditor, admin); their live sessions follow at once',
+    usage: '--email <email> --role <role> [--tenant <id>] (default tenant: default)',
+    async run(flags, _positional, context) {
+      const role = required(flags, 'role');
+      if (!(ROLES as readonly string[]).includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const app = await context();
+      return inRequestContext(app, async () => {
+        const user = await findUserByEmail(app, flags);
+        await app
+          .get(AdminUsersService)
+          .changeRoles({ actorId: null, via: 'cli' }, user, [...user.roles, role as Role]);
+        console.log(`${user.email} (${user.tenantId}) now has roles: ${user.roles.join(', ')}`);
+        return 0;
+      });
+    },
+  },
+  'grant-platform-admin': {
+    summary: 'Make a user a platform admin: role admin, with reach across every tenant (?tenantId=)',
+    usage: '--email <email> [--tenant <id>]',
+    async run(flags, _positional, context) {
+      const app = await context();
+      return inRequestContext(app, async () => {
+        const user = await findUserByEmail(app, flags);
+        await app.get(AdminUsersService).grantPlatformAdmin({ actorId: null, via: 'cli' }, user);
+        console.log(`${user.email} (${user.tenantId}) is now a platform admin`);
+        return 0;
+      });
+    },
+  },
+  'disable-tenant': {
+    summary: 'Disable a tenant: its users can no longer sign in and every session of it is revoked',
+    usage: '--id <id>',
+    async run(flags, _positional, context) {
+      const app = await context();
+      return inRequestContext(app, async () => {
+        const { revoked } = await app.get(AdminTenantsService).disable(required(flags, 'id'));
+        console.log(`tenant ${required(flags, 'id')} disabled, ${revoked} sessions revoked`);
+        return 0;
+      });
+    },
+  },
+  'enable-tenant': {
+    summary: 'Enable a disabled tenant again',
+    usage: '--id <id>',
+    async run(flags, _positional, context) {
+      const app = await context();
+      return inRequestContext(app, async () => {
+        await app.get(AdminTenantsService).enable(required(flags, 'id'));
+        console.log(`tenant ${required(flags, 'id')} enabled`);
+        return 0;
+      });
+    },
+  },
+  'set-tenant-settings': {
+    summary:
+      'Set tenant policy (allowedOtpChannels, passwordMinLength, accessTokenTtl, refreshTokenTtl, sessionIdleTtl, mfaRequired)',
+    usage: `--id <id> --json '{"passwordMinLength":15}' [--replace] (merged into the current settings unless --replace)`,
+    async run(flags, _positional, context) {
+      let input: unknown;
+      try {
+        input = JSON.parse(required(flags, 'json'));
+      } catch (error) {
+        throw new Error(`--json is not valid JSON: ${(error as Error).message}`);
+      }
+      const settings = parseTenantSettings(input);
+      const app = await context();
+      return inRequestContext(app, async () => {
+        const tenant = await app
+          .get(AdminTenantsService)
+          .setSettings(required(flags, 'id'), settings, flags.replace === true);
+        console.log(`tenant ${tenant.id} settings: ${JSON.stringify(tenant.settings)}`);
+        return 0;
+      });
+    },
+  },
+  'prune-audit': {
+    summary: 'Delete audit events older than AUDIT_RETENTION_DAYS (what the daily worker job runs)',
+    usage: '[--days <n>] (default AUDIT_RETENTION_DAYS)',
+    async run(flags, _positional, context) {
+      const days = flags.days === undefined ? undefined : Number(flags.days);
+      if (days !== undefined && (!Number.isInteger(days) || days < 1))
+        throw new Error('--days must be a positive integer');
+      const app = await context();
+      const { deleted, cutoff } = await app.get(AuditRetentionService).prune(days);
+      console.log(`${deleted} audit events older than ${cutoff.toISOString()} deleted`);
+      return 0;
+    },
+  },
+  'rotate-keys': {
+    summary: 'New access-token signing key; the old one verifies until its tokens expire',
+    run: (_flags, _positional, context) => rotateKeysCommand(context),
+  },
+  'revoke-sessions': {
+    summary: 'Revoke every live session of a user',
+    usage: '--email <email> [--tenant <id>]',
+    run: (flags, _positional, context) => revokeSessionsCommand(required(flags, 'email'), flags.tenant, context),
+  },
   openapi: {
     summary: 'Write the OpenAPI document generated from the code',
     usage: '[file] (default openapi.json)',
@@ -96,6 +216,31 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
+/**
+ * `--name value` and `--name=value` give strings; a flag followed by another flag (or by
+ * nothing) is `true`. (util.parseArgs without declared options reads `--id x` as a boolean.)
+ */
+export function parseFlags(args: string[]): { values: Flags; positionals: string[] } {
+  const values: Flags = {};
+  const positionals: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (!arg.startsWith('--') || arg === '--') {
+      if (arg !== '--') positionals.push(arg);
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    if (equals > 0) {
+      values[arg.slice(2, equals)] = arg.slice(equals + 1);
+    } else if (index + 1 < args.length && !args[index + 1].startsWith('--')) {
+      values[arg.slice(2)] = args[++index];
+    } else {
+      values[arg.slice(2)] = true;
+    }
+  }
+  return { values, positionals };
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
@@ -107,7 +252,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return name ? 1 : 0;
   }
   validateConfiguration();
-  const { values, positionals } = parseArgs({ args: rest, strict: false, allowPositionals: true });
+  const { values, positionals } = parseFlags(rest);
   let app: INestApplicationContext | undefined;
   const context = async () =>
     (app ??= await NestFactory.createApplicationContext(CliModule, { logger: ['error', 'warn'] }));

@@ -7,6 +7,12 @@ export const databaseConfig = registerAs('database', () => {
     url: env.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/secureauth'),
     poolMax: env.int('DATABASE_POOL_MAX', 10, { min: 1 }),
     debug: env.bool('DATABASE_DEBUG', false),
+    statementTimeoutMs: env.int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, { min: 0 }),
+    /**
+     * Client-side wait for any one query. Request paths run short queries; a partitioned
+     * PostgreSQL must become a 503 within 2 s. 0 disables it (long operator commands).
+     */
+    queryTimeoutMs: env.int('DATABASE_QUERY_TIMEOUT_MS', 1500, { min: 0 }),
   };
 });
 

@@ -11,6 +11,9 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Development defaults in use; logged once at start so nobody ships them unknowingly. */
+export const configWarnings = new Set<string>();
+
 export const isProduction = (env: Env = process.env): boolean => env.NODE_ENV === 'production';
 
 export class EnvReader {
@@ -84,6 +87,7 @@ export class EnvReader {
     const raw = this.optional(name);
     if (raw === undefined || raw === developmentDefault) {
       if (this.production) throw new ConfigError(name, 'must be set to a non-development value in production');
+      configWarnings.add(`${name} uses its development default; set it before going to production`);
       return developmentDefault;
     }
     if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`);

@@ -1,4 +1,6 @@
 import { appConfig } from './app.config';
+import { configWarnings } from './env-reader';
+import { auditConfig } from './audit.config';
 import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
@@ -8,6 +10,7 @@ import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
 
 export * from './app.config';
+export * from './audit.config';
 export * from './auth.config';
 export * from './database.config';
 export * from './delivery.config';
@@ -15,10 +18,11 @@ export * from './otp.config';
 export * from './redis.config';
 export * from './throttle.config';
 export * from './webauthn.config';
-export { ConfigError } from './env-reader';
+export { ConfigError, configWarnings } from './env-reader';
 
 export const configSlices = [
   appConfig,
+  auditConfig,
   authConfig,
   databaseConfig,
   deliveryConfig,
@@ -28,7 +32,12 @@ export const configSlices = [
   webauthnConfig,
 ];
 
-/** Evaluates every slice once so that a bad value stops the process before anything starts. */
-export function validateConfiguration(): void {
+/**
+ * Evaluates every slice once so that a bad value stops the process before anything starts;
+ * returns the warnings (development defaults in use) for the caller to log.
+ */
+export function validateConfiguration(): string[] {
+  configWarnings.clear();
   for (const slice of configSlices) slice();
+  return [...configWarnings];
 }

@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { ConfigError, EnvReader } from './env-reader';
+import { ConfigError, configWarnings, EnvReader } from './env-reader';
 
 export const throttleConfig = registerAs('throttle', () => {
   const env = new EnvReader();
@@ -8,6 +8,7 @@ export const throttleConfig = registerAs('throttle', () => {
     // Benchmarks run production mode without throttling; anything else must not.
     throw new ConfigError('THROTTLE_ENABLED', 'cannot be false in production outside benchmarks (set BENCHMARK=true)');
   }
+  if (!enabled) configWarnings.add('THROTTLE_ENABLED=false: rate limits are off (benchmarks only)');
   return {
     enabled,
     authLimit: env.int('THROTTLE_AUTH_LIMIT', 10, { min: 1 }),

@@ -22,7 +22,8 @@ export async function ensureDatabaseExists(url = databaseConfig().url): Promise<
 }
 
 export async function withOrm<T>(work: (orm: MikroORM) => Promise<T>, url?: string): Promise<T> {
-  const options = createOrmOptions(url ? { ...databaseConfig(), url } : databaseConfig());
+  // Migrations may legitimately run long: no client-side query timeout here.
+  const options = createOrmOptions({ ...databaseConfig(), ...(url ? { url } : {}), queryTimeoutMs: 0 });
   const orm = await MikroORM.init({ ...options, allowGlobalContext: true });
   try {
     return await work(orm);

@@ -1,6 +1,27 @@
 import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { DeliveryMessage } from '../modules/delivery/delivery-message.entity';
+import { DeliverySuppression } from '../modules/delivery/delivery-suppression.entity';
+import { Device } from '../modules/devices/device.entity';
+import { Passkey } from '../modules/mfa/entities/passkey.entity';
+import { RecoveryCode } from '../modules/mfa/entities/recovery-code.entity';
+import { UserMfa } from '../modules/mfa/entities/user-mfa.entity';
+import { RefreshToken, Session } from '../modules/sessions/session.entity';
+import { SigningKey } from '../modules/sessions/signing-key.entity';
 import { Tenant } from '../modules/tenants/tenant.entity';
 import { User } from '../modules/users/user.entity';
 
 /** Every entity of the service; the ORM, the CLI and the migrations all read this list. */
-export const ENTITIES = [Tenant, User, AuditEvent];
+export const ENTITIES = [
+  Tenant,
+  User,
+  AuditEvent,
+  SigningKey,
+  Session,
+  RefreshToken,
+  Device,
+  UserMfa,
+  Passkey,
+  RecoveryCode,
+  DeliveryMessage,
+  DeliverySuppression,
+];

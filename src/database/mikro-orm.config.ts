@@ -18,7 +18,15 @@ export function createOrmOptions(db: DatabaseConfig = databaseConfig()): Options
     discovery: { warnWhenNoEntities: true, requireEntitiesArray: true },
     debug: db.debug,
     pool: { min: 0, max: db.poolMax },
-    driverOptions: { connection: { connectionTimeoutMillis: 2000, statement_timeout: 10_000 } },
+    // Client-side timeouts turn a silent network partition into a 503 instead of a hang.
+    driverOptions: {
+      acquireConnectionTimeout: 2000,
+      connection: {
+        connectionTimeoutMillis: 1500,
+        statement_timeout: db.statementTimeoutMs,
+        ...(db.queryTimeoutMs > 0 ? { query_timeout: db.queryTimeoutMs } : {}),
+      },
+    },
     extensions: [Migrator],
     allowGlobalContext: false,
     metadataCache: { enabled: false },

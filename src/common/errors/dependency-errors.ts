@@ -28,6 +28,9 @@ const DOWN_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'the database system is',
+  'timeout expired',
+  'Query read timeout',
+  'Knex: Timeout acquiring a connection',
 ];
 
 export class DependencyUnavailableError extends Error {

@@ -35,6 +35,7 @@ const CODE_BY_FASTIFY_ERROR: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
   FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_BAD_URL: 'NOT_FOUND',
+  FST_ERR_MAX_PARAM_LENGTH: 'NOT_FOUND',
   FST_ERR_ASYNC_CONSTRAINT: 'VALIDATION_FAILED',
 };
 
@@ -53,7 +54,7 @@ function classify(error: unknown): { code: ErrorCode; appException?: AppExceptio
   }
   // JSON.parse failures from the body parser carry a 4xx statusCode and no code.
   const statusCode = (error as { statusCode?: unknown })?.statusCode;
-  if (error instanceof SyntaxError && statusCode === 400) return { code: 'VALIDATION_FAILED' };
+  if (isSyntaxError(error) && statusCode === 400) return { code: 'VALIDATION_FAILED' };
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return { code: CODE_BY_HTTP_STATUS[statusCode] ?? 'VALIDATION_FAILED' };
   }
@@ -84,8 +85,15 @@ export function renderError(error: unknown, requestId: string): RenderedError {
 function describeBadRequest(error: unknown): string {
   const code = (error as { code?: unknown })?.code;
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'body must not be empty';
-  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return 'malformed JSON';
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || isSyntaxError(error)) return 'malformed JSON';
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return 'content length does not match the body';
+  if (/prototype|constructor/i.test((error as Error)?.message ?? '')) return 'forbidden key in JSON';
   return 'invalid request';
+}
+
+/** By name, not instanceof: the parser may run in another realm (jest's sandbox, workers). */
+function isSyntaxError(error: unknown): boolean {
+  return (error as { name?: unknown })?.name === 'SyntaxError';
 }
 
 function serializeError(error: unknown): Record<string, unknown> {

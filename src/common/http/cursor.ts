@@ -23,10 +23,15 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | undef
   return { createdAt, id };
 }
 
-/** The filter for "strictly older than the cursor" in newest-first order. */
+/**
+ * The filter for "strictly older than the cursor" in newest-first order. The redundant
+ * `createdAt <= cursor` bound lets PostgreSQL use the (…, created_at, id) index as a range
+ * scan; without it the OR makes deep pages scan from the top.
+ */
 export function olderThan(position: CursorPosition | undefined): Record<string, unknown> {
   if (!position) return {};
   return {
+    createdAt: { $lte: position.createdAt },
     $or: [{ createdAt: { $lt: position.createdAt } }, { createdAt: position.createdAt, id: { $lt: position.id } }],
   };
 }

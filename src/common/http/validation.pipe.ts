@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppException, type ErrorDetail } from '../errors';
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
@@ -17,9 +17,32 @@ function stripProperty(message: string, property: string): string {
   return message.startsWith(`${property} `) ? message.slice(property.length + 1) : message;
 }
 
+/** No DTO nests deeper than this; deeper JSON is an attack on the recursive validators. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Iterative, so a hostile body cannot overflow the stack while being measured. */
+export function exceedsDepth(value: unknown, limit = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current as Record<string, unknown>)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+class BoundedValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (exceedsDepth(value))
+      throw new AppException('VALIDATION_FAILED', [{ field: 'body', message: 'nested too deeply' }]);
+    return super.transform(value, metadata);
+  }
+}
+
 /** Unknown fields are rejected (API.md) and every failure becomes VALIDATION_FAILED with details. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BoundedValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

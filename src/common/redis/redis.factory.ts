@@ -1,4 +1,5 @@
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { type Command, type RedisOptions } from 'ioredis';
+import { DependencyUnavailableError } from '../errors/dependency-errors';
 import type { RedisConfig } from '../../config/redis.config';
 
 /**
@@ -24,8 +25,30 @@ export async function createServiceRedis(config: RedisConfig): Promise<Redis> {
   client.on('error', () => {
     // Errors surface on the commands that fail; the client keeps reconnecting by itself.
   });
+  failFastAfterTimeouts(client, config.commandTimeoutMs);
   await client.connect();
   return client;
+}
+
+/**
+ * A silent partition (no reset, no answers) costs one command timeout; without a latch every
+ * later command of the same request would wait its own timeout too, and a login with three
+ * Redis steps would take three timeouts to answer 503. After a timeout, commands fail at once
+ * for a short while; the first one after that probes the link again.
+ */
+function failFastAfterTimeouts(client: Redis, timeoutMs: number): void {
+  const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
+  let openUntil = 0;
+  client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+    if (Date.now() < openUntil) {
+      command.reject(new DependencyUnavailableError('redis'));
+      return command.promise;
+    }
+    command.promise.catch((error: unknown) => {
+      if (error instanceof Error && error.message === 'Command timed out') openUntil = Date.now() + timeoutMs;
+    });
+    return send(command, ...rest);
+  });
 }
 
 /** BullMQ wants its own connections without keyPrefix; it prefixes keys itself. */

@@ -11,6 +11,8 @@ export type AuditOutcome = 'success' | 'failure';
 @Index({ name: 'audit_event_subject_idx', properties: ['tenantId', 'subjectId', 'createdAt', 'id'] })
 @Index({ name: 'audit_event_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
 @Index({ name: 'audit_event_type_idx', properties: ['tenantId', 'type', 'createdAt'] })
+// Platform-wide admin queries (no tenant) and the retention job's "older than" scan.
+@Index({ name: 'audit_event_created_idx', properties: ['createdAt', 'id'] })
 export class AuditEvent {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = randomUUID();

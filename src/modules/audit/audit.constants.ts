@@ -36,6 +36,10 @@ export const AUDIT_EVENT_TYPES = [
   'tenant.disabled',
   'signing_key.rotated',
   'admin.sessions_revoked',
+  'admin.read',
+  'tenant.enabled',
+  'tenant.settings_changed',
+  'audit.pruned',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,5 +1,7 @@
+import type { FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../common/http/request-context';
 import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
@@ -16,6 +18,21 @@ export interface AuditInput {
   data?: Record<string, unknown>;
 }
 
+/** Which tenant an admin query may read: one tenant, or every tenant (platform admins). */
+export interface AuditScope {
+  tenantId?: string;
+}
+
+export interface AuditQuery {
+  userId?: string;
+  type?: string;
+  outcome?: AuditOutcome;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  cursor?: string;
+}
+
 /**
  * The audit leaf: every module may call it. `record` writes at once (not at a later flush):
  * pass the EntityManager of the caller's transaction to make the event commit or roll back
@@ -27,10 +44,13 @@ export class AuditService {
 
   async record(input: AuditInput, ctx?: Partial<RequestContext>, em: EntityManager = this.em): Promise<void> {
     await em.insert(AuditEvent, {
+      // em.insert takes plain data: the entity's property initialisers do not run, so the id is ours to give.
+      id: randomUUID(),
       tenantId: input.tenantId,
       type: input.type,
       outcome: input.outcome,
-      actorId: input.actorId ?? input.subjectId ?? null,
+      // Absent: the subject acted themselves; an explicit null: the system or an operator (CLI).
+      actorId: input.actorId !== undefined ? input.actorId : (input.subjectId ?? null),
       subjectId: input.subjectId ?? null,
       sessionId: input.sessionId ?? null,
       deviceId: input.deviceId ?? null,
@@ -56,6 +76,41 @@ export class AuditService {
       userAgent: event.userAgent,
       deviceId: event.deviceId,
       outcome: event.outcome,
+    }));
+  }
+
+  /** The admin view: every field, newest first, keyset-paginated (index: see the admin migration). */
+  async query(scope: AuditScope, query: AuditQuery) {
+    const position = decodeCursor(query.cursor);
+    const createdAt: Record<string, Date> = {};
+    if (query.from) createdAt.$gte = query.from;
+    if (query.to) createdAt.$lt = query.to;
+    const where: FilterQuery<AuditEvent> = {
+      ...(scope.tenantId !== undefined ? { tenantId: scope.tenantId } : {}),
+      ...(query.userId ? { subjectId: query.userId } : {}),
+      ...(query.type ? { type: query.type } : {}),
+      ...(query.outcome ? { outcome: query.outcome } : {}),
+      // olderThan bounds createdAt so the index scan starts at the cursor (bench/audit-query.ts: 270 ms -> 1 ms).
+      $and: [Object.keys(createdAt).length ? { createdAt } : {}, olderThan(position)],
+    };
+    const rows = await this.em.find(AuditEvent, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: query.limit + 1,
+    });
+    return toPage(rows, query.limit, (event) => ({
+      id: event.id,
+      tenantId: event.tenantId,
+      type: event.type,
+      outcome: event.outcome,
+      actorId: event.actorId,
+      subjectId: event.subjectId,
+      sessionId: event.sessionId,
+      deviceId: event.deviceId,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      requestId: event.requestId,
+      data: event.data,
+      createdAt: event.createdAt.toISOString(),
     }));
   }
 }

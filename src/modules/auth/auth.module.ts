@@ -1,12 +1,24 @@
 import { Module } from '@nestjs/common';
+import { MfaModule } from '../mfa/mfa.module';
+import { OtpModule } from '../otp/otp.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { MfaChallengeController } from './mfa-challenge.controller';
+import { MfaChallengeService } from './mfa-challenge.service';
+import { OtpLoginController } from './otp-login.controller';
+import { OtpLoginService } from './otp-login.service';
+import { PasskeyLoginController } from './passkey-login.controller';
+import { PasskeyLoginService } from './passkey-login.service';
+import { PasswordAuthController } from './password-auth.controller';
+import { PasswordAuthService } from './password-auth.service';
 
 /**
  * The flows that combine the domain modules: password accounts, passwordless OTP login,
  * the MFA login challenge. Each flow is one controller + one service in this folder.
  */
 @Module({
-  imports: [],
-  controllers: [],
-  providers: [],
+  imports: [MfaModule, OtpModule, SessionsModule, UsersModule],
+  controllers: [MfaChallengeController, PasskeyLoginController, PasswordAuthController, OtpLoginController],
+  providers: [MfaChallengeService, PasskeyLoginService, PasswordAuthService, OtpLoginService],
 })
 export class AuthModule {}

@@ -1,7 +1,16 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { UserViewDto } from './dto/user-view.dto';
-import { User } from './user.entity';
+import { User, type Role } from './user.entity';
+
+export interface NewPasswordUser {
+  tenantId: string;
+  /** Already normalised (trimmed, lower-cased). */
+  email: string;
+  passwordHash: string;
+  firstName?: string | null;
+  lastName?: string | null;
+}
 
 @Injectable()
 export class UsersService {
@@ -17,6 +26,59 @@ export class UsersService {
 
   findByPhone(tenantId: string, phone: string): Promise<User | null> {
     return this.em.findOne(User, { tenantId, phone });
+  }
+
+  /**
+   * Inserts at once (inside the caller's transaction when `em` is one). A concurrent
+   * registration of the same email fails with the (tenant, email) unique violation.
+   */
+  async createWithPassword(input: NewPasswordUser, em: EntityManager = this.em): Promise<User> {
+    const user = em.create(User, {
+      tenantId: input.tenantId,
+      email: input.email,
+      passwordHash: input.passwordHash,
+      firstName: input.firstName ?? null,
+      lastName: input.lastName ?? null,
+    });
+    await em.persist(user).flush();
+    return user;
+  }
+
+  /** `changedAt` is null for a rehash (same password, new parameters): only real changes move it. */
+  async setPasswordHash(user: User, hash: string, changedAt: Date | null, em: EntityManager = this.em): Promise<void> {
+    user.passwordHash = hash;
+    if (changedAt) user.passwordChangedAt = changedAt;
+    await em.persist(user).flush();
+  }
+
+  /** Profile fields of a registration repeated before the email was verified. */
+  async updateProfile(
+    user: User,
+    profile: { firstName?: string | null; lastName?: string | null },
+    em: EntityManager = this.em,
+  ): Promise<void> {
+    if (profile.firstName !== undefined) user.firstName = profile.firstName;
+    if (profile.lastName !== undefined) user.lastName = profile.lastName;
+    await em.persist(user).flush();
+  }
+
+  /** Idempotent: the first verification time is kept. */
+  async markEmailVerified(user: User, at: Date, em: EntityManager = this.em): Promise<void> {
+    user.emailVerifiedAt ??= at;
+    await em.persist(user).flush();
+  }
+
+  /** Returns whether the role was new. */
+  async grantRole(user: User, role: Role, em: EntityManager = this.em): Promise<boolean> {
+    if (user.roles.includes(role)) return false;
+    // A new array, so that the ORM sees the change of the text[] column.
+    user.roles = [...user.roles, role];
+    await em.persist(user).flush();
+    return true;
+  }
+
+  isEmailVerified(user: User): boolean {
+    return user.emailVerifiedAt !== null;
   }
 
   toView(user: User): UserViewDto {

@@ -1,0 +1,72 @@
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequirePermissions } from '../../common/auth/require-permissions.decorator';
+import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { DeliveryService } from '../delivery/delivery.service';
+import { AdminAccessLog } from './admin-access-log.service';
+import { CurrentAdmin, ParseIdPipe, scopeFor, type AdminActor } from './admin-scope';
+import {
+  AdminPageQueryDto,
+  DeliveryMessagePageResponseDto,
+  ListDeliveryMessagesQueryDto,
+  SuppressionPageResponseDto,
+} from './dto/admin-delivery.dto';
+import { AdminTenantQueryDto } from './dto/admin-scope.dto';
+
+@ApiTags('admin')
+@Controller('api/admin/delivery')
+export class AdminDeliveryController {
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly accessLog: AdminAccessLog,
+  ) {}
+
+  @Get('messages')
+  @RequirePermissions('delivery:read')
+  @Operation('listDeliveryMessages', 'Outgoing messages (OTP codes) and their delivery status, newest first')
+  @ApiOkResponse({ type: DeliveryMessagePageResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  async listDeliveryMessages(
+    @CurrentAdmin() admin: AdminActor,
+    @Query() query: ListDeliveryMessagesQueryDto,
+    @ReqCtx() ctx: RequestContext,
+  ) {
+    const { tenantId, limit, cursor, ...filters } = query;
+    const scope = scopeFor(admin, tenantId);
+    await this.accessLog.record(scope, 'listDeliveryMessages', filters, ctx);
+    return this.delivery.listMessages({ tenantId: scope.tenantId }, { ...filters, limit: limit ?? 20, cursor });
+  }
+
+  @Get('suppressions')
+  @RequirePermissions('delivery:read')
+  @Operation('listSuppressions', 'Destinations suppressed after a hard bounce or a complaint, newest first')
+  @ApiOkResponse({ type: SuppressionPageResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  async listSuppressions(
+    @CurrentAdmin() admin: AdminActor,
+    @Query() query: AdminPageQueryDto,
+    @ReqCtx() ctx: RequestContext,
+  ) {
+    const scope = scopeFor(admin, query.tenantId);
+    await this.accessLog.record(scope, 'listSuppressions', {}, ctx);
+    return this.delivery.listSuppressions(
+      { tenantId: scope.tenantId },
+      { limit: query.limit ?? 20, cursor: query.cursor },
+    );
+  }
+
+  @Delete('suppressions/:id')
+  @RequirePermissions('delivery:write')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation('removeSuppression', 'Lift a suppression so the destination can receive messages again')
+  @ApiNoContentResponse({ description: 'Suppression removed (audited delivery.suppression_removed)' })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
+  removeSuppression(
+    @CurrentAdmin() admin: AdminActor,
+    @Param('id', ParseIdPipe) id: string,
+    @Query() query: AdminTenantQueryDto,
+  ) {
+    return this.delivery.removeSuppression({ tenantId: scopeFor(admin, query.tenantId).tenantId }, id, admin.userId);
+  }
+}

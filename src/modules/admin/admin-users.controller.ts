@@ -1,0 +1,87 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequirePermissions } from '../../common/auth/require-permissions.decorator';
+import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { CurrentAdmin, ParseIdPipe, scopeFor, type AdminActor } from './admin-scope';
+import { AdminUsersService } from './admin-users.service';
+import { AdminAccessLog } from './admin-access-log.service';
+import { AdminTenantQueryDto } from './dto/admin-scope.dto';
+import {
+  AdminUserDetailDto,
+  AdminUserDto,
+  AdminUserPageResponseDto,
+  ListUsersQueryDto,
+  UpdateUserDto,
+} from './dto/admin-user.dto';
+
+@ApiTags('admin')
+@Controller('api/admin/users')
+export class AdminUsersController {
+  constructor(
+    private readonly users: AdminUsersService,
+    private readonly accessLog: AdminAccessLog,
+  ) {}
+
+  @Get()
+  @RequirePermissions('users:read')
+  @Operation('listUsers', 'Users of the tenant, newest first; search by email, phone or name prefix')
+  @ApiOkResponse({ type: AdminUserPageResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  async listUsers(@CurrentAdmin() admin: AdminActor, @Query() query: ListUsersQueryDto, @ReqCtx() ctx: RequestContext) {
+    const { tenantId, limit, ...filters } = query;
+    const scope = scopeFor(admin, tenantId);
+    await this.accessLog.record(scope, 'listUsers', { ...filters, tenantId }, ctx);
+    return this.users.list(scope, { ...filters, limit: limit ?? 20 });
+  }
+
+  @Get(':id')
+  @RequirePermissions('users:read')
+  @Operation('getUser', 'One user with their devices and live sessions')
+  @ApiOkResponse({ type: AdminUserDetailDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
+  async getUser(
+    @CurrentAdmin() admin: AdminActor,
+    @Param('id', ParseIdPipe) id: string,
+    @Query() query: AdminTenantQueryDto,
+    @ReqCtx() ctx: RequestContext,
+  ) {
+    const scope = scopeFor(admin, query.tenantId);
+    await this.accessLog.record(scope, 'getUser', { userId: id }, ctx);
+    return this.users.get(scope, id);
+  }
+
+  @Patch(':id')
+  @RequirePermissions('users:write')
+  @Operation(
+    'updateUser',
+    "Change a user's roles or status",
+    'Restricting or disabling revokes every session of the user and blocks sign-in (ACCOUNT_RESTRICTED).',
+  )
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
+  updateUser(
+    @CurrentAdmin() admin: AdminActor,
+    @Param('id', ParseIdPipe) id: string,
+    @Query() query: AdminTenantQueryDto,
+    @Body() body: UpdateUserDto,
+    @ReqCtx() ctx: RequestContext,
+  ) {
+    return this.users.update(scopeFor(admin, query.tenantId), id, body, ctx);
+  }
+
+  @Delete(':id/sessions')
+  @RequirePermissions('sessions:revoke')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation('revokeUserSessions', 'Revoke every session of a user')
+  @ApiNoContentResponse({ description: 'Every session of the user is revoked' })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
+  revokeUserSessions(
+    @CurrentAdmin() admin: AdminActor,
+    @Param('id', ParseIdPipe) id: string,
+    @Query() query: AdminTenantQueryDto,
+    @ReqCtx() ctx: RequestContext,
+  ) {
+    return this.users.revokeSessions(scopeFor(admin, query.tenantId), id, ctx);
+  }
+}

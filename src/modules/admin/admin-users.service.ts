@@ -1,0 +1,217 @@
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { AppException } from '../../common/errors';
+import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
+import type { RequestContext } from '../../common/http/request-context';
+import { AuditService } from '../audit/audit.service';
+import { DevicesService } from '../devices/devices.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { ROLES, User, type Role, type UserStatus } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import type { AdminScope } from './admin-scope';
+import type { AdminUserDetailDto, AdminUserDto, UpdateUserDto } from './dto/admin-user.dto';
+
+export interface UserFilters {
+  query?: string;
+  status?: UserStatus;
+  role?: Role;
+  limit: number;
+  cursor?: string;
+}
+
+/** Who changes roles: an admin over HTTP, or an operator at the CLI (no user). */
+export interface RoleChangeActor {
+  actorId: string | null;
+  via: 'admin' | 'cli';
+}
+
+const escapeLike = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+/** Session revocation reasons, recorded on the session rows. */
+const REASON_RESTRICTED = 'user_restricted';
+const REASON_ADMIN = 'admin_revoked';
+
+@Injectable()
+export class AdminUsersService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+    private readonly sessions: SessionsService,
+    private readonly devices: DevicesService,
+  ) {}
+
+  /** Newest first, keyset-paginated over (createdAt, id): pages stay stable while users sign up. */
+  async list(scope: AdminScope, filters: UserFilters) {
+    const position = decodeCursor(filters.cursor);
+    const conditions: FilterQuery<User>[] = [olderThan(position)];
+    if (filters.query) {
+      const prefix = `${escapeLike(filters.query.trim())}%`;
+      conditions.push({
+        $or: [
+          { email: { $ilike: prefix } },
+          { phone: { $like: prefix } },
+          { firstName: { $ilike: prefix } },
+          { lastName: { $ilike: prefix } },
+        ],
+      });
+    }
+    const where: FilterQuery<User> = {
+      ...(scope.tenantId !== undefined ? { tenantId: scope.tenantId } : {}),
+      ...(filters.status ? { status: filters.status } : {}),
+      ...(filters.role ? { roles: { $contains: [filters.role] } } : {}),
+      $and: conditions,
+    };
+    const rows = await this.em.find(User, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: filters.limit + 1,
+    });
+    return toPage(rows, filters.limit, (user) => this.toAdminView(user));
+  }
+
+  async get(scope: AdminScope, id: string): Promise<AdminUserDetailDto> {
+    const user = await this.findInScope(scope, id);
+    // One after the other: both use the request's EntityManager, which is not meant for parallel queries.
+    const devices = await this.devices.listFor(user.tenantId, user.id);
+    const sessions = await this.sessions.listLive(user.tenantId, user.id);
+    return { ...this.toAdminView(user), devices, sessions };
+  }
+
+  async update(scope: AdminScope, id: string, input: UpdateUserDto, ctx: RequestContext): Promise<AdminUserDto> {
+    const user = await this.findInScope(scope, id);
+    const actor: RoleChangeActor = { actorId: scope.actor.userId, via: 'admin' };
+    if (input.roles !== undefined) await this.changeRoles(actor, user, input.roles, ctx);
+    if (input.status !== undefined) await this.changeStatus(actor, user, input.status, ctx);
+    return this.toAdminView(user);
+  }
+
+  /** DELETE /api/admin/users/:id/sessions: every session of the user, audited with the admin as actor. */
+  async revokeSessions(scope: AdminScope, id: string, ctx: RequestContext): Promise<void> {
+    const user = await this.findInScope(scope, id);
+    const revoked = await this.sessions.revokeAllForUser(user.tenantId, user.id, REASON_ADMIN, undefined, ctx);
+    await this.audit.record(
+      {
+        type: 'admin.sessions_revoked',
+        outcome: 'success',
+        tenantId: user.tenantId,
+        actorId: scope.actor.userId,
+        subjectId: user.id,
+        data: { revoked },
+      },
+      ctx,
+    );
+  }
+
+  /**
+   * Replaces the roles (committed with its audit event), then rewrites the live sessions so
+   * the tokens' roles follow; permission checks read the row anyway, so a demotion bites at once.
+   */
+  async changeRoles(actor: RoleChangeActor, user: User, roles: Role[], ctx?: RequestContext): Promise<void> {
+    const to = ROLES.filter((role) => roles.includes(role));
+    await this.em.transactional(async (tx) => {
+      // Locked re-read: the audit event's "from" is what the row really held, even under concurrent changes.
+      const row = await tx.findOneOrFail(
+        User,
+        { id: user.id },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      const from = [...row.roles];
+      if (from.length === to.length && from.every((role) => to.includes(role))) return;
+      row.roles = to;
+      await this.audit.record(
+        {
+          type: 'role.changed',
+          outcome: 'success',
+          tenantId: row.tenantId,
+          actorId: actor.actorId,
+          subjectId: row.id,
+          data: { from, to, via: actor.via },
+        },
+        ctx,
+        tx,
+      );
+    });
+    user.roles = to;
+    // Also when unchanged: a retry after a failure here must still bring the sessions in line.
+    await this.sessions.updateLiveRoles(user.tenantId, user.id, to);
+  }
+
+  /** Platform admin = role admin + reach across tenants; only the CLI grants it. */
+  async grantPlatformAdmin(actor: RoleChangeActor, user: User, ctx?: RequestContext): Promise<void> {
+    await this.em.transactional(async (tx) => {
+      const row = await tx.findOneOrFail(
+        User,
+        { id: user.id },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      if (row.isPlatformAdmin) return;
+      row.isPlatformAdmin = true;
+      await this.audit.record(
+        {
+          type: 'role.changed',
+          outcome: 'success',
+          tenantId: row.tenantId,
+          actorId: actor.actorId,
+          subjectId: row.id,
+          data: { platformAdmin: { from: false, to: true }, via: actor.via },
+        },
+        ctx,
+        tx,
+      );
+    });
+    user.isPlatformAdmin = true;
+    await this.changeRoles(actor, user, [...user.roles, 'admin'], ctx);
+  }
+
+  /** Restricting or disabling cuts the user off: the row first (sign-in refuses it), then every session. */
+  async changeStatus(actor: RoleChangeActor, user: User, status: UserStatus, ctx?: RequestContext) {
+    const changed = await this.em.transactional(async (tx) => {
+      const row = await tx.findOneOrFail(
+        User,
+        { id: user.id },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      const from = row.status;
+      if (from === status) return false;
+      row.status = status;
+      await this.audit.record(
+        {
+          type: status === 'active' ? 'user.updated' : 'user.restricted',
+          outcome: 'success',
+          tenantId: row.tenantId,
+          actorId: actor.actorId,
+          subjectId: row.id,
+          data: { status: { from, to: status }, via: actor.via },
+        },
+        ctx,
+        tx,
+      );
+      return true;
+    });
+    user.status = status;
+    // Also when unchanged: a retried PATCH must still leave no live session behind.
+    if (status !== 'active') {
+      await this.sessions.revokeAllForUser(user.tenantId, user.id, REASON_RESTRICTED, undefined, ctx);
+    }
+    return changed;
+  }
+
+  /** Inside the scope or NOT_FOUND: another tenant's user is indistinguishable from no user. */
+  private async findInScope(scope: AdminScope, id: string): Promise<User> {
+    const user = await this.em.findOne(User, {
+      id,
+      ...(scope.tenantId !== undefined ? { tenantId: scope.tenantId } : {}),
+    });
+    if (!user) throw new AppException('NOT_FOUND');
+    return user;
+  }
+
+  toAdminView(user: User): AdminUserDto {
+    return {
+      ...this.users.toView(user),
+      isPlatformAdmin: user.isPlatformAdmin,
+      updatedAt: user.updatedAt.toISOString(),
+    };
+  }
+}

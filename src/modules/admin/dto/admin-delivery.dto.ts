@@ -1,0 +1,99 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-message.entity';
+import { DELIVERY_CHANNELS, OTP_PURPOSES, type DeliveryChannel } from '../../otp/otp.types';
+import { AdminTenantQueryDto } from './admin-scope.dto';
+
+export class AdminPageQueryDto extends AdminTenantQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class ListDeliveryMessagesQueryDto extends AdminPageQueryDto {
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
+
+  @ApiPropertyOptional({ enum: DELIVERY_CHANNELS })
+  @IsOptional()
+  @IsIn(DELIVERY_CHANNELS)
+  channel?: DeliveryChannel;
+}
+
+export class DeliveryMessageDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ enum: DELIVERY_CHANNELS })
+  channel!: string;
+
+  @ApiProperty({ enum: OTP_PURPOSES })
+  purpose!: string;
+
+  @ApiProperty({ enum: DELIVERY_STATUSES })
+  status!: string;
+
+  @ApiProperty({ example: 1 })
+  attempts!: number;
+
+  @ApiProperty({ description: 'Masked', example: 'a***@example.com' })
+  destination!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  lastError!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'SM0123456789abcdef' })
+  providerMessageId!: string | null;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  createdAt!: string;
+
+  @ApiProperty({ example: '2026-01-01T12:00:01.000Z' })
+  updatedAt!: string;
+}
+
+export class DeliveryMessagePageResponseDto {
+  @ApiProperty({ type: [DeliveryMessageDto] })
+  items!: DeliveryMessageDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor!: string | null;
+}
+
+export class SuppressionDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ enum: DELIVERY_CHANNELS })
+  channel!: string;
+
+  @ApiProperty({ description: 'Masked', example: '+1415***0123' })
+  destination!: string;
+
+  @ApiProperty({ example: 'bounce: 21211' })
+  reason!: string;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  createdAt!: string;
+}
+
+export class SuppressionPageResponseDto {
+  @ApiProperty({ type: [SuppressionDto] })
+  items!: SuppressionDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,100 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { DeviceResponseDto } from '../../devices/dto/device.dto';
+import { SessionResponseDto } from '../../sessions/dto/session-response.dto';
+import { UserViewDto } from '../../users/dto/user-view.dto';
+import { ROLES, USER_STATUSES, type Role, type UserStatus } from '../../users/user.entity';
+import { AdminTenantQueryDto } from './admin-scope.dto';
+
+export class ListUsersQueryDto extends AdminTenantQueryDto {
+  @ApiPropertyOptional({
+    description: 'Prefix of the email, phone, first or last name (case-insensitive)',
+    example: 'ada',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(320)
+  query?: string;
+
+  @ApiPropertyOptional({ enum: USER_STATUSES })
+  @IsOptional()
+  @IsIn(USER_STATUSES)
+  status?: UserStatus;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES)
+  role?: Role;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class UpdateUserDto {
+  @ApiPropertyOptional({ enum: ROLES, isArray: true, example: ['user', 'support'], description: 'Replaces the roles' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(ROLES.length)
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+
+  @ApiPropertyOptional({
+    enum: USER_STATUSES,
+    description: 'restricted or disabled revokes every session of the user and blocks sign-in',
+  })
+  @IsOptional()
+  @IsIn(USER_STATUSES)
+  status?: UserStatus;
+}
+
+export class AdminUserDto extends UserViewDto {
+  @ApiProperty({ description: 'Admin reach across tenants (set by the CLI only)' })
+  isPlatformAdmin!: boolean;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  updatedAt!: string;
+}
+
+export class AdminUserPageResponseDto {
+  @ApiProperty({ type: [AdminUserDto] })
+  items!: AdminUserDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor!: string | null;
+}
+
+export class AdminUserDetailDto extends AdminUserDto {
+  @ApiProperty({ type: [DeviceResponseDto] })
+  devices!: DeviceResponseDto[];
+
+  @ApiProperty({ type: [SessionResponseDto], description: 'Live sessions only (`current` is always false here)' })
+  sessions!: SessionResponseDto[];
+}

@@ -1,0 +1,104 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AUDIT_EVENT_TYPES } from '../audit.constants';
+
+export class ListAuditEventsQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Events about this user (subject)' })
+  @IsOptional()
+  @IsUUID()
+  userId?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_EVENT_TYPES, example: 'login.failed' })
+  @IsOptional()
+  @IsIn(AUDIT_EVENT_TYPES)
+  type?: string;
+
+  @ApiPropertyOptional({ enum: ['success', 'failure'] })
+  @IsOptional()
+  @IsIn(['success', 'failure'])
+  outcome?: 'success' | 'failure';
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Inclusive lower bound' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  from?: Date;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Exclusive upper bound' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  to?: Date;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    description: 'Platform admins only: the tenant to look into (absent: every tenant). Others: their own tenant only.',
+  })
+  @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/)
+  tenantId?: string;
+}
+
+export class AdminAuditEventDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'default' })
+  tenantId!: string;
+
+  @ApiProperty({ example: 'login.succeeded' })
+  type!: string;
+
+  @ApiProperty({ enum: ['success', 'failure'] })
+  outcome!: string;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'Who acted (the user, an admin, or null)' })
+  actorId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'Whose account the event is about' })
+  subjectId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  sessionId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uuid' })
+  deviceId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  ip!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0' })
+  userAgent!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  requestId!: string | null;
+
+  @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, example: { reason: 'admin' } })
+  data!: Record<string, unknown> | null;
+
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  createdAt!: string;
+}
+
+export class AdminAuditPageResponseDto {
+  @ApiProperty({ type: [AdminAuditEventDto] })
+  items!: AdminAuditEventDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor!: string | null;
+}

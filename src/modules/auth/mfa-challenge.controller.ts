@@ -1,0 +1,73 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../../common/auth/public.decorator';
+import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { WebAuthnOptionsDto } from '../mfa/dto/passkey.dto';
+import { MfaAuthResultDto, MfaEmailSentDto, MfaTokenDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
+import { MfaChallengeService } from './mfa-challenge.service';
+
+/**
+ * API.md "Login challenge": finishes a login whose first factor answered
+ * `{mfaRequired:true, mfaToken, methods}`. A bad, expired, used or burned mfaToken (or one of
+ * another tenant) is 401 UNAUTHORIZED; a wrong second factor is 401 MFA_INVALID.
+ */
+@ApiTags('mfa-challenge')
+@Controller('api/auth/mfa')
+export class MfaChallengeController {
+  constructor(private readonly challenge: MfaChallengeService) {}
+
+  @Post('email/send')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation('sendMfaEmailCode', 'Mail a login code to the account email (method "email"); lives 10 minutes')
+  @ApiBody({ type: MfaTokenDto })
+  @ApiAcceptedResponse({ type: MfaEmailSentDto })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'MFA_INVALID',
+    'ACCOUNT_RESTRICTED',
+    'OTP_RESEND_COOLDOWN',
+    'DESTINATION_UNDELIVERABLE',
+    'TENANT_UNKNOWN',
+  )
+  sendMfaEmailCode(@ReqCtx() ctx: RequestContext, @Body() body: MfaTokenDto): Promise<MfaEmailSentDto> {
+    return this.challenge.sendEmailCode(ctx, body.mfaToken);
+  }
+
+  @Post('passkey/options')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation('mfaPasskeyOptions', 'WebAuthn request options for the user\'s passkeys (method "passkey")')
+  @ApiBody({ type: MfaTokenDto })
+  @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialRequestOptionsJSON' })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  mfaPasskeyOptions(@ReqCtx() ctx: RequestContext, @Body() body: MfaTokenDto) {
+    return this.challenge.passkeyOptions(ctx, body.mfaToken);
+  }
+
+  @Post('verify')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'verifyMfa',
+    'Answer the second factor; starts a session with aal 2',
+    'Wrong factors count per token (5 burn it) and per account (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429).',
+  )
+  @ApiBody({ type: VerifyMfaDto })
+  @ApiOkResponse({ type: MfaAuthResultDto })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  verifyMfa(
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: VerifyMfaDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<MfaAuthResultDto> {
+    return this.challenge.verify(ctx, body, reply);
+  }
+}

@@ -1,0 +1,196 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { FastifyReply } from 'fastify';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { MetricsService } from '../../common/metrics/metrics.service';
+import { RateLimiter } from '../../common/throttling/rate-limiter';
+import { authConfig } from '../../config/auth.config';
+import { AuditService } from '../audit/audit.service';
+import { MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
+import { mfaFailureKey, MfaService } from '../mfa/mfa.service';
+import type { MfaMethod } from '../mfa/mfa.types';
+import { PasskeysService } from '../mfa/passkeys.service';
+import { RecoveryCodesService } from '../mfa/recovery-codes.service';
+import { TotpService } from '../mfa/totp.service';
+import { OtpService } from '../otp/otp.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { User } from '../users/user.entity';
+import type { MfaAuthResultDto, MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
+
+/** RFC 8176 method references added to the first factor's: a code, or a hardware key. */
+const AMR_OF: Record<MfaMethod, string> = { totp: 'otp', email: 'otp', recovery_code: 'otp', passkey: 'hwk' };
+
+interface FactorOutcome {
+  recoveryCodesRemaining?: number;
+}
+
+/**
+ * The second half of a login (API.md "Login challenge"). The mfaToken says who passed the
+ * first factor; a wrong second factor counts against both the token (burned after 5) and the
+ * account (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429 whatever the IP).
+ */
+@Injectable()
+export class MfaChallengeService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly tokens: MfaTokenStore,
+    private readonly mfa: MfaService,
+    private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly otp: OtpService,
+    private readonly sessions: SessionsService,
+    private readonly limiter: RateLimiter,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  async sendEmailCode(ctx: RequestContext, mfaToken: string): Promise<MfaEmailSentDto> {
+    const { user } = await this.pendingUser(ctx, mfaToken);
+    if (!(await this.mfa.methodsOf(user)).includes('email') || !user.email) throw new AppException('MFA_INVALID');
+    const issued = await this.otp.issue({
+      tenantId: user.tenantId,
+      purpose: 'mfa_email',
+      destination: { channel: 'email', address: user.email },
+      userId: user.id,
+      ctx,
+    });
+    return { status: 'sent', channel: 'email', expiresIn: issued.expiresIn, resendAfter: issued.resendAfter };
+  }
+
+  async passkeyOptions(ctx: RequestContext, mfaToken: string) {
+    const { user } = await this.pendingUser(ctx, mfaToken);
+    if (!(await this.mfa.methodsOf(user)).includes('passkey')) throw new AppException('MFA_INVALID');
+    return this.passkeys.authenticationOptions(this.tokens.challengeKeyOf(mfaToken), user.id);
+  }
+
+  async verify(ctx: RequestContext, input: VerifyMfaDto, reply: FastifyReply): Promise<MfaAuthResultDto> {
+    const { pending, user } = await this.pendingUser(ctx, input.mfaToken);
+    const failureKey = mfaFailureKey(user.tenantId, user.id);
+    const state = await this.limiter.peek(failureKey, this.config.loginMaxFailures);
+    if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
+
+    const methods = await this.mfa.methodsOf(user);
+    const outcome = methods.includes(input.method) ? await this.checkFactor(user, input) : null;
+    if (!outcome) {
+      await this.tokens.recordFailure(input.mfaToken);
+      const hit = await this.limiter.hit(failureKey, this.config.loginMaxFailures, this.config.loginFailureWindow);
+      await this.audit.record(
+        {
+          type: 'mfa.challenge.failed',
+          outcome: 'failure',
+          tenantId: user.tenantId,
+          subjectId: user.id,
+          data: { method: input.method },
+        },
+        ctx,
+      );
+      this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'mfa_invalid').inc();
+      if (!hit.allowed) throw AppException.tooManyRequests(hit.resetSeconds);
+      throw new AppException('MFA_INVALID');
+    }
+    // Single use even when two correct answers race: only one caller deletes the token.
+    if (!(await this.tokens.consume(input.mfaToken))) throw new AppException('UNAUTHORIZED');
+    await this.limiter.reset(failureKey);
+    await this.audit.record(
+      {
+        type: 'mfa.challenge.succeeded',
+        outcome: 'success',
+        tenantId: user.tenantId,
+        subjectId: user.id,
+        data: { method: input.method },
+      },
+      ctx,
+    );
+    if (outcome.recoveryCodesRemaining !== undefined) {
+      await this.audit.record(
+        {
+          type: 'recovery_code.used',
+          outcome: 'success',
+          tenantId: user.tenantId,
+          subjectId: user.id,
+          data: { remaining: outcome.recoveryCodesRemaining },
+        },
+        ctx,
+      );
+    }
+    const result = await this.sessions.start(
+      {
+        user,
+        amr: [...new Set([...pending.primaryAmr, AMR_OF[input.method], 'mfa'])],
+        aal: 2,
+        client: input.client ?? pending.client,
+        device: input.device ?? pending.device,
+        ctx,
+      },
+      reply,
+    );
+    await this.audit.record(
+      {
+        type: 'login.succeeded',
+        outcome: 'success',
+        tenantId: user.tenantId,
+        subjectId: user.id,
+        sessionId: result.sessionId,
+        data: { method: `mfa_${input.method}`, primaryAmr: pending.primaryAmr },
+      },
+      ctx,
+    );
+    this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'success').inc();
+    return outcome.recoveryCodesRemaining === undefined
+      ? result
+      : { ...result, recoveryCodesRemaining: outcome.recoveryCodesRemaining };
+  }
+
+  /** Null for a wrong factor; never throws for one, so every failure is counted the same way. */
+  private async checkFactor(user: User, input: VerifyMfaDto): Promise<FactorOutcome | null> {
+    switch (input.method) {
+      case 'totp':
+        return input.code && (await this.totp.acceptCode(user.id, input.code, true)) ? {} : null;
+      case 'email':
+        return input.code && user.email && (await this.emailCodeAccepted(user, user.email, input.code)) ? {} : null;
+      case 'recovery_code': {
+        const used = input.code ? await this.recoveryCodes.consume(user, input.code) : null;
+        return used ? { recoveryCodesRemaining: used.remaining } : null;
+      }
+      case 'passkey': {
+        const challenge = await this.passkeys.takeChallenge(this.tokens.challengeKeyOf(input.mfaToken));
+        if (!challenge || !input.response) return null;
+        const verified = await this.passkeys.verifyAssertion(user.tenantId, challenge, input.response, {
+          userId: user.id,
+        });
+        return verified ? {} : null;
+      }
+    }
+  }
+
+  private async emailCodeAccepted(user: User, address: string, code: string): Promise<boolean> {
+    try {
+      await this.otp.verify({
+        tenantId: user.tenantId,
+        purpose: 'mfa_email',
+        destination: { channel: 'email', address },
+        code,
+      });
+      return true;
+    } catch (error) {
+      // Wrong, expired or burned codes are all just a wrong second factor here.
+      if (error instanceof AppException && (error.code === 'OTP_INVALID' || error.code === 'OTP_EXPIRED')) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  private async pendingUser(ctx: RequestContext, mfaToken: string): Promise<{ pending: PendingMfa; user: User }> {
+    const pending = await this.tokens.find(mfaToken, ctx.tenantId);
+    if (!pending) throw new AppException('UNAUTHORIZED');
+    const user = await this.em.findOne(User, { id: pending.userId, tenantId: pending.tenantId }, { refresh: true });
+    if (!user) throw new AppException('UNAUTHORIZED');
+    if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
+    return { pending, user };
+  }
+}

@@ -1,0 +1,52 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../../common/auth/public.decorator';
+import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
+import { OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
+import { OtpLoginService } from './otp-login.service';
+
+@ApiTags('otp')
+@Controller('api/auth')
+export class OtpLoginController {
+  constructor(private readonly otpLogin: OtpLoginService) {}
+
+  @Post('send-otp')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation(
+    'sendOtp',
+    'Send a one-time sign-in code by WhatsApp, SMS or email',
+    'Give `phone` (+ optional `channel`) or `email`. The answer is the same whether or not an account exists.',
+  )
+  @ApiBody({ type: SendOtpDto })
+  @ApiAcceptedResponse({ type: OtpSentResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_RESEND_COOLDOWN', 'DESTINATION_UNDELIVERABLE', 'TENANT_UNKNOWN')
+  sendOtp(@ReqCtx() ctx: RequestContext, @Body() body: SendOtpDto) {
+    return this.otpLogin.send(ctx, body);
+  }
+
+  @Post('verify-otp')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'verifyOtp',
+    'Sign in with the one-time code',
+    'The first successful login of a new phone creates the account (phone verified).',
+  )
+  @ApiBody({ type: VerifyOtpDto })
+  @ApiAuthResultOrMfaChallenge()
+  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  verifyOtp(
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: VerifyOtpDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.otpLogin.verify(ctx, body, reply);
+  }
+}

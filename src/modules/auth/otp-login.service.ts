@@ -1,0 +1,198 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { FastifyReply } from 'fastify';
+import { Clock } from '../../common/clock/clock';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { MetricsService } from '../../common/metrics/metrics.service';
+import { otpConfig } from '../../config/otp.config';
+import { AuditService } from '../audit/audit.service';
+import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
+import { MfaService } from '../mfa/mfa.service';
+import { OtpService } from '../otp/otp.service';
+import type { OtpDestination } from '../otp/otp.types';
+import { requirePhone } from '../otp/phone-number';
+import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import { SessionsService } from '../sessions/sessions.service';
+import { TenantsService } from '../tenants/tenants.service';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import type { OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
+
+/**
+ * Passwordless sign-in with a one-time code by WhatsApp, SMS or email. A new phone becomes
+ * an account on its first successful login (OTP_SIGNUP); email codes only sign in existing
+ * accounts, and an unknown email gets exactly the answer a known one gets.
+ */
+@Injectable()
+export class OtpLoginService {
+  constructor(
+    private readonly otp: OtpService,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+    private readonly clock: Clock,
+    private readonly em: EntityManager,
+    @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
+    private readonly mfa: MfaService,
+  ) {}
+
+  async send(ctx: RequestContext, body: SendOtpDto): Promise<OtpSentResponseDto> {
+    const destination = await this.destinationOf(ctx, body);
+    const user = await this.userOf(ctx.tenantId, destination);
+    const mayCreate = destination.channel !== 'email' && this.config.signup;
+    const input = { tenantId: ctx.tenantId, purpose: 'login' as const, destination, ctx };
+    const result =
+      user || mayCreate
+        ? await this.otp.issue({ ...input, userId: user?.id ?? null })
+        : await this.otp.issueWithoutSending(input);
+    return { status: 'sent', ...result };
+  }
+
+  async verify(ctx: RequestContext, body: VerifyOtpDto, reply: FastifyReply): Promise<AuthResultDto | MfaChallengeDto> {
+    const destination = await this.destinationOf(ctx, body);
+    let issuedFor: string | null;
+    try {
+      ({ userId: issuedFor } = await this.otp.check({
+        tenantId: ctx.tenantId,
+        purpose: 'login',
+        destination,
+        code: body.otp,
+      }));
+    } catch (error) {
+      const reason = error instanceof AppException ? error.code : 'error';
+      await this.recordFailure(ctx, null, destination, reason);
+      throw error;
+    }
+    let user = await this.userOf(ctx.tenantId, destination);
+    // The account behind the destination changed since the code was sent: the code was not for it.
+    if (issuedFor && user?.id !== issuedFor) user = null;
+    if (!user && destination.channel !== 'email' && this.config.signup) {
+      user = await this.createPhoneUser(ctx, destination.address);
+    }
+    if (!user) {
+      await this.recordFailure(ctx, null, destination, 'OTP_EXPIRED');
+      throw new AppException('OTP_EXPIRED');
+    }
+    if (user.status !== 'active') {
+      await this.recordFailure(ctx, user, destination, 'ACCOUNT_RESTRICTED');
+      throw new AppException('ACCOUNT_RESTRICTED');
+    }
+    // The code proves control of the destination.
+    const now = this.clock.now();
+    if (destination.channel === 'email') await this.users.markEmailVerified(user, now);
+    else if (!user.phoneVerifiedAt) {
+      user.phoneVerifiedAt = now;
+      await this.em.persist(user).flush();
+    }
+    // A user with a second factor finishes at POST /api/auth/mfa/verify (aal 2).
+    const challenge = await this.mfa.startChallengeIfEnabled(user, {
+      primaryAmr: ['otp'],
+      ctx,
+      client: body.client,
+      device: body.device,
+    });
+    if (challenge) return challenge;
+    const result = await this.sessions.start(
+      { user, amr: ['otp'], aal: 1, client: body.client, device: body.device, ctx },
+      reply,
+    );
+    await this.audit.record(
+      {
+        type: 'login.succeeded',
+        outcome: 'success',
+        tenantId: ctx.tenantId,
+        subjectId: user.id,
+        sessionId: result.sessionId,
+        data: { method: 'otp', channel: destination.channel },
+      },
+      ctx,
+    );
+    this.metrics.loginOutcomes.labels('otp', 'success').inc();
+    return result;
+  }
+
+  /** Validates and normalises the destination and checks the tenant allows its channel. */
+  private async destinationOf(ctx: RequestContext, body: SendOtpDto | VerifyOtpDto): Promise<OtpDestination> {
+    if (body.phone !== undefined && body.email !== undefined) {
+      throw new AppException('VALIDATION_FAILED', [
+        { field: 'email', message: 'give either phone or email, not both' },
+      ]);
+    }
+    const destination: OtpDestination =
+      body.phone !== undefined
+        ? {
+            channel: ('channel' in body && body.channel) || this.config.defaultChannel,
+            address: requirePhone(body.phone),
+          }
+        : { channel: 'email', address: body.email ?? '' };
+    const allowed = (await this.tenants.settingsOf(ctx.tenantId)).allowedOtpChannels;
+    // For verification the channel of a phone code does not matter: either phone channel is enough.
+    const phoneAllowed = !allowed || allowed.includes('sms') || allowed.includes('whatsapp');
+    const isAllowed =
+      !allowed ||
+      ('otp' in body && destination.channel !== 'email' ? phoneAllowed : allowed.includes(destination.channel));
+    if (!isAllowed) {
+      const field = 'channel' in body && body.channel ? 'channel' : destination.channel === 'email' ? 'email' : 'phone';
+      throw new AppException('VALIDATION_FAILED', [{ field, message: 'this channel is not enabled for the tenant' }]);
+    }
+    return destination;
+  }
+
+  private userOf(tenantId: string, destination: OtpDestination): Promise<User | null> {
+    return destination.channel === 'email'
+      ? this.users.findByEmail(tenantId, destination.address)
+      : this.users.findByPhone(tenantId, destination.address);
+  }
+
+  /** Two first logins of one phone at once: the unique (tenant, phone) lets one insert win; the other reads it. */
+  private async createPhoneUser(ctx: RequestContext, phone: string): Promise<User> {
+    const em = this.em.fork();
+    try {
+      return await em.transactional(async (tx) => {
+        const user = tx.create(User, { tenantId: ctx.tenantId, phone, phoneVerifiedAt: this.clock.now() });
+        await tx.persist(user).flush();
+        await this.audit.record(
+          {
+            type: 'user.registered',
+            outcome: 'success',
+            tenantId: ctx.tenantId,
+            subjectId: user.id,
+            data: { method: 'otp', channel: 'phone' },
+          },
+          ctx,
+          tx,
+        );
+        return user;
+      });
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      const existing = await this.users.findByPhone(ctx.tenantId, phone);
+      if (!existing) throw error;
+      return existing;
+    }
+  }
+
+  private async recordFailure(
+    ctx: RequestContext,
+    user: User | null,
+    destination: OtpDestination,
+    reason: string,
+  ): Promise<void> {
+    await this.audit.record(
+      {
+        type: 'login.failed',
+        outcome: 'failure',
+        tenantId: ctx.tenantId,
+        subjectId: user?.id ?? null,
+        data: { method: 'otp', channel: destination.channel, reason },
+      },
+      ctx,
+    );
+    this.metrics.loginOutcomes.labels('otp', reason).inc();
+  }
+}

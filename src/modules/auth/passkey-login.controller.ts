@@ -1,0 +1,53 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../../common/auth/public.decorator';
+import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { WebAuthnOptionsDto } from '../mfa/dto/passkey.dto';
+import { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import { PasskeyLoginOptionsDto, VerifyPasskeyLoginDto } from './dto/passkey-login.dto';
+import { PasskeyLoginService } from './passkey-login.service';
+
+@ApiTags('passkey-login')
+@Controller('api/auth/passkey')
+export class PasskeyLoginController {
+  constructor(private readonly passkeyLogin: PasskeyLoginService) {}
+
+  @Post('options')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'passkeyLoginOptions',
+    'WebAuthn request options for a passwordless login',
+    'No allowCredentials (discoverable credentials); the same answer for every caller. The challenge is single use and lives 5 minutes.',
+  )
+  @ApiBody({ type: PasskeyLoginOptionsDto })
+  @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialRequestOptionsJSON' })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  passkeyLoginOptions(@ReqCtx() ctx: RequestContext, @Body() body: unknown) {
+    return this.passkeyLogin.options(ctx, body);
+  }
+
+  @Post('verify')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'verifyPasskeyLogin',
+    'Sign in with a passkey alone',
+    'amr ["hwk"]; aal 2 when the authenticator verified the user (UV flag), else 1. Any failure (unknown credential, wrong user handle, origin, challenge, signature, counter) is 401 UNAUTHORIZED.',
+  )
+  @ApiBody({ type: VerifyPasskeyLoginDto })
+  @ApiOkResponse({ type: AuthResultDto })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  verifyPasskeyLogin(
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: VerifyPasskeyLoginDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthResultDto> {
+    return this.passkeyLogin.verify(ctx, body, reply);
+  }
+}

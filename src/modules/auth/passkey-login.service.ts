@@ -1,0 +1,80 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { AppException } from '../../common/errors';
+import { MetricsService } from '../../common/metrics/metrics.service';
+import type { RequestContext } from '../../common/http/request-context';
+import { AuditService } from '../audit/audit.service';
+import { PasskeysService } from '../mfa/passkeys.service';
+import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import { SessionsService } from '../sessions/sessions.service';
+import { User } from '../users/user.entity';
+import type { VerifyPasskeyLoginDto } from './dto/passkey-login.dto';
+
+/**
+ * Passkey as the only factor (API.md "passwordless"). The credential id finds the passkey and
+ * the user handle must name its owner. amr is ['hwk']; aal is 2 when the authenticator
+ * verified the user (PIN, biometrics: two factors in one gesture), else 1. Every failure,
+ * unknown credential included, is the same 401 UNAUTHORIZED.
+ */
+@Injectable()
+export class PasskeyLoginService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly passkeys: PasskeysService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** The body must be empty (`{}` or none): unknown fields are refused like everywhere else. */
+  options(ctx: RequestContext, body: unknown) {
+    if (body !== undefined && body !== null) {
+      if (typeof body !== 'object' || Array.isArray(body)) {
+        throw new AppException('VALIDATION_FAILED', [{ field: 'body', message: 'must be an object' }]);
+      }
+      const extra = Object.keys(body);
+      if (extra.length > 0) {
+        throw new AppException(
+          'VALIDATION_FAILED',
+          extra.map((field) => ({ field, message: 'is not allowed' })),
+        );
+      }
+    }
+    return this.passkeys.discoverableOptions(ctx.tenantId);
+  }
+
+  async verify(ctx: RequestContext, input: VerifyPasskeyLoginDto, reply: FastifyReply): Promise<AuthResultDto> {
+    const challenge = await this.passkeys.takeDiscoverableChallenge(ctx.tenantId, input.response);
+    const verified = challenge
+      ? await this.passkeys.verifyAssertion(ctx.tenantId, challenge, input.response, { userHandle: true })
+      : null;
+    const user = verified ? await this.em.findOne(User, { id: verified.passkey.userId, tenantId: ctx.tenantId }) : null;
+    if (!verified || !user) {
+      await this.audit.record(
+        { type: 'login.failed', outcome: 'failure', tenantId: ctx.tenantId, data: { method: 'passkey' } },
+        ctx,
+      );
+      this.metrics.loginOutcomes.labels('passkey', 'invalid').inc();
+      throw new AppException('UNAUTHORIZED');
+    }
+    if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
+    const result = await this.sessions.start(
+      { user, amr: ['hwk'], aal: verified.userVerified ? 2 : 1, client: input.client, device: input.device, ctx },
+      reply,
+    );
+    await this.audit.record(
+      {
+        type: 'login.succeeded',
+        outcome: 'success',
+        tenantId: user.tenantId,
+        subjectId: user.id,
+        sessionId: result.sessionId,
+        data: { method: 'passkey', passkeyId: verified.passkey.id, userVerified: verified.userVerified },
+      },
+      ctx,
+    );
+    this.metrics.loginOutcomes.labels('passkey', 'success').inc();
+    return result;
+  }
+}

@@ -1,0 +1,143 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { Public } from '../../common/auth/public.decorator';
+import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
+import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
+import { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import {
+  ChangePasswordDto,
+  ForgotPasswordDto,
+  LoginDto,
+  RegisterDto,
+  ResendVerificationDto,
+  ResetPasswordDto,
+  ResetSentResponseDto,
+  VerificationSentResponseDto,
+  VerifyEmailDto,
+} from './dto/password-auth.dto';
+import { PasswordAuthService } from './password-auth.service';
+
+@ApiTags('password')
+@Controller('api/auth')
+export class PasswordAuthController {
+  constructor(private readonly passwordAuth: PasswordAuthService) {}
+
+  @Post('register')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation(
+    'register',
+    'Create an email + password account; a verification code is mailed',
+    'The answer is the same whether or not the email already has an account.',
+  )
+  @ApiBody({ type: RegisterDto })
+  @ApiAcceptedResponse({ type: VerificationSentResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  register(@ReqCtx() ctx: RequestContext, @Body() body: RegisterDto) {
+    return this.passwordAuth.register(ctx, body);
+  }
+
+  @Post('email/resend')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation(
+    'resendVerification',
+    'Mail a new verification code to an unverified account',
+    'Always 202, for unknown and already verified emails too.',
+  )
+  @ApiBody({ type: ResendVerificationDto })
+  @ApiAcceptedResponse({ type: VerificationSentResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  resendVerification(@ReqCtx() ctx: RequestContext, @Body() body: ResendVerificationDto) {
+    return this.passwordAuth.resendVerification(ctx, body);
+  }
+
+  @Post('email/verify')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation('verifyEmail', 'Verify the email with the mailed code; activates the account and signs in')
+  @ApiBody({ type: VerifyEmailDto })
+  @ApiOkResponse({ type: AuthResultDto })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  verifyEmail(
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: VerifyEmailDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.passwordAuth.verifyEmail(ctx, body, reply);
+  }
+
+  @Post('login')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation('login', 'Sign in with email and password')
+  @ApiBody({ type: LoginDto })
+  @ApiAuthResultOrMfaChallenge()
+  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'EMAIL_NOT_VERIFIED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  login(@ReqCtx() ctx: RequestContext, @Body() body: LoginDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.passwordAuth.login(ctx, body, reply);
+  }
+
+  @Post('password/forgot')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation('forgotPassword', 'Mail a password reset code', 'Always 202, whether or not the email has an account.')
+  @ApiBody({ type: ForgotPasswordDto })
+  @ApiAcceptedResponse({ type: ResetSentResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  forgotPassword(@ReqCtx() ctx: RequestContext, @Body() body: ForgotPasswordDto) {
+    return this.passwordAuth.forgotPassword(ctx, body);
+  }
+
+  @Post('password/reset')
+  @Public()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation('resetPassword', 'Set a new password with the mailed reset code; every session is revoked')
+  @ApiBody({ type: ResetPasswordDto })
+  @ApiNoContentResponse({ description: 'Password changed; every session of the user revoked' })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
+  async resetPassword(@ReqCtx() ctx: RequestContext, @Body() body: ResetPasswordDto): Promise<void> {
+    await this.passwordAuth.resetPassword(ctx, body);
+  }
+
+  @Post('password/change')
+  @Authenticated()
+  @RequireRecentAuth()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation(
+    'changePassword',
+    "Change the caller's password; every other session is revoked",
+    'Needs a recent sign-in (REAUTH_WINDOW).',
+  )
+  @ApiBody({ type: ChangePasswordDto })
+  @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'INVALID_CREDENTIALS',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'FORBIDDEN',
+    'TENANT_UNKNOWN',
+  )
+  async changePassword(
+    @CurrentAuth() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: ChangePasswordDto,
+  ): Promise<void> {
+    await this.passwordAuth.changePassword(auth, ctx, body);
+  }
+}

@@ -1,0 +1,79 @@
+import { Entity, type Opt, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import type { Ciphertext } from '../../common/crypto/crypto.service';
+import type { DeliveryChannel, OtpPurpose } from '../otp/otp.types';
+
+export const DELIVERY_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'bounced',
+  'failed',
+  'suppressed',
+  'expired',
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** States after which the worker never sends again; the encrypted payload is gone by then. */
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'bounced', 'failed', 'suppressed', 'expired'];
+
+/**
+ * One outgoing message and its state machine. The address itself is only inside the
+ * encrypted payload (needed to send); the row keeps a masked form for admins and a keyed
+ * hash to match suppressions and webhooks.
+ */
+@Entity({ tableName: 'delivery_message' })
+@Index({ name: 'delivery_message_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
+@Index({ name: 'delivery_message_created_idx', properties: ['createdAt', 'id'] })
+export class DeliveryMessage {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = randomUUID();
+
+  @Property({ type: 'string', length: 64 })
+  tenantId!: string;
+
+  @Property({ type: 'uuid', nullable: true })
+  userId: string | null = null;
+
+  @Property({ type: 'string', length: 16 })
+  channel!: DeliveryChannel;
+
+  @Property({ type: 'string', length: 32 })
+  purpose!: OtpPurpose;
+
+  @Property({ type: 'string', length: 64 })
+  destinationMasked!: string;
+
+  @Property({ type: 'string', length: 64 })
+  destinationHash!: string;
+
+  @Property({ type: 'string', length: 16, default: 'queued' })
+  status: DeliveryStatus & Opt = 'queued';
+
+  @Property({ type: 'integer', default: 0 })
+  attempts: number & Opt = 0;
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  lastError: string | null = null;
+
+  @Property({ type: 'string', length: 128, nullable: true })
+  providerMessageId: string | null = null;
+
+  /** AES-256-GCM of the rendered message (address + code), bound to this row's id; null once final. */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  payload: Ciphertext | null = null;
+
+  /** The code's lifetime: past it, sending is pointless. */
+  @Property({ type: 'datetime' })
+  expiresAt!: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  sentAt: Date | null = null;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date & Opt = new Date();
+}

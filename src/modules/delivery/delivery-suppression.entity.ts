@@ -1,0 +1,30 @@
+import { Entity, type Opt, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import type { DeliveryChannel } from '../otp/otp.types';
+
+/** A destination that bounced permanently or complained: nothing is sent to it again until an admin removes it. */
+@Entity({ tableName: 'delivery_suppression' })
+@Unique({ name: 'delivery_suppression_destination_unique', properties: ['tenantId', 'channel', 'destinationHash'] })
+@Index({ name: 'delivery_suppression_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
+export class DeliverySuppression {
+  @PrimaryKey({ type: 'uuid' })
+  id: string & Opt = randomUUID();
+
+  @Property({ type: 'string', length: 64 })
+  tenantId!: string;
+
+  @Property({ type: 'string', length: 16 })
+  channel!: DeliveryChannel;
+
+  @Property({ type: 'string', length: 64 })
+  destinationHash!: string;
+
+  @Property({ type: 'string', length: 64 })
+  destinationMasked!: string;
+
+  @Property({ type: 'string', length: 200 })
+  reason!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'now()' })
+  createdAt: Date & Opt = new Date();
+}

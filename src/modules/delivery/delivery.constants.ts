@@ -1,0 +1,16 @@
+/** The BullMQ queue of outgoing messages and its one job type. */
+export const DELIVERY_QUEUE = 'delivery';
+export const SEND_MESSAGE_JOB = 'send-message';
+/** Name of the custom backoff strategy registered on the worker (see delivery-backoff.ts). */
+export const DELIVERY_BACKOFF_TYPE = 'otp-lifetime';
+
+/** What a job carries: an id, never the code or the address. */
+export interface SendMessageJobData {
+  messageId: string;
+}
+
+export const WEBHOOK_BASE_PATH = '/api/delivery/webhooks';
+export const GENERIC_WEBHOOK_PATH = `${WEBHOOK_BASE_PATH}/generic`;
+export const TWILIO_WEBHOOK_PATH = `${WEBHOOK_BASE_PATH}/twilio`;
+/** Header every email carries so that bounce webhooks can name the message. */
+export const MESSAGE_ID_HEADER = 'X-SecureAuth-Message-Id';

@@ -1,0 +1,32 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import { DeliveryMessage } from './delivery-message.entity';
+import { DeliveryQueueMetrics } from './delivery-queue.metrics';
+import { DeliverySuppression } from './delivery-suppression.entity';
+import { DELIVERY_QUEUE } from './delivery.constants';
+import { DeliveryProcessor } from './delivery.processor';
+import { DeliveryService } from './delivery.service';
+import { DeliveryWorker } from './delivery.worker';
+import { DeliveryTransports } from './transports/delivery-transports.provider';
+
+/**
+ * The producer and read side of delivery: every process that sends OTPs or answers admins.
+ * The worker is DeliveryWorkerModule, added only where APP_ROLE runs it.
+ */
+@Module({
+  imports: [
+    MikroOrmModule.forFeature([DeliveryMessage, DeliverySuppression]),
+    BullModule.registerQueue({ name: DELIVERY_QUEUE }),
+  ],
+  providers: [DeliveryService, DeliveryQueueMetrics],
+  exports: [DeliveryService, BullModule],
+})
+export class DeliveryModule {}
+
+/** The BullMQ worker that sends the messages (APP_ROLE=all in the API process, or worker alone). */
+@Module({
+  imports: [DeliveryModule],
+  providers: [DeliveryTransports, DeliveryProcessor, DeliveryWorker],
+})
+export class DeliveryWorkerModule {}

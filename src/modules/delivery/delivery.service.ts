@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { Queue } from 'bullmq';
+import { CryptoService } from '../../common/crypto/crypto.service';
+import { Clock } from '../../common/clock/clock';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
+import { deliveryConfig } from '../../config/delivery.config';
+import { otpConfig } from '../../config/otp.config';
+import { AuditService } from '../audit/audit.service';
+import type { DeliveryChannel, OtpDestination, OtpPurpose } from '../otp/otp.types';
+import { maskDestination } from './delivery-destination';
+import { DeliveryMessage, FINAL_STATUSES, type DeliveryStatus } from './delivery-message.entity';
+import { DeliverySuppression } from './delivery-suppression.entity';
+import { renderOtpMessage } from './delivery-templates';
+import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, SEND_MESSAGE_JOB, type SendMessageJobData } from './delivery.constants';
+import type { OutgoingMessage } from './transports/delivery-transport';
+
+export interface EnqueueOtpInput {
+  tenantId: string;
+  userId?: string | null;
+  purpose: OtpPurpose;
+  destination: OtpDestination;
+  code: string;
+  ttlSeconds: number;
+  /** The `otp.sent` event, written with the row in one statement (see enqueueOtp). */
+  audit: { ctx?: Partial<RequestContext>; data: Record<string, unknown> };
+}
+
+/** Admin scope: a tenant, or undefined for a platform admin who sees every tenant. */
+export interface DeliveryScope {
+  tenantId?: string;
+}
+
+export interface ListMessagesFilters {
+  status?: DeliveryStatus;
+  channel?: DeliveryChannel;
+  limit: number;
+  cursor?: string;
+}
+
+export type ProviderEventType = 'delivered' | 'bounce' | 'complaint' | 'failed';
+
+export interface ProviderEvent {
+  messageId: string;
+  type: ProviderEventType;
+  /** For bounces: false for a soft (temporary) bounce; absent counts as permanent. */
+  permanent?: boolean;
+  reason?: string;
+  provider: string;
+}
+
+const SUPPRESSED_SQL = `
+select 1 from "delivery_suppression"
+ where "tenant_id" = ? and "channel" = ? and "destination_hash" = ?
+ limit 1`;
+
+/** The message row and its `otp.sent` audit event (same columns as AuditService.record writes). */
+const INSERT_MESSAGE_SQL = `
+with "message" as (
+  insert into "delivery_message"
+    ("id", "tenant_id", "user_id", "channel", "purpose", "destination_masked", "destination_hash",
+     "status", "attempts", "payload", "expires_at", "created_at", "updated_at")
+  values (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+)
+insert into "audit_event"
+  ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id", "device_id",
+   "ip", "user_agent", "request_id", "data", "created_at")
+values (?, ?, 'otp.sent', 'success', ?, ?, null, null, ?, ?, ?, ?::jsonb, ?)`;
+
+/** The encrypted part of a message row: everything needed to send it again after a crash. */
+export type MessagePayload = Omit<OutgoingMessage, 'id' | 'channel'>;
+
+/**
+ * The producer side of delivery and its read side: records a message, queues a job that
+ * only names it, answers admins, and applies provider events (webhooks). The worker side
+ * is DeliveryProcessor.
+ */
+@Injectable()
+export class DeliveryService {
+  constructor(
+    private readonly em: EntityManager,
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<SendMessageJobData>,
+    private readonly crypto: CryptoService,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
+    @Inject(otpConfig.KEY) private readonly otp: ConfigType<typeof otpConfig>,
+  ) {}
+
+  /** Keyed, so the stored hash of a phone number cannot be reversed by enumerating numbers. */
+  destinationHash(destination: OtpDestination): string {
+    return this.crypto.hmac(this.otp.pepper, `${destination.channel}:${destination.address}`);
+  }
+
+  isSuppressed(tenantId: string, destination: OtpDestination, em: EntityManager = this.em): Promise<boolean> {
+    return this.isHashSuppressed(tenantId, destination.channel, this.destinationHash(destination), em);
+  }
+
+  async isHashSuppressed(
+    tenantId: string,
+    channel: DeliveryChannel,
+    destinationHash: string,
+    em: EntityManager = this.em,
+  ): Promise<boolean> {
+    const rows = await em.execute<unknown[]>(SUPPRESSED_SQL, [tenantId, channel, destinationHash]);
+    return rows.length > 0;
+  }
+
+  /** 422 DESTINATION_UNDELIVERABLE for a suppressed destination. */
+  async assertDeliverable(tenantId: string, destination: OtpDestination): Promise<void> {
+    if (await this.isSuppressed(tenantId, destination)) throw new AppException('DESTINATION_UNDELIVERABLE');
+  }
+
+  /**
+   * Records the message (content encrypted, bound to its id) and its `otp.sent` audit event
+   * in one statement, then queues a job that only names it. jobId = message id, so
+   * enqueueing the same message twice is a no-op.
+   */
+  async enqueueOtp(input: EnqueueOtpInput): Promise<{ messageId: string }> {
+    const { destination } = input;
+    const content = renderOtpMessage(input.purpose, destination.channel, input.code, input.ttlSeconds);
+    const messageId = randomUUID();
+    const payload: MessagePayload = { to: destination.address, ...content };
+    const now = new Date(this.clock.nowMs());
+    const userId = input.userId ?? null;
+    const ctx = input.audit.ctx;
+    const connection = this.em.getConnection();
+    // One round trip and one commit: a data-modifying CTE always runs, and both rows commit or neither does.
+    await connection.execute(
+      INSERT_MESSAGE_SQL,
+      [
+        messageId,
+        input.tenantId,
+        userId,
+        destination.channel,
+        input.purpose,
+        maskDestination(destination.channel, destination.address),
+        this.destinationHash(destination),
+        this.crypto.encrypt(JSON.stringify(payload), messageId),
+        new Date(now.getTime() + input.ttlSeconds * 1000),
+        now,
+        now,
+        randomUUID(),
+        input.tenantId,
+        userId,
+        userId,
+        ctx?.ip ?? null,
+        ctx?.userAgent ?? null,
+        ctx?.requestId ?? null,
+        JSON.stringify({ ...input.audit.data, messageId }),
+        now,
+      ],
+      'run',
+    );
+    try {
+      await this.queue.add(
+        SEND_MESSAGE_JOB,
+        { messageId },
+        {
+          jobId: messageId,
+          attempts: this.config.attempts,
+          backoff: { type: DELIVERY_BACKOFF_TYPE },
+          // The row is the record of a sent message; keeping finished jobs in Redis only costs trimming work.
+          removeOnComplete: true,
+          removeOnFail: { age: 24 * 3600, count: 5000 },
+        },
+      );
+    } catch (error) {
+      // Nothing will ever send it: say so in the row (and the audit trail) instead of leaving it "queued".
+      await this.em
+        .fork()
+        .transactional(async (tx) => {
+          const updated = await tx.nativeUpdate(
+            DeliveryMessage,
+            { id: messageId, status: 'queued' },
+            { status: 'failed', payload: null, lastError: 'could not be queued' },
+          );
+          if (updated === 0) return;
+          await this.audit.record(
+            {
+              type: 'delivery.failed',
+              outcome: 'failure',
+              tenantId: input.tenantId,
+              subjectId: userId,
+              data: { messageId, channel: destination.channel, reason: 'could not be queued' },
+            },
+            ctx,
+            tx,
+          );
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+    return { messageId };
+  }
+
+  async listMessages(scope: DeliveryScope, filters: ListMessagesFilters) {
+    const position = decodeCursor(filters.cursor);
+    const where: Record<string, unknown> = { ...olderThan(position) };
+    if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
+    if (filters.status) where.status = filters.status;
+    if (filters.channel) where.channel = filters.channel;
+    const rows = await this.em.find(DeliveryMessage, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: filters.limit + 1,
+    });
+    return toPage(rows, filters.limit, (row) => ({
+      id: row.id,
+      channel: row.channel,
+      purpose: row.purpose,
+      status: row.status,
+      attempts: row.attempts,
+      destination: row.destinationMasked,
+      lastError: row.lastError,
+      providerMessageId: row.providerMessageId,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    }));
+  }
+
+  async listSuppressions(scope: DeliveryScope, filters: { limit: number; cursor?: string }) {
+    const position = decodeCursor(filters.cursor);
+    const where: Record<string, unknown> = { ...olderThan(position) };
+    if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
+    const rows = await this.em.find(DeliverySuppression, where, {
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit: filters.limit + 1,
+    });
+    return toPage(rows, filters.limit, (row) => ({
+      id: row.id,
+      channel: row.channel,
+      destination: row.destinationMasked,
+      reason: row.reason,
+      createdAt: row.createdAt.toISOString(),
+    }));
+  }
+
+  /** NOT_FOUND for an id outside the caller's scope, as for a missing one. */
+  async removeSuppression(scope: DeliveryScope, id: string, actorId: string): Promise<void> {
+    const where: Record<string, unknown> = { id };
+    if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
+    const suppression = await this.em.findOne(DeliverySuppression, where);
+    if (!suppression) throw new AppException('NOT_FOUND');
+    await this.em.transactional(async (em) => {
+      await em.nativeDelete(DeliverySuppression, { id: suppression.id });
+      await this.audit.record(
+        {
+          type: 'delivery.suppression_removed',
+          outcome: 'success',
+          tenantId: suppression.tenantId,
+          actorId,
+          data: { channel: suppression.channel, destination: suppression.destinationMasked },
+        },
+        undefined,
+        em,
+      );
+    });
+  }
+
+  /**
+   * A provider's report about a message (webhook). Status only moves forward; a repeated
+   * event finds nothing left to change. A permanent bounce or a complaint suppresses the
+   * destination.
+   */
+  async applyProviderEvent(event: ProviderEvent): Promise<void> {
+    await this.em.fork().transactional(async (em) => {
+      const message = await em.findOne(DeliveryMessage, { id: event.messageId });
+      if (!message) return;
+      const reason = (event.reason ?? event.type).slice(0, 200);
+      const next = nextStatus(message.status, event.type);
+      let changed = false;
+      if (next) {
+        const update: Partial<DeliveryMessage> = { status: next };
+        if (FINAL_STATUSES.includes(next)) update.payload = null;
+        if (next !== 'delivered') update.lastError = `${event.provider}: ${reason}`.slice(0, 500);
+        // Conditional on the status we read, so two concurrent events cannot both apply.
+        changed = (await em.nativeUpdate(DeliveryMessage, { id: message.id, status: message.status }, update)) > 0;
+      }
+      const suppress = event.type === 'complaint' || (event.type === 'bounce' && event.permanent !== false);
+      const suppressed = suppress ? await this.suppress(em, message, `${event.type}: ${reason}`) : false;
+      if (!changed && !suppressed) return;
+      const type =
+        event.type === 'delivered'
+          ? 'delivery.delivered'
+          : event.type === 'failed'
+            ? 'delivery.failed'
+            : 'delivery.bounced';
+      await this.audit.record(
+        {
+          type,
+          outcome: event.type === 'delivered' ? 'success' : 'failure',
+          tenantId: message.tenantId,
+          subjectId: message.userId,
+          data: {
+            messageId: message.id,
+            channel: message.channel,
+            event: event.type,
+            provider: event.provider,
+            reason,
+          },
+        },
+        undefined,
+        em,
+      );
+    });
+  }
+
+  /** True when a new suppression entry was written. */
+  async suppress(
+    em: EntityManager,
+    message: Pick<DeliveryMessage, 'tenantId' | 'channel' | 'destinationHash' | 'destinationMasked'>,
+    reason: string,
+  ): Promise<boolean> {
+    const inserted = await em
+      .createQueryBuilder(DeliverySuppression)
+      .insert({
+        id: randomUUID(),
+        tenantId: message.tenantId,
+        channel: message.channel,
+        destinationHash: message.destinationHash,
+        destinationMasked: message.destinationMasked,
+        reason: reason.slice(0, 200),
+        createdAt: new Date(),
+      })
+      .onConflict(['tenantId', 'channel', 'destinationHash'])
+      .ignore()
+      .execute<{ affectedRows?: number }>('run');
+    return inserted.affectedRows !== 0;
+  }
+}
+
+/** Forward-only transitions for provider events; undefined = leave the status alone. */
+export function nextStatus(current: DeliveryStatus, event: ProviderEventType): DeliveryStatus | undefined {
+  const open = current === 'queued' || current === 'sending' || current === 'sent';
+  switch (event) {
+    case 'delivered':
+      return open ? 'delivered' : undefined;
+    case 'bounce':
+      return open || current === 'delivered' ? 'bounced' : undefined;
+    case 'complaint':
+      return open ? 'delivered' : undefined;
+    case 'failed':
+      return open ? 'failed' : undefined;
+  }
+}

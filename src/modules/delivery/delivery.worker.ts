@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { Worker } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { bullConnectionOptions, bullPrefix } from '../../common/redis/redis.factory';
+import { appConfig } from '../../config/app.config';
+import { deliveryConfig } from '../../config/delivery.config';
+import { redisConfig } from '../../config/redis.config';
+import { deliveryBackoffMs } from './delivery-backoff';
+import { RetryableDeliveryError } from './delivery.errors';
+import { DeliveryProcessor } from './delivery.processor';
+import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, type SendMessageJobData } from './delivery.constants';
+
+/**
+ * The BullMQ worker of the delivery queue, built by hand (not @Processor) so that its lock,
+ * stall detection, concurrency and backoff come from the validated configuration. Only
+ * processes that run the worker (APP_ROLE=all or worker) provide it.
+ */
+@Injectable()
+export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('DeliveryWorker');
+  private worker?: Worker<SendMessageJobData>;
+
+  constructor(
+    private readonly processor: DeliveryProcessor,
+    @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
+    @Inject(redisConfig.KEY) private readonly redis: ConfigType<typeof redisConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+  ) {}
+
+  onModuleInit(): void {
+    const { attempts, backoffMs, jobLockMs, workerConcurrency } = this.config;
+    this.worker = new Worker<SendMessageJobData>(DELIVERY_QUEUE, (job) => this.processor.process(job), {
+      connection: bullConnectionOptions(this.redis, { worker: true }),
+      prefix: bullPrefix(this.redis),
+      concurrency: workerConcurrency,
+      // A worker that dies mid-send stops renewing its lock; after jobLockMs another worker
+      // takes the job over (stalled-job recovery). The row's content makes it the same code.
+      lockDuration: jobLockMs,
+      stalledInterval: Math.max(1000, Math.floor(jobLockMs / 2)),
+      maxStalledCount: attempts,
+      settings: {
+        backoffStrategy: (attemptsMade, type, error) =>
+          deliveryBackoffMs({
+            attemptsMade,
+            maxAttempts: attempts,
+            baseMs: backoffMs,
+            remainingMs:
+              type === DELIVERY_BACKOFF_TYPE && error instanceof RetryableDeliveryError ? error.remainingMs : undefined,
+          }),
+      },
+    });
+    this.worker.on('error', (error) => this.logger.warn({ msg: 'delivery worker error', err: error.message }));
+    this.worker.on('failed', (job, error) => {
+      this.logger.warn({
+        msg: 'delivery job failed',
+        messageId: job?.id,
+        attemptsMade: job?.attemptsMade,
+        err: error.message,
+      });
+      if (!job) return;
+      this.processor
+        .onJobFailed(job, error)
+        .catch((failure: unknown) =>
+          this.logger.error({ msg: 'could not record a failed delivery', messageId: job.id, err: String(failure) }),
+        );
+    });
+  }
+
+  /**
+   * Lets the jobs in hand finish within SHUTDOWN_GRACE_MS, then disconnects. A job cut off
+   * by force keeps its row in `sending` and is picked up again through stall detection.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    const graceful = worker.close().then(() => true);
+    const timedOut = sleep(this.app.shutdownGraceMs, false, { ref: false });
+    if (!(await Promise.race([graceful, timedOut]))) await worker.close(true);
+  }
+}

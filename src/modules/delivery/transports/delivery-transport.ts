@@ -1,0 +1,29 @@
+import type { DeliveryChannel } from '../../otp/otp.types';
+
+/** A rendered message ready for a provider; it exists in memory only while a worker sends it. */
+export interface OutgoingMessage {
+  /** The delivery_message id: providers echo it back (header, callback URL) for webhooks. */
+  id: string;
+  channel: DeliveryChannel;
+  /** Lower-cased email or E.164 phone. */
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface TransportResult {
+  providerMessageId: string | null;
+}
+
+/**
+ * One provider of one channel. `send` resolves when the provider accepted the message and
+ * throws a DeliveryError (temporary, bounce or rejected) otherwise.
+ */
+export interface DeliveryTransport {
+  readonly channel: DeliveryChannel;
+  /** Provider name, for logs and metrics. */
+  readonly provider: string;
+  send(message: OutgoingMessage): Promise<TransportResult>;
+  close?(): Promise<void> | void;
+}

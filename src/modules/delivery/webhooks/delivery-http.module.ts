@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../../sessions/sessions.module';
+import { DeliveryModule } from '../delivery.module';
+import { DeliveryHttpSetup } from './delivery-http.setup';
+import { DeliveryWebhooksController, GenericWebhookSignatureGuard } from './delivery-webhooks.controller';
+import { DeliveryWebhooksService } from './delivery-webhooks.service';
+
+/** The API side of delivery: provider webhooks and the queue dashboard (never in the worker process). */
+@Module({
+  imports: [DeliveryModule, SessionsModule],
+  controllers: [DeliveryWebhooksController],
+  providers: [DeliveryWebhooksService, GenericWebhookSignatureGuard, DeliveryHttpSetup],
+})
+export class DeliveryHttpModule {}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import type { RequestContext } from '../../common/http/request-context';
+import { AuditService } from '../audit/audit.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { DevicesService } from './devices.service';
+import type { DeviceResponseDto, UpdateDeviceDto } from './dto/device.dto';
+
+/** The caller managing their own devices; removal reaches into sessions, hence its own layer. */
+@Injectable()
+export class DeviceManagementService {
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
+    return this.devices.listFor(auth.tenantId, auth.userId);
+  }
+
+  update(auth: AuthPrincipal, id: string, input: UpdateDeviceDto, ctx: RequestContext): Promise<DeviceResponseDto> {
+    return this.devices.update(auth.tenantId, auth.userId, id, input, ctx);
+  }
+
+  /** Revokes first: a device that is gone must not leave a live session behind. */
+  async remove(auth: AuthPrincipal, id: string, ctx: RequestContext): Promise<void> {
+    const device = await this.devices.findOwn(auth.tenantId, auth.userId, id);
+    const revoked = await this.sessions.revokeDevice(auth.tenantId, auth.userId, device.id, 'device_removed', ctx);
+    await this.devices.delete(device);
+    await this.audit.record(
+      {
+        type: 'device.removed',
+        outcome: 'success',
+        tenantId: auth.tenantId,
+        subjectId: auth.userId,
+        sessionId: auth.sessionId,
+        deviceId: device.id,
+        data: { name: device.name, revokedSessions: revoked },
+      },
+      ctx,
+    );
+  }
+}

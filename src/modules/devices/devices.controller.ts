@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { DeviceManagementService } from './device-management.service';
+import { DeviceResponseDto, UpdateDeviceDto } from './dto/device.dto';
+
+@ApiTags('devices')
+@Controller('api/devices')
+export class DevicesController {
+  constructor(private readonly devices: DeviceManagementService) {}
+
+  @Get()
+  @Authenticated()
+  @Operation('listDevices', "The caller's devices with their live session counts")
+  @ApiOkResponse({ type: [DeviceResponseDto] })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED')
+  listDevices(@CurrentAuth() auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
+    return this.devices.list(auth);
+  }
+
+  @Patch(':id')
+  @Authenticated()
+  @Operation('updateDevice', 'Rename a device or mark it trusted')
+  @ApiOkResponse({ type: DeviceResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND')
+  updateDevice(
+    @CurrentAuth() auth: AuthPrincipal,
+    @Param('id') id: string,
+    @Body() body: UpdateDeviceDto,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<DeviceResponseDto> {
+    return this.devices.update(auth, id, body, ctx);
+  }
+
+  @Delete(':id')
+  @Authenticated()
+  @HttpCode(204)
+  @Operation('removeDevice', 'Forget a device and revoke every session started from it')
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND')
+  removeDevice(
+    @CurrentAuth() auth: AuthPrincipal,
+    @Param('id') id: string,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<void> {
+    return this.devices.remove(auth, id, ctx);
+  }
+}

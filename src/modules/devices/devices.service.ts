@@ -1,0 +1,170 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { UAParser } from 'ua-parser-js';
+import { Clock } from '../../common/clock/clock';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { AuditService } from '../audit/audit.service';
+import type { DeviceInputDto } from '../sessions/dto/auth-result.dto';
+import type { User } from '../users/user.entity';
+import { Device } from './device.entity';
+import type { DeviceResponseDto, DeviceSummaryDto, UpdateDeviceDto } from './dto/device.dto';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** "Chrome on macOS" from a User-Agent; the client's own name wins when it sends one. */
+export function readableDeviceName(userAgent: string | null, input?: DeviceInputDto): string {
+  if (input?.name) return input.name;
+  const parsed = userAgent ? UAParser(userAgent) : undefined;
+  const browser = parsed?.browser.name;
+  const os = parsed?.os.name ?? input?.platform;
+  if (browser && os) return `${browser} on ${os}`.slice(0, 100);
+  return (input?.model ?? browser ?? os ?? 'Unknown device').slice(0, 100);
+}
+
+/** The client's device id when it has one, else a fingerprint of what the browser tells us. */
+function deviceKeyOf(userAgent: string | null, input?: DeviceInputDto): string {
+  const source = input?.id ? `id:${input.id}` : `fp:${userAgent ?? ''}|${input?.platform ?? ''}`;
+  return createHash('sha256').update(source).digest('hex');
+}
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * One upsert: two sign-ins from the same new device at once still give one record, and
+   * exactly one of them reports it as new (audited device.new).
+   */
+  async recordSignIn(
+    user: User,
+    input: DeviceInputDto | undefined,
+    ctx: RequestContext,
+    em: EntityManager = this.em,
+  ): Promise<{ device: Device; isNew: boolean }> {
+    const now = this.clock.now();
+    const parsed = ctx.userAgent ? UAParser(ctx.userAgent) : undefined;
+    const rows = await em.execute<Array<Record<string, unknown> & { inserted: boolean }>>(
+      `insert into "device" ("id", "tenant_id", "user_id", "device_key", "name", "platform", "model", "app_version",
+         "user_agent", "first_seen_at", "last_seen_at", "last_ip", "is_trusted")
+       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)
+       on conflict ("tenant_id", "user_id", "device_key") do update set
+         "name" = case when ? then excluded."name" else "device"."name" end,
+         "platform" = coalesce(excluded."platform", "device"."platform"),
+         "model" = coalesce(excluded."model", "device"."model"),
+         "app_version" = coalesce(excluded."app_version", "device"."app_version"),
+         "user_agent" = coalesce(excluded."user_agent", "device"."user_agent"),
+         "last_seen_at" = excluded."last_seen_at",
+         "last_ip" = excluded."last_ip"
+       returning *, (xmax = 0) as "inserted"`,
+      [
+        user.tenantId,
+        user.id,
+        deviceKeyOf(ctx.userAgent, input),
+        readableDeviceName(ctx.userAgent, input),
+        input?.platform ?? parsed?.os.name ?? null,
+        input?.model ?? parsed?.device.model ?? null,
+        input?.appVersion ?? null,
+        ctx.userAgent,
+        now,
+        now,
+        ctx.ip,
+        input?.name !== undefined,
+      ],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('device upsert returned nothing');
+    const { inserted, ...columns } = row;
+    const device = em.map(Device, columns);
+    if (inserted) {
+      await this.audit.record(
+        {
+          type: 'device.new',
+          outcome: 'success',
+          tenantId: user.tenantId,
+          subjectId: user.id,
+          deviceId: device.id,
+          data: { name: device.name },
+        },
+        ctx,
+        em,
+      );
+    }
+    return { device, isNew: inserted };
+  }
+
+  async listFor(tenantId: string, userId: string): Promise<DeviceResponseDto[]> {
+    const devices = await this.em.find(Device, { tenantId, userId }, { orderBy: { lastSeenAt: 'desc', id: 'asc' } });
+    const now = this.clock.now();
+    const counts = await this.em.execute<Array<{ device_id: string; count: string }>>(
+      `select "device_id", count(*) as "count" from "session"
+       where "tenant_id" = ? and "user_id" = ? and "device_id" is not null and "revoked_at" is null
+         and "expires_at" > ? and "idle_expires_at" > ?
+       group by "device_id"`,
+      [tenantId, userId, now, now],
+    );
+    const byDevice = new Map(counts.map((row) => [row.device_id, Number(row.count)]));
+    return devices.map((device) => this.toView(device, byDevice.get(device.id) ?? 0));
+  }
+
+  /** The caller's own device, or NOT_FOUND (also for other users' ids and malformed ids). */
+  async findOwn(tenantId: string, userId: string, id: string): Promise<Device> {
+    const device = UUID.test(id) ? await this.em.findOne(Device, { id, tenantId, userId }) : null;
+    if (!device) throw new AppException('NOT_FOUND');
+    return device;
+  }
+
+  async update(tenantId: string, userId: string, id: string, input: UpdateDeviceDto, ctx: RequestContext) {
+    const device = await this.findOwn(tenantId, userId, id);
+    if (input.name !== undefined) device.name = input.name;
+    if (input.trusted !== undefined) device.isTrusted = input.trusted;
+    await this.em.flush();
+    await this.audit.record(
+      {
+        type: 'device.updated',
+        outcome: 'success',
+        tenantId,
+        subjectId: userId,
+        deviceId: device.id,
+        data: { ...input },
+      },
+      ctx,
+    );
+    const [view] = (await this.listFor(tenantId, userId)).filter((entry) => entry.id === device.id);
+    return view ?? this.toView(device, 0);
+  }
+
+  async delete(device: Device, em: EntityManager = this.em): Promise<void> {
+    await em.nativeDelete(Device, { id: device.id, tenantId: device.tenantId, userId: device.userId });
+  }
+
+  summaryOf(device: Device): DeviceSummaryDto {
+    return { id: device.id, name: device.name, platform: device.platform };
+  }
+
+  async summariesOf(ids: string[]): Promise<Map<string, DeviceSummaryDto>> {
+    if (ids.length === 0) return new Map();
+    const devices = await this.em.find(Device, { id: { $in: ids } });
+    return new Map(devices.map((device) => [device.id, this.summaryOf(device)]));
+  }
+
+  private toView(device: Device, activeSessions: number): DeviceResponseDto {
+    return {
+      id: device.id,
+      name: device.name,
+      platform: device.platform,
+      model: device.model,
+      userAgent: device.userAgent,
+      firstSeenAt: device.firstSeenAt.toISOString(),
+      lastSeenAt: device.lastSeenAt.toISOString(),
+      lastIp: device.lastIp,
+      trusted: device.isTrusted,
+      activeSessions,
+    };
+  }
+}

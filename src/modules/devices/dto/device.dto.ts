@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+
+/** API.md "Devices": one entry of GET /api/devices. */
+export class DeviceResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'Chrome on macOS' })
+  name!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'macOS' })
+  platform!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'iPhone15,2' })
+  model!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) …' })
+  userAgent!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  firstSeenAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  lastSeenAt!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  lastIp!: string | null;
+
+  @ApiProperty({ example: false })
+  trusted!: boolean;
+
+  @ApiProperty({ example: 1, description: 'Live sessions started from this device' })
+  activeSessions!: number;
+}
+
+export class UpdateDeviceDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, example: 'Work laptop' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean()
+  trusted?: boolean;
+}
+
+/** The device summary carried by sessions (GET /api/auth/me, GET /api/auth/sessions). */
+export class DeviceSummaryDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'Chrome on macOS' })
+  name!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'macOS' })
+  platform!: string | null;
+}

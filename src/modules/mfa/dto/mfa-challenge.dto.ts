@@ -1,0 +1,35 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { AuthResultDto } from '../../sessions/dto/auth-result.dto';
+import { MFA_METHODS, type MfaMethod } from '../mfa.types';
+
+/** API.md POST /api/auth/login (and verify-otp): the first factor passed, a second one is due. */
+export class MfaChallengeDto {
+  @ApiProperty({ enum: [true], example: true })
+  mfaRequired!: true;
+
+  @ApiProperty({
+    description: 'Opaque, single use, lives 5 minutes',
+    example: 'q3Zk2l0m3mZ0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p',
+  })
+  mfaToken!: string;
+
+  @ApiProperty({
+    enum: MFA_METHODS,
+    isArray: true,
+    description: "The user's enabled methods only",
+    example: ['totp', 'recovery_code'],
+  })
+  methods!: MfaMethod[];
+}
+
+/** 200 of a first-factor login: either a session, or the challenge for the second factor. */
+export function ApiAuthResultOrMfaChallenge() {
+  return applyDecorators(
+    ApiExtraModels(AuthResultDto, MfaChallengeDto),
+    ApiOkResponse({
+      description: 'AuthResult (signed in), or MfaChallenge when the user has a second factor enabled',
+      schema: { oneOf: [{ $ref: getSchemaPath(AuthResultDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+    }),
+  );
+}

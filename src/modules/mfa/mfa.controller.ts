@@ -1,0 +1,231 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
+import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { MfaStatusDto, PasskeyViewDto } from './dto/mfa-status.dto';
+import { PasskeyCreatedDto, PasskeyNameDto, RegisterPasskeyDto, WebAuthnOptionsDto } from './dto/passkey.dto';
+import { FactorEnabledResponseDto, RecoveryCodesResponseDto, TotpCodeDto, TotpSetupResponseDto } from './dto/totp.dto';
+import { MfaService } from './mfa.service';
+
+/** API.md "MFA" management: the caller's own factors. Changes need a recent login (REAUTH_WINDOW). */
+@ApiTags('mfa')
+@Controller('api/mfa')
+export class MfaController {
+  constructor(private readonly mfa: MfaService) {}
+
+  @Get()
+  @Authenticated()
+  @Operation('getMfaStatus', "The caller's second factors")
+  @ApiOkResponse({ type: MfaStatusDto })
+  @ApiErrors('UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN')
+  getMfaStatus(@CurrentAuth() auth: AuthPrincipal): Promise<MfaStatusDto> {
+    return this.mfa.status(auth);
+  }
+
+  @Post('totp/setup')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'setupTotp',
+    'Start TOTP enrolment',
+    'Inactive until confirmed with a code; a new setup replaces a pending one.',
+  )
+  @ApiOkResponse({ type: TotpSetupResponseDto })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'FORBIDDEN',
+    'CONFLICT',
+    'TENANT_UNKNOWN',
+  )
+  setupTotp(@CurrentAuth() auth: AuthPrincipal): Promise<TotpSetupResponseDto> {
+    return this.mfa.setupTotp(auth);
+  }
+
+  @Post('totp/confirm')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  @Operation('confirmTotp', 'Activate TOTP with a first code')
+  @ApiOkResponse({ type: FactorEnabledResponseDto })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'MFA_INVALID',
+    'FORBIDDEN',
+    'TENANT_UNKNOWN',
+  )
+  async confirmTotp(
+    @CurrentAuth() auth: AuthPrincipal,
+    @Body() body: TotpCodeDto,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<FactorEnabledResponseDto> {
+    return { enabled: true, ...(await this.mfa.confirmTotp(auth, body.code, ctx)) };
+  }
+
+  @Delete('totp')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation('disableTotp', 'Turn TOTP off (needs a current code)')
+  @ApiNoContentResponse()
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'MFA_INVALID',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'TENANT_UNKNOWN',
+  )
+  disableTotp(@CurrentAuth() auth: AuthPrincipal, @Body() body: TotpCodeDto, @ReqCtx() ctx: RequestContext) {
+    return this.mfa.disableTotp(auth, body.code, ctx);
+  }
+
+  @Post('email')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  @Operation('enableEmailMfa', 'Turn on email codes as a second factor', 'The account email must be verified.')
+  @ApiOkResponse({ type: FactorEnabledResponseDto })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'EMAIL_NOT_VERIFIED',
+    'FORBIDDEN',
+    'TENANT_UNKNOWN',
+  )
+  async enableEmailMfa(
+    @CurrentAuth() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<FactorEnabledResponseDto> {
+    return { enabled: true, ...(await this.mfa.enableEmail(auth, ctx)) };
+  }
+
+  @Delete('email')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation('disableEmailMfa', 'Turn off email codes as a second factor')
+  @ApiNoContentResponse()
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'REAUTH_REQUIRED', 'FORBIDDEN', 'TENANT_UNKNOWN')
+  disableEmailMfa(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext) {
+    return this.mfa.disableEmail(auth, ctx);
+  }
+
+  @Post('passkeys/registration/options')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  @Operation('passkeyRegistrationOptions', 'WebAuthn creation options (challenge single use, 5 min)')
+  @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialCreationOptionsJSON' })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'REAUTH_REQUIRED', 'FORBIDDEN', 'TENANT_UNKNOWN')
+  passkeyRegistrationOptions(@CurrentAuth() auth: AuthPrincipal) {
+    return this.mfa.passkeyRegistrationOptions(auth);
+  }
+
+  @Post('passkeys/registration/verify')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.CREATED)
+  @Operation(
+    'verifyPasskeyRegistration',
+    'Store a new named passkey',
+    'VALIDATION_FAILED (field `response`) when the attestation does not verify (origin, RP id, challenge, user presence); CONFLICT when the credential is already registered.',
+  )
+  @ApiCreatedResponse({ type: PasskeyCreatedDto })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'FORBIDDEN',
+    'CONFLICT',
+    'TENANT_UNKNOWN',
+  )
+  verifyPasskeyRegistration(
+    @CurrentAuth() auth: AuthPrincipal,
+    @Body() body: RegisterPasskeyDto,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<PasskeyCreatedDto> {
+    return this.mfa.registerPasskey(auth, body.name, body.response, ctx);
+  }
+
+  @Get('passkeys')
+  @Authenticated()
+  @Operation('listPasskeys', "The caller's passkeys")
+  @ApiOkResponse({ type: [PasskeyViewDto] })
+  @ApiErrors('UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN')
+  listPasskeys(@CurrentAuth() auth: AuthPrincipal): Promise<PasskeyViewDto[]> {
+    return this.mfa.listPasskeys(auth);
+  }
+
+  @Patch('passkeys/:id')
+  @Authenticated()
+  @Operation('renamePasskey', "Rename one of the caller's passkeys")
+  @ApiOkResponse({ type: PasskeyViewDto })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND', 'TENANT_UNKNOWN')
+  renamePasskey(
+    @CurrentAuth() auth: AuthPrincipal,
+    @Param('id') id: string,
+    @Body() body: PasskeyNameDto,
+  ): Promise<PasskeyViewDto> {
+    return this.mfa.renamePasskey(auth, id, body.name);
+  }
+
+  @Delete('passkeys/:id')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Operation('deletePasskey', "Remove one of the caller's passkeys")
+  @ApiNoContentResponse()
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'TENANT_UNKNOWN',
+  )
+  deletePasskey(@CurrentAuth() auth: AuthPrincipal, @Param('id') id: string, @ReqCtx() ctx: RequestContext) {
+    return this.mfa.removePasskey(auth, id, ctx);
+  }
+
+  @Post('recovery-codes')
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'regenerateRecoveryCodes',
+    'New recovery codes; the old ones stop working',
+    'NOT_FOUND while no second factor is enabled.',
+  )
+  @ApiOkResponse({ type: RecoveryCodesResponseDto })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'TOKEN_EXPIRED',
+    'REAUTH_REQUIRED',
+    'FORBIDDEN',
+    'NOT_FOUND',
+    'TENANT_UNKNOWN',
+  )
+  async regenerateRecoveryCodes(
+    @CurrentAuth() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<RecoveryCodesResponseDto> {
+    return { recoveryCodes: await this.mfa.regenerateRecoveryCodes(auth, ctx) };
+  }
+}

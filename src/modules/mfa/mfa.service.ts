@@ -1,0 +1,339 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { RateLimiter } from '../../common/throttling/rate-limiter';
+import { authConfig } from '../../config/auth.config';
+import { AuditService, type AuditInput } from '../audit/audit.service';
+import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
+import { SessionsService } from '../sessions/sessions.service';
+import { User } from '../users/user.entity';
+import type { MfaChallengeDto } from './dto/mfa-challenge.dto';
+import type { MfaStatusDto, PasskeyViewDto } from './dto/mfa-status.dto';
+import { Passkey } from './entities/passkey.entity';
+import { UserMfa } from './entities/user-mfa.entity';
+import { MfaTokenStore } from './mfa-token.store';
+import type { MfaMethod } from './mfa.types';
+import { PasskeysService } from './passkeys.service';
+import { RecoveryCodesService } from './recovery-codes.service';
+import { TotpService, type TotpSetup } from './totp.service';
+
+export interface StartChallengeOptions {
+  /** What the first factor was, e.g. ['pwd'] or ['otp']; the session gets these plus the second factor's. */
+  primaryAmr: string[];
+  ctx: RequestContext;
+  client?: ClientType;
+  device?: DeviceInputDto;
+}
+
+/** Wrong second factors per account (login challenges and TOTP management share it). */
+export const mfaFailureKey = (tenantId: string, userId: string) => `rl:mfa-fail:${tenantId}:${userId}`;
+
+type FactorChange = (em: EntityManager) => Promise<Omit<AuditInput, 'tenantId' | 'outcome'>[]>;
+
+/**
+ * Factor management and the start of the login challenge. Every change of a user's factors
+ * runs in one transaction that locks the user row, so `app_user.is_mfa_enabled` always equals
+ * "has a confirmed TOTP, an enabled email factor or a passkey", whatever runs concurrently.
+ */
+@Injectable()
+export class MfaService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly audit: AuditService,
+    private readonly totp: TotpService,
+    private readonly passkeys: PasskeysService,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly tokens: MfaTokenStore,
+    private readonly sessions: SessionsService,
+    private readonly limiter: RateLimiter,
+    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+  ) {}
+
+  async status(auth: AuthPrincipal): Promise<MfaStatusDto> {
+    const [row, passkeys, remaining] = await Promise.all([
+      this.em.findOne(UserMfa, { userId: auth.userId }),
+      this.passkeys.listOf(auth.userId),
+      this.recoveryCodes.remaining(auth.userId),
+    ]);
+    return {
+      totp: { enabled: Boolean(row?.totpConfirmedAt) },
+      email: { enabled: Boolean(row?.emailEnabledAt) },
+      passkeys: passkeys.map(toPasskeyView),
+      recoveryCodes: { remaining },
+    };
+  }
+
+  async setupTotp(auth: AuthPrincipal): Promise<TotpSetup> {
+    return this.totp.setup(await this.userOf(auth));
+  }
+
+  async confirmTotp(auth: AuthPrincipal, code: string, ctx: RequestContext): Promise<{ recoveryCodes?: string[] }> {
+    const user = await this.userOf(auth);
+    await this.checkTotp(user, code, false, 'confirm', ctx);
+    return this.changeFactors(user, ctx, true, async (em) => {
+      // A setup racing in between resets totp_last_step: then this code confirmed nothing.
+      const confirmed = await em.nativeUpdate(
+        UserMfa,
+        { userId: user.id, totpConfirmedAt: null, totpSecret: { $ne: null }, totpLastStep: { $ne: null } },
+        { totpConfirmedAt: new Date() },
+      );
+      if (!confirmed) throw new AppException('MFA_INVALID');
+      return [{ type: 'mfa.enabled', data: { method: 'totp' } }];
+    });
+  }
+
+  async disableTotp(auth: AuthPrincipal, code: string, ctx: RequestContext): Promise<void> {
+    const user = await this.userOf(auth);
+    if (!(await this.totp.isEnabled(user.id))) throw new AppException('NOT_FOUND');
+    await this.checkTotp(user, code, true, 'disable', ctx);
+    await this.changeFactors(user, ctx, false, async (em) => {
+      await em.nativeUpdate(
+        UserMfa,
+        { userId: user.id },
+        { totpSecret: null, totpConfirmedAt: null, totpLastStep: null },
+      );
+      return [{ type: 'mfa.disabled', data: { method: 'totp' } }];
+    });
+  }
+
+  /**
+   * Management codes count against the same per-account budget as login challenges: a stolen
+   * session cannot grind through codes to switch TOTP off.
+   */
+  private async checkTotp(
+    user: User,
+    code: string,
+    confirmed: boolean,
+    purpose: 'confirm' | 'disable',
+    ctx: RequestContext,
+  ): Promise<void> {
+    const key = mfaFailureKey(user.tenantId, user.id);
+    const state = await this.limiter.peek(key, this.config.loginMaxFailures);
+    if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
+    if (await this.totp.acceptCode(user.id, code, confirmed)) return;
+    const hit = await this.limiter.hit(key, this.config.loginMaxFailures, this.config.loginFailureWindow);
+    await this.audit.record(
+      {
+        type: 'mfa.challenge.failed',
+        outcome: 'failure',
+        tenantId: user.tenantId,
+        subjectId: user.id,
+        data: { method: 'totp', purpose },
+      },
+      ctx,
+    );
+    if (!hit.allowed) throw AppException.tooManyRequests(hit.resetSeconds);
+    throw new AppException('MFA_INVALID');
+  }
+
+  /** The email factor needs a verified email: codes go to an address the user proved they read. */
+  async enableEmail(auth: AuthPrincipal, ctx: RequestContext): Promise<{ recoveryCodes?: string[] }> {
+    const user = await this.userOf(auth);
+    if (!user.email || !user.emailVerifiedAt) throw new AppException('EMAIL_NOT_VERIFIED');
+    return this.changeFactors(user, ctx, true, async (em) => {
+      const row = await em.findOne(UserMfa, { userId: user.id });
+      if (row?.emailEnabledAt) return [];
+      await em.upsert(
+        UserMfa,
+        { userId: user.id, tenantId: user.tenantId, emailEnabledAt: new Date() },
+        { onConflictFields: ['userId'], onConflictAction: 'merge', onConflictMergeFields: ['emailEnabledAt'] },
+      );
+      return [{ type: 'mfa.enabled', data: { method: 'email' } }];
+    });
+  }
+
+  async disableEmail(auth: AuthPrincipal, ctx: RequestContext): Promise<void> {
+    const user = await this.userOf(auth);
+    await this.changeFactors(user, ctx, false, async (em) => {
+      const changed = await em.nativeUpdate(
+        UserMfa,
+        { userId: user.id, emailEnabledAt: { $ne: null } },
+        { emailEnabledAt: null },
+      );
+      return changed ? [{ type: 'mfa.disabled', data: { method: 'email' } }] : [];
+    });
+  }
+
+  async passkeyRegistrationOptions(auth: AuthPrincipal) {
+    return this.passkeys.registrationOptions(await this.userOf(auth));
+  }
+
+  async registerPasskey(
+    auth: AuthPrincipal,
+    name: string,
+    response: RegistrationResponseJSON,
+    ctx: RequestContext,
+  ): Promise<PasskeyViewDto & { recoveryCodes?: string[] }> {
+    const user = await this.userOf(auth);
+    const passkey = await this.passkeys.verifyRegistration(user, name, response);
+    if (!passkey) {
+      throw new AppException('VALIDATION_FAILED', [{ field: 'response', message: 'could not be verified' }]);
+    }
+    const { recoveryCodes } = await this.changeFactors(user, ctx, true, async (em) => {
+      await this.passkeys.insert(passkey, em);
+      return [{ type: 'passkey.registered', data: { passkeyId: passkey.id, name } }];
+    });
+    return {
+      id: passkey.id,
+      name: passkey.name,
+      createdAt: passkey.createdAt.toISOString(),
+      lastUsedAt: null,
+      ...(recoveryCodes ? { recoveryCodes } : {}),
+    };
+  }
+
+  async listPasskeys(auth: AuthPrincipal): Promise<PasskeyViewDto[]> {
+    return (await this.passkeys.listOf(auth.userId)).map(toPasskeyView);
+  }
+
+  async renamePasskey(auth: AuthPrincipal, id: string, name: string): Promise<PasskeyViewDto> {
+    const passkey = await this.passkeys.findOwned(auth.userId, id);
+    passkey.name = name;
+    await this.em.flush();
+    return toPasskeyView(passkey);
+  }
+
+  async removePasskey(auth: AuthPrincipal, id: string, ctx: RequestContext): Promise<void> {
+    const user = await this.userOf(auth);
+    const passkey = await this.passkeys.findOwned(user.id, id);
+    await this.changeFactors(user, ctx, false, async (em) => {
+      const removed = await em.nativeDelete(Passkey, { id: passkey.id, userId: user.id });
+      if (!removed) throw new AppException('NOT_FOUND');
+      return [{ type: 'passkey.removed', data: { passkeyId: passkey.id } }];
+    });
+  }
+
+  /** Only while MFA is on: recovery codes without a factor would be a way around nothing. */
+  async regenerateRecoveryCodes(auth: AuthPrincipal, ctx: RequestContext): Promise<string[]> {
+    const user = await this.userOf(auth);
+    return this.em.transactional(async (em) => {
+      await this.lockUser(em, user.id);
+      if (!(await this.hasFactor(user.id, em))) throw new AppException('NOT_FOUND');
+      const codes = await this.recoveryCodes.regenerate(user, em);
+      await this.audit.record(
+        {
+          type: 'recovery_codes.generated',
+          outcome: 'success',
+          tenantId: user.tenantId,
+          subjectId: user.id,
+          data: { count: codes.length },
+        },
+        ctx,
+        em,
+      );
+      return codes;
+    });
+  }
+
+  /** The user's enabled second factors, as a login challenge offers them. */
+  async methodsOf(user: User): Promise<MfaMethod[]> {
+    const [row, passkeys, remaining] = await Promise.all([
+      this.em.findOne(UserMfa, { userId: user.id }, { refresh: true }),
+      this.passkeys.countOf(user.id),
+      this.recoveryCodes.remaining(user.id),
+    ]);
+    const methods: MfaMethod[] = [];
+    if (row?.totpConfirmedAt) methods.push('totp');
+    if (row?.emailEnabledAt && user.email && user.emailVerifiedAt) methods.push('email');
+    if (passkeys > 0) methods.push('passkey');
+    if (remaining > 0) methods.push('recovery_code');
+    return methods;
+  }
+
+  /**
+   * After a successful first factor: null when the user has no second factor (sign in now),
+   * else a challenge whose opaque token (stored hashed, 5 min, single use) finishes the login.
+   * A tenant with `mfaRequired` does not lock out users who have no factor yet: they are
+   * signed in at aal 1 and clients see `mfaEnabled: false` to drive enrolment.
+   */
+  async startChallengeIfEnabled(user: User, options: StartChallengeOptions): Promise<MfaChallengeDto | null> {
+    // The flag is kept in the same transaction as every factor change, so it is a safe fast path.
+    if (!user.isMfaEnabled) return null;
+    const methods = await this.methodsOf(user);
+    if (!methods.some((method) => method !== 'recovery_code')) return null;
+    const mfaToken = await this.tokens.issue({
+      userId: user.id,
+      tenantId: user.tenantId,
+      primaryAmr: options.primaryAmr,
+      client: options.client,
+      device: options.device,
+    });
+    return { mfaRequired: true, mfaToken, methods };
+  }
+
+  private async userOf(auth: AuthPrincipal): Promise<User> {
+    const user = await this.em.findOne(User, { id: auth.userId, tenantId: auth.tenantId });
+    if (!user) throw new AppException('UNAUTHORIZED');
+    return user;
+  }
+
+  private async lockUser(em: EntityManager, userId: string): Promise<void> {
+    await em.execute('select 1 from "app_user" where "id" = ? for update', [userId]);
+  }
+
+  private async hasFactor(userId: string, em: EntityManager): Promise<boolean> {
+    const [row] = await em.execute<{ has: boolean }[]>(
+      `select (exists (select 1 from "user_mfa" m where m."user_id" = ? and (m."totp_confirmed_at" is not null or m."email_enabled_at" is not null))
+        or exists (select 1 from "passkey" p where p."user_id" = ?)) as "has"`,
+      [userId, userId],
+    );
+    return row.has;
+  }
+
+  /**
+   * Runs one factor change with its audit events in a transaction, then re-derives the MFA
+   * flag. The first factor enrolled issues recovery codes (returned once); the last factor
+   * removed withdraws them.
+   */
+  private async changeFactors(
+    user: User,
+    ctx: RequestContext,
+    enrolling: boolean,
+    change: FactorChange,
+  ): Promise<{ recoveryCodes?: string[] }> {
+    const result = await this.em.transactional(async (em) => {
+      await this.lockUser(em, user.id);
+      const events = await change(em);
+      for (const event of events) {
+        await this.audit.record({ ...event, outcome: 'success', tenantId: user.tenantId, subjectId: user.id }, ctx, em);
+      }
+      const enabled = await this.hasFactor(user.id, em);
+      await em.nativeUpdate(User, { id: user.id }, { isMfaEnabled: enabled });
+      let recoveryCodes: string[] | undefined;
+      if (!enabled) {
+        await this.recoveryCodes.removeAll(user.id, em);
+      } else if (enrolling && !(await this.recoveryCodes.hasAny(user.id, em))) {
+        recoveryCodes = await this.recoveryCodes.regenerate(user, em);
+        await this.audit.record(
+          {
+            type: 'recovery_codes.generated',
+            outcome: 'success',
+            tenantId: user.tenantId,
+            subjectId: user.id,
+            data: { count: recoveryCodes.length },
+          },
+          ctx,
+          em,
+        );
+      }
+      return { enabled, recoveryCodes };
+    });
+    user.isMfaEnabled = result.enabled;
+    // GET /me caches the user view; mfaEnabled must show the change at once.
+    await this.sessions.forgetUserSnapshot(user.id);
+    return result.recoveryCodes ? { recoveryCodes: result.recoveryCodes } : {};
+  }
+}
+
+export function toPasskeyView(passkey: Passkey): PasskeyViewDto {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    createdAt: passkey.createdAt.toISOString(),
+    lastUsedAt: passkey.lastUsedAt?.toISOString() ?? null,
+  };
+}

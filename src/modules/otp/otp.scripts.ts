@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Redis scripts of the OTP service. Each runs atomically, so concurrent requests (any
+ * number of API processes) see one consistent order of sends and verifications.
+ */
+
+/**
+ * KEYS: cooldown, hourly send counter, code hash. ARGV: cooldown s, max sends per hour,
+ * HMAC of the new code ('' = apply the limits only, store nothing), code TTL s, user id.
+ * Returns {0} when sent, {1, retryAfter} in cooldown, {2, retryAfter} over the hourly cap.
+ * A new code replaces the old one (and its attempt counter) in the same step.
+ */
+const ISSUE_LUA = `
+local cooldown = redis.call('TTL', KEYS[1])
+if cooldown > 0 then return {1, cooldown} end
+local sent = tonumber(redis.call('GET', KEYS[2]) or '0')
+if sent >= tonumber(ARGV[2]) then
+  local ttl = redis.call('TTL', KEYS[2])
+  if ttl < 0 then redis.call('EXPIRE', KEYS[2], 3600); ttl = 3600 end
+  return {2, ttl}
+end
+if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]) end
+if redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], 3600) end
+if ARGV[3] ~= '' then
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[3], 'h', ARGV[3], 'a', 0, 'u', ARGV[5])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+return {0, 0}
+`;
+
+/**
+ * KEYS: code hash, failure counter of the destination. ARGV: HMAC of the candidate, max
+ * wrong tries per code, max wrong tries per destination per hour.
+ * Returns {0, userId} accepted (and the code deleted: single use), {1, userId} wrong code,
+ * {2} no live code, {3, retryAfter} destination over its failure budget.
+ * The comparison touches every byte whatever the input (constant time).
+ */
+const VERIFY_LUA = `
+local failures = tonumber(redis.call('GET', KEYS[2]) or '0')
+if failures >= tonumber(ARGV[3]) then
+  local ttl = redis.call('TTL', KEYS[2])
+  if ttl < 0 then redis.call('EXPIRE', KEYS[2], 3600); ttl = 3600 end
+  return {3, ttl}
+end
+local stored = redis.call('HGET', KEYS[1], 'h')
+if not stored then return {2, ''} end
+local user = redis.call('HGET', KEYS[1], 'u') or ''
+local candidate = ARGV[1]
+local diff = 0
+if #stored ~= #candidate then diff = 1 end
+for i = 1, #stored do
+  diff = bit.bor(diff, bit.bxor(string.byte(stored, i), string.byte(candidate, i) or 0))
+end
+if diff == 0 then
+  redis.call('DEL', KEYS[1])
+  return {0, user}
+end
+if redis.call('HINCRBY', KEYS[1], 'a', 1) >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end
+if redis.call('INCR', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], 3600) end
+return {1, user}
+`;
+
+/** A Lua script and its SHA-1, so callers can send EVALSHA instead of the whole text every time. */
+export interface OtpScript {
+  lua: string;
+  sha: string;
+}
+
+function script(lua: string): OtpScript {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+export const ISSUE_SCRIPT = script(ISSUE_LUA);
+export const VERIFY_SCRIPT = script(VERIFY_LUA);

@@ -1,0 +1,213 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type Redis from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Clock } from '../../common/clock/clock';
+import { CryptoService } from '../../common/crypto/crypto.service';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { REDIS } from '../../common/redis/redis.constants';
+import { otpConfig } from '../../config/otp.config';
+import { AuditService } from '../audit/audit.service';
+import { maskDestination } from '../delivery/delivery-destination';
+import { DeliveryService } from '../delivery/delivery.service';
+import { ISSUE_SCRIPT, VERIFY_SCRIPT, type OtpScript } from './otp.scripts';
+import type { IssueOtpResult, OtpDestination, OtpPurpose } from './otp.types';
+
+export const OTP_LENGTH = 6;
+
+export interface IssueOtpInput {
+  tenantId: string;
+  purpose: OtpPurpose;
+  destination: OtpDestination;
+  userId?: string | null;
+  ctx: RequestContext;
+  ttlSeconds?: number;
+}
+
+export interface VerifyOtpInput {
+  tenantId: string;
+  purpose: OtpPurpose;
+  destination: OtpDestination;
+  code: string;
+}
+
+/**
+ * One-time codes for every purpose. A code lives only as an HMAC (OTP_PEPPER) in Redis,
+ * under a key per (tenant, purpose, destination); the plain code exists in memory until it
+ * is encrypted into the delivery row. Sends are limited per destination (cooldown, hourly
+ * cap); wrong tries per code (then the code is burned) and per destination across codes
+ * (so resending does not buy a brute force more guesses).
+ */
+@Injectable()
+export class OtpService {
+  /** Moving average of a real issue's duration, so a pretend issue takes as long. */
+  private typicalIssueMs = 25;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly crypto: CryptoService,
+    private readonly delivery: DeliveryService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
+  ) {}
+
+  ttlFor(purpose: OtpPurpose): number {
+    return purpose === 'mfa_email' ? this.config.mfaEmailTtl : this.config.ttl;
+  }
+
+  /**
+   * Sends a new code (replacing any live one). 422 DESTINATION_UNDELIVERABLE when the
+   * destination is suppressed, 429 OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After).
+   */
+  async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
+    const startedAt = this.clock.nowMs();
+    const { tenantId, purpose, destination, ctx } = input;
+    const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
+    await this.delivery.assertDeliverable(tenantId, destination);
+    const code = this.crypto.randomDigits(OTP_LENGTH);
+    const keys = this.keysOf(tenantId, purpose, destination);
+    await this.applySendLimits(keys, this.hashCode(tenantId, purpose, destination, code), ttl, input.userId ?? '');
+    try {
+      await this.delivery.enqueueOtp({
+        tenantId,
+        userId: input.userId,
+        purpose,
+        destination,
+        code,
+        ttlSeconds: ttl,
+        // The otp.sent event is written with the message row: one round trip, one commit.
+        audit: { ctx, data: { purpose, channel: destination.channel, destination: this.mask(destination) } },
+      });
+    } catch (error) {
+      // Nothing was sent: do not leave a code nobody received, nor a cooldown for it.
+      await this.redis.del(keys.code, keys.cooldown).catch(() => undefined);
+      throw error;
+    }
+    this.typicalIssueMs = this.typicalIssueMs * 0.8 + (this.clock.nowMs() - startedAt) * 0.2;
+    return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
+  }
+
+  /**
+   * For a destination that must not learn whether an account exists: the same limits and
+   * the same answer and timing as `issue`, but nothing is stored or sent (verifying then
+   * answers OTP_EXPIRED, as for any destination without a live code).
+   */
+  async issueWithoutSending(input: Omit<IssueOtpInput, 'userId'>): Promise<IssueOtpResult> {
+    const startedAt = this.clock.nowMs();
+    const { tenantId, purpose, destination } = input;
+    const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
+    await this.delivery.assertDeliverable(tenantId, destination);
+    await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
+    const target = this.typicalIssueMs * (0.85 + Math.random() * 0.3);
+    const remaining = target - (this.clock.nowMs() - startedAt);
+    if (remaining > 0) await sleep(remaining);
+    return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
+  }
+
+  /**
+   * Accepts the live code once. 401 OTP_INVALID (wrong code, a live code exists),
+   * 401 OTP_EXPIRED (no live code), 429 TOO_MANY_REQUESTS (destination over its failure budget).
+   */
+  async verify(input: VerifyOtpInput): Promise<void> {
+    await this.check(input);
+  }
+
+  /** `verify`, also answering the user id the code was issued for (null when issued without one). */
+  async check(input: VerifyOtpInput): Promise<{ userId: string | null }> {
+    const { tenantId, purpose, destination } = input;
+    const keys = this.keysOf(tenantId, purpose, destination);
+    // Anything that is not 6 digits can never match: hash it anyway so timing says nothing.
+    const candidate = this.hashCode(tenantId, purpose, destination, String(input.code));
+    const [status, value] = (await this.runScript(
+      VERIFY_SCRIPT,
+      2,
+      keys.code,
+      keys.failures,
+      candidate,
+      this.config.maxAttempts,
+      this.config.maxFailuresPerHour,
+    )) as [number, string | number];
+    const userId = typeof value === 'string' && value.length > 0 ? value : null;
+    const data = { purpose, channel: destination.channel, destination: this.mask(destination) };
+    if (status === 0) {
+      await this.audit.record({ type: 'otp.verified', outcome: 'success', tenantId, subjectId: userId, data });
+      return { userId };
+    }
+    const reason = status === 1 ? 'invalid' : status === 2 ? 'expired' : 'throttled';
+    await this.audit.record({
+      type: 'otp.failed',
+      outcome: 'failure',
+      tenantId,
+      subjectId: userId,
+      data: { ...data, reason },
+    });
+    if (status === 1) throw new AppException('OTP_INVALID');
+    if (status === 2) throw new AppException('OTP_EXPIRED');
+    throw AppException.tooManyRequests(Number(value));
+  }
+
+  private async applySendLimits(keys: OtpKeys, codeHash: string, ttl: number, userId: string): Promise<void> {
+    const [status, retryAfter] = (await this.runScript(
+      ISSUE_SCRIPT,
+      3,
+      keys.cooldown,
+      keys.sends,
+      keys.code,
+      this.config.resendCooldown,
+      this.config.maxPerHour,
+      codeHash,
+      ttl,
+      userId,
+    )) as [number, number];
+    if (status === 1) throw AppException.tooManyRequests(retryAfter, 'OTP_RESEND_COOLDOWN');
+    if (status === 2) throw AppException.tooManyRequests(retryAfter);
+  }
+
+  /** EVALSHA (Redis keeps the compiled script), falling back to EVAL once after a SCRIPT FLUSH or restart. */
+  private async runScript(script: OtpScript, numKeys: number, ...args: Array<string | number>): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(script.sha, numKeys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.redis.eval(script.lua, numKeys, ...args);
+    }
+  }
+
+  /** Bound to tenant, purpose and destination: a code for one never verifies another. */
+  private hashCode(tenantId: string, purpose: OtpPurpose, destination: OtpDestination, code: string): string {
+    return this.crypto.hmac(
+      this.config.pepper,
+      `otp:${tenantId}:${purpose}:${addressKind(destination)}:${destination.address}:${code}`,
+    );
+  }
+
+  /** Key names carry a keyed hash of the address, never the address itself. */
+  private keysOf(tenantId: string, purpose: OtpPurpose, destination: OtpDestination): OtpKeys {
+    const id = this.crypto
+      .hmac(this.config.pepper, `dest:${addressKind(destination)}:${destination.address}`)
+      .slice(0, 32);
+    const base = `otp:${tenantId}:${purpose}:${id}`;
+    return { code: `${base}:code`, cooldown: `${base}:cooldown`, sends: `${base}:sends`, failures: `${base}:failures` };
+  }
+
+  private mask(destination: OtpDestination): string {
+    return maskDestination(destination.channel, destination.address);
+  }
+}
+
+/**
+ * SMS and WhatsApp reach the same phone number: one code, one cooldown and one set of
+ * counters per number, whichever channel carried it.
+ */
+function addressKind(destination: OtpDestination): 'email' | 'phone' {
+  return destination.channel === 'email' ? 'email' : 'phone';
+}
+
+interface OtpKeys {
+  code: string;
+  cooldown: string;
+  sends: string;
+  failures: string;
+}

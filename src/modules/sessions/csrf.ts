@@ -1,0 +1,29 @@
+/** Methods that change state; a cookie-authenticated one must come from an allowed origin. */
+const UNSAFE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+export interface OriginHeaders {
+  origin?: string | string[];
+  referer?: string | string[];
+}
+
+function originOf(value: string): string | null {
+  try {
+    const origin = new URL(value).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CSRF defence for cookie-authenticated requests: the Origin header (or, when a browser
+ * left it out, the Referer's origin) must be on the allow-list. No header at all is refused.
+ */
+export function isCrossSiteRequestAllowed(method: string, headers: OriginHeaders, allowedOrigins: string[]): boolean {
+  if (!UNSAFE_METHODS.has(method.toUpperCase())) return true;
+  const origin = typeof headers.origin === 'string' ? headers.origin : undefined;
+  const referer = typeof headers.referer === 'string' ? headers.referer : undefined;
+  const claimed = origin !== undefined ? originOf(origin) : referer !== undefined ? originOf(referer) : null;
+  if (claimed === null) return false;
+  return allowedOrigins.some((allowed) => originOf(allowed) === claimed);
+}

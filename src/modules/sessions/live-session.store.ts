@@ -1,0 +1,150 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { REDIS } from '../../common/redis/redis.constants';
+import type { Role } from '../users/user.entity';
+import type { UserViewDto } from '../users/dto/user-view.dto';
+
+/** What every authenticated request reads: one Redis round trip per request, no PostgreSQL. */
+export interface LiveSession {
+  sessionId: string;
+  userId: string;
+  tenantId: string;
+  roles: Role[];
+  amr: string[];
+  aal: 1 | 2;
+  /** Unix seconds. */
+  authTime: number;
+  deviceId: string | null;
+  device: { id: string; name: string; platform: string | null } | null;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  idleExpiresAt: string;
+}
+
+const sessionKey = (sessionId: string) => `sess:${sessionId}`;
+const userViewKey = (userId: string) => `uview:${userId}`;
+/** Written by every revocation just before it deletes the live record (see publish). */
+const tombstoneKey = (sessionId: string) => `srev:${sessionId}`;
+const TOMBSTONE_TTL_MS = 60_000;
+/**
+ * A publish that took longer than this (from before its PostgreSQL write to Redis's answer)
+ * cannot rely on a tombstone still being there: the caller re-reads the row instead. Half
+ * the tombstone's life leaves room for clocks that run at slightly different rates.
+ */
+const TOMBSTONE_PROOF_MS = TOMBSTONE_TTL_MS / 2;
+
+/**
+ * SET the live record unless the session has a tombstone. Atomic in Redis: a revocation's
+ * tombstone + DEL (in that order) either comes before (refused here) or after (it deletes).
+ */
+const PUBLISH_UNLESS_REVOKED = `
+if redis.call('exists', KEYS[2]) == 1 then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** published: written and proven not revoked; revoked: a revocation won; unsure: too slow to tell. */
+export type PublishOutcome = 'published' | 'revoked' | 'unsure';
+
+/** The command defineCommand adds; on a pipeline it queues (its reply comes from exec). */
+interface PipelineWithPublish {
+  publishLiveSession(sessionKey: string, tombstoneKey: string, value: string, ttlMs: number): PipelineWithPublish;
+}
+/** The user snapshot behind GET /me; owners of user data call forgetUserSnapshot on change. */
+const USER_VIEW_TTL_SECONDS = 300;
+
+/**
+ * The live-session index. The key exists exactly while the session may be used: its TTL is
+ * the nearer of the idle and absolute ends, and revocation deletes it, so every process
+ * sees a revocation on its very next request.
+ */
+@Injectable()
+export class LiveSessionStore {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {
+    // defineCommand: EVALSHA with the script cached by Redis; keys get the client's keyPrefix.
+    redis.defineCommand('publishLiveSession', { numberOfKeys: 2, lua: PUBLISH_UNLESS_REVOKED });
+  }
+
+  /**
+   * Writes the live record (unless a revocation's tombstone says the session just died) and
+   * the user view, in one pipeline: a sign-in or a refresh costs one Redis round trip, and no
+   * PostgreSQL re-read when the tombstone proves the answer. `sinceMonoMs`: performance.now()
+   * taken before the PostgreSQL write that made this session current.
+   */
+  async publish(
+    session: LiveSession,
+    view: UserViewDto | null,
+    nowMs: number,
+    sinceMonoMs: number,
+  ): Promise<PublishOutcome> {
+    const end = Math.min(Date.parse(session.idleExpiresAt), Date.parse(session.expiresAt));
+    const ttlMs = end - nowMs;
+    const pipeline = this.redis.pipeline();
+    if (ttlMs <= 0) pipeline.del(sessionKey(session.sessionId));
+    else {
+      (pipeline as unknown as PipelineWithPublish).publishLiveSession(
+        sessionKey(session.sessionId),
+        tombstoneKey(session.sessionId),
+        JSON.stringify(session),
+        ttlMs,
+      );
+    }
+    if (view) pipeline.set(userViewKey(view.id), JSON.stringify(view), 'EX', USER_VIEW_TTL_SECONDS);
+    const results = (await pipeline.exec()) ?? [];
+    // exec() resolves even when a command failed; a failed write must fail the request (503), as before.
+    for (const [error] of results) if (error) throw error;
+    if (ttlMs <= 0) return 'published';
+    if (results[0]?.[1] === 0) return 'revoked';
+    return performance.now() - sinceMonoMs < TOMBSTONE_PROOF_MS ? 'published' : 'unsure';
+  }
+
+  async get(sessionId: string): Promise<LiveSession | null> {
+    const raw = await this.redis.get(sessionKey(sessionId));
+    return raw ? (JSON.parse(raw) as LiveSession) : null;
+  }
+
+  /**
+   * The live record and the raw cached user view in ONE round trip (MGET): the token's `sub`
+   * is known before the session is read, and GET /me needs both. The view stays a string
+   * until someone needs it, so other routes do not pay for parsing it.
+   */
+  async getWithUserView(sessionId: string, userId: string): Promise<[LiveSession | null, string | null]> {
+    const [rawSession, rawView] = await this.redis.mget(sessionKey(sessionId), userViewKey(userId));
+    return [rawSession ? (JSON.parse(rawSession) as LiveSession) : null, rawView ?? null];
+  }
+
+  /**
+   * Ends live records after their revocation committed. The tombstones go first (same
+   * pipeline, in order): a publish that raced the revocation is refused instead of
+   * resurrecting the record after this DEL.
+   */
+  async remove(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const sessionId of sessionIds) pipeline.set(tombstoneKey(sessionId), '1', 'PX', TOMBSTONE_TTL_MS);
+    pipeline.del(...sessionIds.map(sessionKey));
+    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+  }
+
+  /** Rewrites the roles of live records in place, keeping their TTL (a demotion applies at once). */
+  async updateRoles(sessionIds: string[], roles: Role[]): Promise<void> {
+    for (const sessionId of sessionIds) {
+      const current = await this.get(sessionId);
+      if (!current) continue;
+      await this.redis.set(sessionKey(sessionId), JSON.stringify({ ...current, roles }), 'KEEPTTL', 'XX');
+    }
+  }
+
+  async userView(userId: string): Promise<UserViewDto | null> {
+    const raw = await this.redis.get(userViewKey(userId));
+    return raw ? (JSON.parse(raw) as UserViewDto) : null;
+  }
+
+  async putUserView(view: UserViewDto): Promise<void> {
+    await this.redis.set(userViewKey(view.id), JSON.stringify(view), 'EX', USER_VIEW_TTL_SECONDS);
+  }
+
+  async forgetUserView(userId: string): Promise<void> {
+    await this.redis.del(userViewKey(userId));
+  }
+}

@@ -1,0 +1,251 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import type { DeviceSummaryDto } from '../devices/dto/device.dto';
+import { type Role, User, type UserStatus } from '../users/user.entity';
+import { Session } from './session.entity';
+import { UUID_PATTERN } from './session-token';
+
+export interface SessionFilter {
+  id?: string;
+  tenantId?: string;
+  userId?: string;
+  deviceId?: string;
+  exceptId?: string;
+}
+
+export interface RevokedSession {
+  id: string;
+  tenantId: string;
+  userId: string;
+  deviceId: string | null;
+}
+
+/** The session facts a live record and an AuthResult are made of (a Session entity is one). */
+export type SessionFacts = Pick<
+  Session,
+  | 'id'
+  | 'tenantId'
+  | 'userId'
+  | 'deviceId'
+  | 'amr'
+  | 'aal'
+  | 'authTime'
+  | 'createdAt'
+  | 'lastSeenAt'
+  | 'expiresAt'
+  | 'idleExpiresAt'
+>;
+
+export interface RotationInput {
+  id: string;
+  tenantId: string;
+  oldHash: string;
+  newHash: string;
+  now: Date;
+  idleExpiresAt: Date;
+  audit: { id: string; ip: string | null; userAgent: string | null; requestId: string | null; createdAt: Date };
+}
+
+export interface Rotation {
+  session: SessionFacts;
+  user: User;
+  device: DeviceSummaryDto | null;
+}
+
+interface RotationRow {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  device_id: string | null;
+  amr: string[];
+  aal: number | string;
+  auth_time: Date | string;
+  created_at: Date | string;
+  last_seen_at: Date | string;
+  expires_at: Date | string;
+  idle_expires_at: Date | string;
+  email: string | null;
+  email_verified_at: Date | string | null;
+  phone: string | null;
+  phone_verified_at: Date | string | null;
+  first_name: string | null;
+  last_name: string | null;
+  roles: Role[];
+  status: UserStatus;
+  is_mfa_enabled: boolean;
+  user_created_at: Date | string;
+  device_name: string | null;
+  device_platform: string | null;
+}
+
+const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
+/**
+ * The fields UsersService.toView and the token read, as a detached User: em.map() would
+ * register it in an identity map and cost more than the rest of the refresh (profiled).
+ * Never persisted: it only feeds the answer.
+ */
+function userOf(row: RotationRow): User {
+  return Object.assign(new User(), {
+    id: row.user_id,
+    tenantId: row.tenant_id,
+    email: row.email,
+    emailVerifiedAt: dateOrNull(row.email_verified_at),
+    phone: row.phone,
+    phoneVerifiedAt: dateOrNull(row.phone_verified_at),
+    firstName: row.first_name,
+    lastName: row.last_name,
+    roles: row.roles,
+    status: row.status,
+    isMfaEnabled: row.is_mfa_enabled,
+    createdAt: new Date(row.user_created_at),
+  });
+}
+
+/** The session table's conditional writes: every state change is one guarded UPDATE. */
+@Injectable()
+export class SessionRepository {
+  /**
+   * Compare-and-swap of the refresh token, as ONE statement (one round trip, its own
+   * transaction): rotates only while `oldHash` is current, the session is live and its user
+   * is active; the same statement records the old hash as rotated (replay detection) and the
+   * `session.refreshed` audit event, and returns what the AuthResult needs (session, user,
+   * device), so nothing is re-read. Concurrent callers with one token serialise on the row
+   * lock and re-check `token_hash` after it: exactly one wins. Null: nothing rotated.
+   */
+  async rotate(em: EntityManager, input: RotationInput): Promise<Rotation | null> {
+    const rows = await em.getConnection().execute<RotationRow[]>(
+      `with rotated as (
+         update "session" s
+            set "token_hash" = ?, "last_seen_at" = ?, "idle_expires_at" = least(s."expires_at", ?::timestamptz)
+          where s."id" = ? and s."tenant_id" = ? and s."token_hash" = ? and s."revoked_at" is null
+            and s."expires_at" > ? and s."idle_expires_at" > ?
+            -- a disabled or restricted user never gets new tokens (the caller then revokes)
+            and exists (select 1 from "app_user" u
+                         where u."id" = s."user_id" and u."tenant_id" = s."tenant_id" and u."status" = 'active')
+          returning s.*
+       ),
+       retired as (
+         insert into "refresh_token" ("token_hash", "session_id", "rotated_at")
+         select ?, r."id", ? from rotated r
+       ),
+       -- AuditService.record's row, inlined so the event commits with the rotation in the same statement
+       audited as (
+         insert into "audit_event" ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id",
+                                    "device_id", "ip", "user_agent", "request_id", "data", "created_at")
+         select ?, r."tenant_id", 'session.refreshed', 'success', r."user_id", r."user_id", r."id",
+                r."device_id", ?, ?, ?, null, ? from rotated r
+       )
+       select r."id", r."tenant_id", r."user_id", r."device_id", r."amr", r."aal", r."auth_time", r."created_at",
+              r."last_seen_at", r."expires_at", r."idle_expires_at",
+              u."email", u."email_verified_at", u."phone", u."phone_verified_at", u."first_name", u."last_name",
+              u."roles", u."status", u."is_mfa_enabled", u."created_at" as "user_created_at",
+              d."name" as "device_name", d."platform" as "device_platform"
+         from rotated r
+         join "app_user" u on u."id" = r."user_id"
+         left join "device" d on d."id" = r."device_id"`,
+      [
+        input.newHash,
+        input.now,
+        input.idleExpiresAt,
+        input.id,
+        input.tenantId,
+        input.oldHash,
+        input.now,
+        input.now,
+        input.oldHash,
+        input.now,
+        input.audit.id,
+        input.audit.ip,
+        input.audit.userAgent,
+        input.audit.requestId,
+        input.audit.createdAt,
+      ],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      session: {
+        id: row.id,
+        tenantId: row.tenant_id,
+        userId: row.user_id,
+        deviceId: row.device_id,
+        amr: row.amr,
+        aal: Number(row.aal) as 1 | 2,
+        authTime: new Date(row.auth_time),
+        createdAt: new Date(row.created_at),
+        lastSeenAt: new Date(row.last_seen_at),
+        expiresAt: new Date(row.expires_at),
+        idleExpiresAt: new Date(row.idle_expires_at),
+      },
+      user: userOf(row),
+      // device.name is NOT NULL: a null here means no device row (as findOne giving null did).
+      device:
+        row.device_id && row.device_name !== null
+          ? { id: row.device_id, name: row.device_name, platform: row.device_platform }
+          : null,
+    };
+  }
+
+  /**
+   * Why a rotation did not happen, in one round trip: `reused` when `hash` was already
+   * rotated away (a replay), `inactiveUser` when the token is current and the session live
+   * but its user is not active (the session must be revoked).
+   */
+  async whyNotRotated(
+    em: EntityManager,
+    input: { id: string; tenantId: string; hash: string; now: Date },
+  ): Promise<{ reused: boolean; inactiveUser: boolean }> {
+    const [row] = await em.getConnection().execute<Array<{ reused: boolean; inactive_user: boolean }>>(
+      `select exists (select 1 from "refresh_token" where "token_hash" = ? and "session_id" = ?) as "reused",
+              exists (select 1 from "session" s
+                       where s."id" = ? and s."tenant_id" = ? and s."token_hash" = ? and s."revoked_at" is null
+                         and s."expires_at" > ? and s."idle_expires_at" > ?
+                         and not exists (select 1 from "app_user" u where u."id" = s."user_id"
+                                            and u."tenant_id" = s."tenant_id" and u."status" = 'active')
+                     ) as "inactive_user"`,
+      [input.hash, input.id, input.id, input.tenantId, input.hash, input.now, input.now],
+    );
+    return { reused: row?.reused === true, inactiveUser: row?.inactive_user === true };
+  }
+
+  async revokeWhere(em: EntityManager, filter: SessionFilter, reason: string, now: Date): Promise<RevokedSession[]> {
+    const conditions = ['"revoked_at" is null'];
+    const params: unknown[] = [now, reason.slice(0, 64)];
+    const add = (sql: string, value: unknown) => {
+      conditions.push(sql);
+      params.push(value);
+    };
+    if (filter.id !== undefined) add('"id" = ?', filter.id);
+    if (filter.tenantId !== undefined) add('"tenant_id" = ?', filter.tenantId);
+    if (filter.userId !== undefined) add('"user_id" = ?', filter.userId);
+    if (filter.deviceId !== undefined) add('"device_id" = ?', filter.deviceId);
+    if (filter.exceptId !== undefined && UUID_PATTERN.test(filter.exceptId)) add('"id" <> ?', filter.exceptId);
+    const rows = await em.execute<Array<{ id: string; user_id: string; device_id: string | null; tenant_id: string }>>(
+      `update "session" set "revoked_at" = ?, "revoke_reason" = ? where ${conditions.join(' and ')}
+       returning "id", "user_id", "device_id", "tenant_id"`,
+      params,
+    );
+    return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, userId: row.user_id, deviceId: row.device_id }));
+  }
+
+  /** Live = not revoked, before both the absolute and the idle end. */
+  findLive(em: EntityManager, tenantId: string, userId: string, now: Date): Promise<Session[]> {
+    return em.find(
+      Session,
+      { tenantId, userId, revokedAt: null, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } },
+      { orderBy: { createdAt: 'desc', id: 'asc' } },
+    );
+  }
+
+  /** A raw primary-key read: this runs after every sign-in and refresh, the ORM adds nothing here. */
+  async isRevoked(em: EntityManager, sessionId: string): Promise<boolean> {
+    const [row] = await em
+      .getConnection()
+      .execute<Array<{ revoked: boolean }>>(
+        `select "revoked_at" is not null as "revoked" from "session" where "id" = ?`,
+        [sessionId],
+      );
+    return !row || row.revoked;
+  }
+}

@@ -1,0 +1,99 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { Public } from '../../common/auth/public.decorator';
+import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
+import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { AccessTokenVerifier } from './access-token.verifier';
+import { AuthResultDto } from './dto/auth-result.dto';
+import { MeResponseDto, RefreshSessionDto, SessionResponseDto } from './dto/session-response.dto';
+import { RefreshTokenReader } from './refresh-token.reader';
+import { SessionsService } from './sessions.service';
+
+@ApiTags('sessions')
+@Controller('api/auth')
+export class SessionsController {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly refreshTokens: RefreshTokenReader,
+  ) {}
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @Operation(
+    'refresh',
+    'Rotate the refresh token and get a new access token',
+    'Web clients send the HttpOnly `sa_refresh` cookie (and an allowed Origin); native clients send `refreshToken` in the body. The presented token dies; presenting it again revokes the session (REFRESH_TOKEN_REUSED).',
+  )
+  @ApiOkResponse({ type: AuthResultDto })
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'FORBIDDEN')
+  refresh(
+    @Body() body: RefreshSessionDto,
+    @Req() request: FastifyRequest,
+    @ReqCtx() ctx: RequestContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuthResultDto> {
+    const { token, client } = this.refreshTokens.read(request, body);
+    return this.sessions.refresh(token, client, ctx, reply);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @Operation('me', 'The caller and their current session')
+  @ApiOkResponse({ type: MeResponseDto })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED')
+  me(@CurrentAuth() auth: AuthPrincipal, @Req() request: FastifyRequest): Promise<MeResponseDto> {
+    return this.sessions.me(auth, this.verifier.liveStateOf(request));
+  }
+
+  @Post('logout')
+  @Authenticated()
+  @HttpCode(204)
+  @Operation('logout', 'Revoke the current session and clear the cookies')
+  @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN')
+  logout(
+    @CurrentAuth() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
+    return this.sessions.logout(auth, ctx, reply);
+  }
+
+  @Get('sessions')
+  @Authenticated()
+  @Operation('listSessions', "The caller's live sessions")
+  @ApiOkResponse({ type: [SessionResponseDto] })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED')
+  listSessions(@CurrentAuth() auth: AuthPrincipal): Promise<SessionResponseDto[]> {
+    return this.sessions.listLive(auth.tenantId, auth.userId, auth.sessionId);
+  }
+
+  @Delete('sessions/:sessionId')
+  @Authenticated()
+  @HttpCode(204)
+  @Operation('revokeSession', 'Revoke one of the caller’s sessions')
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND')
+  revokeSession(
+    @CurrentAuth() auth: AuthPrincipal,
+    @Param('sessionId') sessionId: string,
+    @ReqCtx() ctx: RequestContext,
+  ): Promise<void> {
+    return this.sessions.revokeOwn(auth, sessionId, ctx);
+  }
+
+  @Delete('sessions')
+  @Authenticated()
+  @HttpCode(204)
+  @Operation('revokeOtherSessions', 'Revoke every session of the caller but the current one')
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN')
+  async revokeOtherSessions(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<void> {
+    await this.sessions.revokeAllForUser(auth.tenantId, auth.userId, 'user_revoked_others', auth.sessionId, ctx);
+  }
+}

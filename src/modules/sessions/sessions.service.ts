@@ -1,0 +1,419 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { Clock } from '../../common/clock/clock';
+import { AppException } from '../../common/errors';
+import type { RequestContext } from '../../common/http/request-context';
+import { appConfig } from '../../config/app.config';
+import { authConfig } from '../../config/auth.config';
+import { AuditService } from '../audit/audit.service';
+import type { DeviceSummaryDto } from '../devices/dto/device.dto';
+import { DevicesService } from '../devices/devices.service';
+import { TenantsService } from '../tenants/tenants.service';
+import type { UserViewDto } from '../users/dto/user-view.dto';
+import { type Role, User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AccessTokenService } from './access-token.service';
+import type { AuthResultDto, ClientType, DeviceInputDto } from './dto/auth-result.dto';
+import type { MeResponseDto, SessionResponseDto } from './dto/session-response.dto';
+import type { LiveState } from './access-token.verifier';
+import { type LiveSession, LiveSessionStore } from './live-session.store';
+import { clearSessionCookies, setSessionCookies } from './session-cookies';
+import { RefreshToken, Session } from './session.entity';
+import { type RevokedSession, type SessionFacts, type SessionFilter, SessionRepository } from './session.repository';
+import { newRefreshToken, parseRefreshToken, UUID_PATTERN } from './session-token';
+
+export interface StartSessionInput {
+  user: User;
+  amr: string[];
+  aal: 1 | 2;
+  client?: ClientType;
+  device?: DeviceInputDto;
+  ctx: RequestContext;
+}
+
+interface Lifetimes {
+  access: number;
+  refresh: number;
+  idle: number;
+}
+
+/**
+ * Sessions: a durable row in PostgreSQL (refresh rotation, history) and a live record in
+ * Redis (what each request checks). Revocation updates the row, then deletes the record.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly users: UsersService,
+    private readonly devices: DevicesService,
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+    private readonly tokens: AccessTokenService,
+    private readonly store: LiveSessionStore,
+    private readonly clock: Clock,
+    private readonly repository: SessionRepository,
+    @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+  ) {}
+
+  /** Starts a session after a successful sign-in and answers API.md's AuthResult. */
+  async start(input: StartSessionInput, reply: FastifyReply): Promise<AuthResultDto> {
+    const { user, ctx } = input;
+    const lifetimes = await this.lifetimesOf(user.tenantId);
+    const now = this.clock.now();
+    const sessionId = randomUUID();
+    const refresh = newRefreshToken(sessionId);
+    const expiresAt = new Date(now.getTime() + lifetimes.refresh * 1000);
+    const sinceMonoMs = performance.now();
+    const { session, device } = await this.em.fork().transactional(async (em) => {
+      const { device } = await this.devices.recordSignIn(user, input.device, ctx, em);
+      const session = em.create(Session, {
+        id: sessionId,
+        tenantId: user.tenantId,
+        userId: user.id,
+        deviceId: device.id,
+        tokenHash: refresh.hash,
+        amr: input.amr,
+        aal: input.aal,
+        authTime: now,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt,
+        idleExpiresAt: new Date(Math.min(expiresAt.getTime(), now.getTime() + lifetimes.idle * 1000)),
+      });
+      await em.flush();
+      await this.audit.record(
+        {
+          type: 'session.created',
+          outcome: 'success',
+          tenantId: user.tenantId,
+          subjectId: user.id,
+          sessionId,
+          deviceId: device.id,
+          data: { amr: input.amr, aal: input.aal, client: input.client ?? 'web' },
+        },
+        ctx,
+        em,
+      );
+      return { session, device };
+    });
+    const view = this.users.toView(user);
+    await this.publish(session, user, view, this.devices.summaryOf(device), sinceMonoMs);
+    return this.respond(session, user, view, input.client ?? 'web', refresh.token, lifetimes, reply);
+  }
+
+  /**
+   * Rotates a refresh token with one compare-and-swap statement (see SessionRepository.rotate).
+   * A token that was already rotated is a replay: the session is revoked (REFRESH_TOKEN_REUSED).
+   */
+  async refresh(token: string, client: ClientType, ctx: RequestContext, reply: FastifyReply): Promise<AuthResultDto> {
+    const parsed = parseRefreshToken(token);
+    if (!parsed) throw new AppException('REFRESH_TOKEN_INVALID');
+    const lifetimes = await this.lifetimesOf(ctx.tenantId);
+    const now = this.clock.now();
+    const next = newRefreshToken(parsed.sessionId);
+    const sinceMonoMs = performance.now();
+    // No fork: the rotation is one raw statement, nothing enters an identity map.
+    const rotation = await this.repository.rotate(this.em, {
+      id: parsed.sessionId,
+      tenantId: ctx.tenantId,
+      oldHash: parsed.hash,
+      newHash: next.hash,
+      now,
+      idleExpiresAt: new Date(now.getTime() + lifetimes.idle * 1000),
+      audit: {
+        id: randomUUID(),
+        ip: ctx.ip ?? null,
+        userAgent: ctx.userAgent ?? null,
+        requestId: ctx.requestId ?? null,
+        createdAt: new Date(),
+      },
+    });
+    if (!rotation) return this.refusal(this.em.fork(), parsed, ctx, now);
+    const { session, user, device } = rotation;
+    const view = this.users.toView(user);
+    await this.publish(session, user, view, device, sinceMonoMs);
+    return this.respond(session, user, view, client, next.token, lifetimes, reply);
+  }
+
+  /** The rare path of a refresh that did not rotate: a replay, an inactive user, or just a bad token. */
+  private async refusal(
+    em: EntityManager,
+    parsed: { sessionId: string; hash: string },
+    ctx: RequestContext,
+    now: Date,
+  ): Promise<never> {
+    const why = await this.repository.whyNotRotated(em, {
+      id: parsed.sessionId,
+      tenantId: ctx.tenantId,
+      hash: parsed.hash,
+      now,
+    });
+    if (why.reused) {
+      await em.transactional(async (tx) => {
+        await this.revokeIn(tx, { id: parsed.sessionId }, 'refresh_token_reused', ctx);
+        const owner = await tx.findOne(Session, { id: parsed.sessionId });
+        await this.audit.record(
+          {
+            type: 'refresh.reuse_detected',
+            outcome: 'failure',
+            tenantId: owner?.tenantId ?? ctx.tenantId,
+            subjectId: owner?.userId ?? null,
+            sessionId: parsed.sessionId,
+            deviceId: owner?.deviceId ?? null,
+          },
+          ctx,
+          tx,
+        );
+      });
+      await this.store.remove([parsed.sessionId]);
+      throw new AppException('REFRESH_TOKEN_REUSED');
+    }
+    // A valid token of a user who is no longer active: the session ends here.
+    if (why.inactiveUser) {
+      const revoked = await em.transactional(async (tx) => {
+        const rows = await this.revokeIn(tx, { id: parsed.sessionId, tenantId: ctx.tenantId }, 'account_inactive', ctx);
+        // As when the refresh rotated before revoking: presenting this token again is a replay.
+        if (rows.length > 0) {
+          await tx.insert(RefreshToken, { tokenHash: parsed.hash, sessionId: parsed.sessionId, rotatedAt: now });
+        }
+        return rows;
+      });
+      await this.store.remove(revoked.map((session) => session.id));
+    }
+    throw new AppException('REFRESH_TOKEN_INVALID');
+  }
+
+  /** `state` is what the guard already read from Redis: normally GET /me needs no other I/O. */
+  async me(auth: AuthPrincipal, state: LiveState | undefined): Promise<MeResponseDto> {
+    const session = state?.live ?? (await this.store.get(auth.sessionId));
+    if (!session) throw new AppException('UNAUTHORIZED');
+    return {
+      user: state?.userView
+        ? (JSON.parse(state.userView) as UserViewDto)
+        : await this.userSnapshot(auth.tenantId, auth.userId),
+      session: {
+        id: session.sessionId,
+        createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
+        expiresAt: session.expiresAt,
+        aal: session.aal,
+        device: session.device,
+      },
+    };
+  }
+
+  async logout(auth: AuthPrincipal, ctx: RequestContext, reply: FastifyReply): Promise<void> {
+    await this.revokeSession(auth.tenantId, auth.sessionId, 'logout', ctx);
+    clearSessionCookies(reply, { secure: this.app.cookieSecure });
+  }
+
+  /** Live sessions of a user, newest first; `currentSessionId` marks the caller's own. */
+  async listLive(tenantId: string, userId: string, currentSessionId?: string): Promise<SessionResponseDto[]> {
+    const now = this.clock.now();
+    const sessions = await this.repository.findLive(this.em, tenantId, userId, now);
+    const devices = await this.devices.summariesOf(sessions.flatMap((session) => session.deviceId ?? []));
+    return sessions.map((session) => ({
+      id: session.id,
+      current: session.id === currentSessionId,
+      createdAt: session.createdAt.toISOString(),
+      lastSeenAt: session.lastSeenAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      ip: session.ip,
+      userAgent: session.userAgent,
+      aal: session.aal,
+      device: (session.deviceId && devices.get(session.deviceId)) || null,
+    }));
+  }
+
+  /** The caller revokes one of their own sessions; anyone else's (or a malformed id) is NOT_FOUND. */
+  async revokeOwn(auth: AuthPrincipal, sessionId: string, ctx: RequestContext): Promise<void> {
+    if (!UUID_PATTERN.test(sessionId)) throw new AppException('NOT_FOUND');
+    const revoked = await this.revokeWhere(
+      { id: sessionId.toLowerCase(), tenantId: auth.tenantId, userId: auth.userId },
+      'user_revoked',
+      ctx,
+    );
+    if (revoked.length === 0) throw new AppException('NOT_FOUND');
+  }
+
+  async revokeSession(tenantId: string, sessionId: string, reason: string, ctx?: RequestContext): Promise<boolean> {
+    if (!UUID_PATTERN.test(sessionId)) return false;
+    return (await this.revokeWhere({ id: sessionId.toLowerCase(), tenantId }, reason, ctx)).length > 0;
+  }
+
+  /** Every live session of a user (password reset, restriction, "sign out everywhere else"). */
+  async revokeAllForUser(
+    tenantId: string,
+    userId: string,
+    reason: string,
+    exceptSessionId?: string,
+    ctx?: RequestContext,
+  ): Promise<number> {
+    const revoked = await this.revokeWhere({ tenantId, userId, exceptId: exceptSessionId }, reason, ctx);
+    return revoked.length;
+  }
+
+  /** A disabled tenant: nobody already signed in keeps access. */
+  async revokeAllForTenant(tenantId: string, reason: string, ctx?: RequestContext): Promise<number> {
+    return (await this.revokeWhere({ tenantId }, reason, ctx)).length;
+  }
+
+  async revokeDevice(tenantId: string, userId: string, deviceId: string, reason: string, ctx?: RequestContext) {
+    return (await this.revokeWhere({ tenantId, userId, deviceId }, reason, ctx)).length;
+  }
+
+  /** New roles on every live record of the user: a demotion is seen on the very next request. */
+  async updateLiveRoles(tenantId: string, userId: string, roles: Role[]): Promise<void> {
+    const live = await this.repository.findLive(this.em.fork(), tenantId, userId, this.clock.now());
+    await this.store.updateRoles(
+      live.map((session) => session.id),
+      roles,
+    );
+    await this.store.forgetUserView(userId);
+  }
+
+  /** Call after changing anything GET /me shows about the user. */
+  async forgetUserSnapshot(userId: string): Promise<void> {
+    await this.store.forgetUserView(userId);
+  }
+
+  private async revokeWhere(
+    where: SessionFilter & { tenantId: string },
+    reason: string,
+    ctx?: RequestContext,
+  ): Promise<RevokedSession[]> {
+    const revoked = await this.em.fork().transactional((em) => this.revokeIn(em, where, reason, ctx));
+    await this.store.remove(revoked.map((session) => session.id));
+    return revoked;
+  }
+
+  /** One conditional UPDATE; the audit events commit with it. The caller removes the live records. */
+  private async revokeIn(
+    em: EntityManager,
+    where: SessionFilter,
+    reason: string,
+    ctx?: RequestContext,
+  ): Promise<RevokedSession[]> {
+    const rows = await this.repository.revokeWhere(em, where, reason, this.clock.now());
+    for (const row of rows) {
+      await this.audit.record(
+        {
+          type: 'session.revoked',
+          outcome: 'success',
+          tenantId: row.tenantId,
+          subjectId: row.userId,
+          sessionId: row.id,
+          deviceId: row.deviceId,
+          data: { reason },
+        },
+        ctx,
+        em,
+      );
+    }
+    return rows;
+  }
+
+  /**
+   * Writes the live record and the user view (one pipeline). A revocation that committed
+   * meanwhile (its delete may have run before our write) is honoured instead of being
+   * resurrected: its tombstone refuses the write, and a publish too slow for the tombstone
+   * to prove it re-reads the row as before.
+   */
+  private async publish(
+    session: SessionFacts,
+    user: User,
+    view: UserViewDto,
+    device: DeviceSummaryDto | null,
+    sinceMonoMs: number,
+  ): Promise<void> {
+    const live: LiveSession = {
+      sessionId: session.id,
+      userId: session.userId,
+      tenantId: session.tenantId,
+      roles: user.roles,
+      amr: session.amr,
+      aal: session.aal,
+      authTime: Math.floor(session.authTime.getTime() / 1000),
+      deviceId: session.deviceId,
+      device,
+      createdAt: session.createdAt.toISOString(),
+      lastSeenAt: session.lastSeenAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      idleExpiresAt: session.idleExpiresAt.toISOString(),
+    };
+    const outcome = await this.store.publish(live, view, this.clock.nowMs(), sinceMonoMs);
+    // Only a publish too slow for the tombstone to prove anything pays for the re-read.
+    if (outcome === 'unsure' && (await this.repository.isRevoked(this.em.fork(), session.id))) {
+      await this.store.remove([session.id]);
+    }
+  }
+
+  private async respond(
+    session: SessionFacts,
+    user: User,
+    view: UserViewDto,
+    client: ClientType,
+    refreshToken: string,
+    lifetimes: Lifetimes,
+    reply: FastifyReply,
+  ): Promise<AuthResultDto> {
+    const accessToken = await this.tokens.issue(
+      {
+        sub: user.id,
+        sid: session.id,
+        tid: session.tenantId,
+        roles: user.roles,
+        amr: session.amr,
+        aal: session.aal,
+        auth_time: Math.floor(session.authTime.getTime() / 1000),
+      },
+      lifetimes.access,
+    );
+    const result: AuthResultDto = {
+      accessToken,
+      tokenType: 'Bearer',
+      expiresIn: lifetimes.access,
+      sessionId: session.id,
+      user: view,
+    };
+    if (client === 'native') return { ...result, refreshToken };
+    setSessionCookies(
+      reply,
+      { secure: this.app.cookieSecure },
+      {
+        accessToken,
+        accessTtl: lifetimes.access,
+        refreshToken,
+        refreshTtl: Math.max(1, Math.floor((session.expiresAt.getTime() - this.clock.nowMs()) / 1000)),
+      },
+    );
+    return result;
+  }
+
+  private async userSnapshot(tenantId: string, userId: string): Promise<UserViewDto> {
+    const cached = await this.store.userView(userId);
+    if (cached) return cached;
+    const user = await this.users.findById(tenantId, userId);
+    if (!user) throw new AppException('UNAUTHORIZED');
+    const view = this.users.toView(user);
+    await this.store.putUserView(view);
+    return view;
+  }
+
+  private async lifetimesOf(tenantId: string): Promise<Lifetimes> {
+    const settings = await this.tenants.settingsOf(tenantId);
+    return {
+      access: settings.accessTokenTtl ?? this.auth.accessTokenTtl,
+      refresh: settings.refreshTokenTtl ?? this.auth.refreshTokenTtl,
+      idle: settings.sessionIdleTtl ?? this.auth.sessionIdleTtl,
+    };
+  }
+}

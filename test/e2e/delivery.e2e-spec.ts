@@ -1,0 +1,422 @@
+import { MikroORM, RequestContext } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { signGenericWebhook, twilioSignature } from '../../src/modules/delivery/webhooks/webhook-signatures';
+import type { OtpDestination } from '../../src/modules/otp/otp.types';
+import { User } from '../../src/modules/users/user.entity';
+import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
+import { SmtpTestServer } from '../support/smtp-test-server';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { TWILIO_TEST_ACCOUNT, TwilioTestServer } from '../support/twilio-test-server';
+import { WhatsappTestServer } from '../support/whatsapp-test-server';
+
+const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
+/** The address providers call back; Twilio signs the URL it called, so the service checks against this one. */
+const PUBLIC_BASE_URL = 'https://auth.example.test';
+
+interface MessageRow {
+  id: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  payload: string | null;
+  provider_message_id: string | null;
+}
+
+describe('delivery: queue, worker, providers, bounces, webhooks', () => {
+  let smtp: SmtpTestServer;
+  let twilio: TwilioTestServer;
+  let whatsapp: WhatsappTestServer;
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    [smtp, twilio, whatsapp] = await Promise.all([
+      SmtpTestServer.start(),
+      TwilioTestServer.start(),
+      WhatsappTestServer.start(),
+    ]);
+    sut = await startTestApp({
+      SMTP_URL: smtp.url,
+      ...twilio.env(),
+      ...whatsapp.env(),
+      THROTTLE_AUTH_LIMIT: '1000',
+      DELIVERY_BACKOFF_MS: '200',
+      DELIVERY_ATTEMPTS: '3',
+      DELIVERY_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      PUBLIC_BASE_URL,
+      DELIVERY_PROVIDER_TIMEOUT_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await sut.close();
+    await Promise.all([smtp.close(), twilio.close(), whatsapp.close()]);
+  });
+
+  const db = () => sut.app.get(EntityManager).fork().getConnection();
+  /** DeliveryService as an admin controller calls it: inside a request context. */
+  const admin = <T>(work: (delivery: DeliveryService) => Promise<T>): Promise<T> =>
+    RequestContext.create<Promise<T>>(sut.app.get(MikroORM).em, () => work(sut.app.get(DeliveryService)));
+
+  async function messagesTo(destination: OtpDestination): Promise<MessageRow[]> {
+    const hash = sut.app.get(DeliveryService).destinationHash(destination);
+    return db().execute<MessageRow[]>(
+      `select id, status, attempts, last_error, payload, provider_message_id from delivery_message
+        where destination_hash = ? order by created_at`,
+      [hash],
+    );
+  }
+
+  /** Waits until the latest message to `destination` is in one of `statuses`. */
+  function messageIn(destination: OtpDestination, ...statuses: string[]): Promise<MessageRow> {
+    return eventually(`a message in ${statuses.join('/')}`, async () => {
+      const latest = (await messagesTo(destination)).at(-1);
+      return latest && statuses.includes(latest.status) ? latest : undefined;
+    });
+  }
+
+  async function emailUser(): Promise<string> {
+    const email = uniqueEmail('delivery');
+    const em = sut.app.get(EntityManager).fork();
+    await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+    return email;
+  }
+
+  async function auditTypes(messageId: string): Promise<string[]> {
+    const rows = await db().execute<Array<{ type: string }>>(
+      `select type from audit_event where data->>'messageId' = ? order by created_at`,
+      [messageId],
+    );
+    return rows.map((row) => row.type);
+  }
+
+  describe('email over SMTP', () => {
+    it('should retry after an SMTP 451 and deliver the same code on the next attempt', async () => {
+      const email = await emailUser();
+      smtp.failNext(1, 451);
+      expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
+      const code = await smtp.waitForCode(email);
+      const message = await messageIn({ channel: 'email', address: email }, 'sent');
+      expect(message.attempts).toBe(2);
+      expect(message.last_error).toBeNull();
+      expect(message.payload).toBeNull();
+      expect(smtp.mailsTo(email)).toHaveLength(1);
+      const login = await sut.http.post('/api/auth/verify-otp', { email, otp: code });
+      expect(login.status).toBe(200);
+    });
+
+    it('should bounce on SMTP 550 without retrying, suppress the address and refuse the next send with 422', async () => {
+      const email = await emailUser();
+      smtp.failNext(1, 550);
+      expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
+      const message = await messageIn({ channel: 'email', address: email }, 'bounced');
+      expect(message.attempts).toBe(1);
+      expect(message.last_error).toContain('550');
+      expect(message.payload).toBeNull();
+      expect(await auditTypes(message.id)).toContain('delivery.bounced');
+      const suppressions = await admin((delivery) => delivery.listSuppressions({ tenantId: 'default' }, { limit: 50 }));
+      expect(suppressions.items.map((item) => item.destination)).toContain(`${email[0]}***@example.com`);
+      const next = await sut.http.post('/api/auth/send-otp', { email });
+      expect(next.status).toBe(422);
+      expect(next.body.code).toBe('DESTINATION_UNDELIVERABLE');
+    });
+
+    it('should mark the message failed after the last attempt and keep it visible', async () => {
+      const email = await emailUser();
+      smtp.failNext(3, 451);
+      expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
+      const message = await messageIn({ channel: 'email', address: email }, 'failed');
+      expect(message.attempts).toBe(3);
+      expect(message.payload).toBeNull();
+      expect(await auditTypes(message.id)).toContain('delivery.failed');
+      const listed = await admin((delivery) =>
+        delivery.listMessages({ tenantId: 'default' }, { status: 'failed', limit: 50 }),
+      );
+      expect(listed.items.map((item) => item.id)).toContain(message.id);
+    });
+  });
+
+  describe('SMS over Twilio', () => {
+    it('should bounce on Twilio 21211 with no retry', async () => {
+      const phone = uniquePhone();
+      twilio.replyNext(TwilioTestServer.error(400, 21211));
+      expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
+      const message = await messageIn({ channel: 'sms', address: phone }, 'bounced');
+      expect(message.attempts).toBe(1);
+      expect(twilio.requests.filter((request) => request.to === phone)).toHaveLength(1);
+    });
+
+    it('should retry 500, 500 and deliver on the 201', async () => {
+      const phone = uniquePhone();
+      twilio.replyNext(TwilioTestServer.error(500), TwilioTestServer.error(500));
+      expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
+      const message = await messageIn({ channel: 'sms', address: phone }, 'sent');
+      expect(message.attempts).toBe(3);
+      expect(message.provider_message_id).toMatch(/^SM/);
+      const requests = twilio.requests.filter((request) => request.to === phone);
+      expect(requests.map((request) => request.status)).toEqual([500, 500, 201]);
+      expect(twilio.form(requests[2]).get('StatusCallback')).toBe(
+        `${PUBLIC_BASE_URL}/api/delivery/webhooks/twilio?messageId=${message.id}`,
+      );
+      // The same code each time: the worker resends the stored message, it never makes a new code.
+      expect(new Set(requests.map((request) => request.text)).size).toBe(1);
+    });
+
+    it('should accept a correctly signed Twilio status callback and refuse a forged one', async () => {
+      const phone = uniquePhone();
+      expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
+      const message = await messageIn({ channel: 'sms', address: phone }, 'sent');
+      const path = `/api/delivery/webhooks/twilio?messageId=${message.id}`;
+      const params = { MessageSid: message.provider_message_id!, MessageStatus: 'delivered', AccountSid: 'AC1' };
+      const form = new URLSearchParams(params).toString();
+      const forged = await sut.http.post(path, undefined, {
+        raw: { payload: form, contentType: 'application/x-www-form-urlencoded' },
+        headers: { 'x-twilio-signature': twilioSignature('wrong-token', PUBLIC_BASE_URL + path, params) },
+      });
+      expect(forged.status).toBe(401);
+      expect(forged.body.code).toBe('UNAUTHORIZED');
+      const signed = await sut.http.post(path, undefined, {
+        raw: { payload: form, contentType: 'application/x-www-form-urlencoded' },
+        headers: {
+          'x-twilio-signature': twilioSignature(TWILIO_TEST_ACCOUNT.authToken, PUBLIC_BASE_URL + path, params),
+        },
+      });
+      expect(signed.status).toBe(204);
+      expect((await messagesTo({ channel: 'sms', address: phone })).at(-1)?.status).toBe('delivered');
+    });
+
+    it('should suppress a number Twilio reports undelivered with a permanent error code, and ignore a replay', async () => {
+      const phone = uniquePhone();
+      expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
+      const message = await messageIn({ channel: 'sms', address: phone }, 'sent');
+      const path = `/api/delivery/webhooks/twilio?messageId=${message.id}`;
+      const params = { MessageSid: message.provider_message_id!, MessageStatus: 'undelivered', ErrorCode: '30005' };
+      const response = await sut.http.post(path, undefined, {
+        raw: { payload: new URLSearchParams(params).toString(), contentType: 'application/x-www-form-urlencoded' },
+        headers: {
+          'x-twilio-signature': twilioSignature(TWILIO_TEST_ACCOUNT.authToken, PUBLIC_BASE_URL + path, params),
+        },
+      });
+      expect(response.status).toBe(204);
+      expect((await messagesTo({ channel: 'sms', address: phone })).at(-1)?.status).toBe('bounced');
+      const suppression = (
+        await admin((delivery) => delivery.listSuppressions({ tenantId: 'default' }, { limit: 100 }))
+      ).items.find((item) => item.destination === `+*******${phone.slice(-4)}` && item.channel === 'sms');
+      expect(suppression?.reason).toContain('30005');
+      // Lifted by an admin: replaying the same signed callback must not suppress the number again.
+      await admin((delivery) =>
+        delivery.removeSuppression({ tenantId: 'default' }, suppression!.id, '00000000-0000-4000-8000-000000000000'),
+      );
+      const replay = await sut.http.post(path, undefined, {
+        raw: { payload: new URLSearchParams(params).toString(), contentType: 'application/x-www-form-urlencoded' },
+        headers: {
+          'x-twilio-signature': twilioSignature(TWILIO_TEST_ACCOUNT.authToken, PUBLIC_BASE_URL + path, params),
+        },
+      });
+      expect(replay.status).toBe(204);
+      expect(
+        await sut.app
+          .get(DeliveryService)
+          .isSuppressed('default', { channel: 'sms', address: phone }, sut.app.get(EntityManager).fork()),
+      ).toBe(false);
+    });
+  });
+
+  describe('WhatsApp over the Cloud API', () => {
+    it('should bounce on WhatsApp 131026 with no retry', async () => {
+      const phone = uniquePhone();
+      whatsapp.replyNext(WhatsappTestServer.error(400, 131026));
+      expect((await sut.http.post('/api/auth/send-otp', { phone })).status).toBe(202);
+      const message = await messageIn({ channel: 'whatsapp', address: phone }, 'bounced');
+      expect(message.attempts).toBe(1);
+    });
+
+    it('should retry a WhatsApp 429 and then send', async () => {
+      const phone = uniquePhone();
+      whatsapp.replyNext(WhatsappTestServer.error(429, 130429));
+      expect((await sut.http.post('/api/auth/send-otp', { phone })).status).toBe(202);
+      const message = await messageIn({ channel: 'whatsapp', address: phone }, 'sent');
+      expect(message.attempts).toBe(2);
+      expect(message.provider_message_id).toMatch(/^wamid\./);
+    });
+  });
+
+  it('should give up on a provider that does not answer within DELIVERY_PROVIDER_TIMEOUT_MS and retry', async () => {
+    const phone = uniquePhone();
+    const hold = whatsapp.holdNext();
+    expect((await sut.http.post('/api/auth/send-otp', { phone })).status).toBe(202);
+    await hold.reached;
+    const message = await messageIn({ channel: 'whatsapp', address: phone }, 'sent');
+    hold.release();
+    expect(message.attempts).toBe(2);
+    expect(whatsapp.delivered(phone)).toHaveLength(1);
+  });
+
+  describe('generic signed webhook', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+
+    async function sentEmailMessage(): Promise<{ email: string; id: string }> {
+      const email = await emailUser();
+      expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
+      const mail = await smtp.waitForMail(email);
+      const id = mail.headers['x-secureauth-message-id'];
+      await messageIn({ channel: 'email', address: email }, 'sent');
+      return { email, id };
+    }
+
+    function post(body: unknown, signature: (raw: string) => string) {
+      const raw = JSON.stringify(body);
+      return sut.http.post('/api/delivery/webhooks/generic', undefined, {
+        raw: { payload: raw, contentType: 'application/json' },
+        headers: { 'x-secureauth-signature': signature(raw) },
+      });
+    }
+
+    it('should apply a correctly signed delivered event', async () => {
+      const { email, id } = await sentEmailMessage();
+      const response = await post({ type: 'delivered', messageId: id }, (raw) =>
+        signGenericWebhook(WEBHOOK_SECRET, now(), raw),
+      );
+      expect(response.status).toBe(204);
+      expect((await messagesTo({ channel: 'email', address: email })).at(-1)?.status).toBe('delivered');
+    });
+
+    it('should refuse a bad signature with 401 UNAUTHORIZED and change nothing', async () => {
+      const { email, id } = await sentEmailMessage();
+      const response = await post({ type: 'bounce', messageId: id }, (raw) =>
+        signGenericWebhook('not-the-secret-at-all', now(), raw),
+      );
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('UNAUTHORIZED');
+      const missing = await sut.http.post('/api/delivery/webhooks/generic', { type: 'bounce', messageId: id });
+      expect(missing.status).toBe(401);
+      expect((await messagesTo({ channel: 'email', address: email })).at(-1)?.status).toBe('sent');
+    });
+
+    it('should refuse a signature over a different body', async () => {
+      const { email, id } = await sentEmailMessage();
+      const signedFor = signGenericWebhook(WEBHOOK_SECRET, now(), JSON.stringify({ type: 'delivered', messageId: id }));
+      const response = await post({ type: 'bounce', messageId: id }, () => signedFor);
+      expect(response.status).toBe(401);
+      expect((await messagesTo({ channel: 'email', address: email })).at(-1)?.status).toBe('sent');
+    });
+
+    it('should refuse a stale timestamp (more than 300 s old) with 401', async () => {
+      const { id } = await sentEmailMessage();
+      const response = await post({ type: 'bounce', messageId: id }, (raw) =>
+        signGenericWebhook(WEBHOOK_SECRET, now() - 301, raw),
+      );
+      expect(response.status).toBe(401);
+    });
+
+    it('should accept a replayed event but change nothing the second time', async () => {
+      const { email, id } = await sentEmailMessage();
+      const body = { type: 'bounce', messageId: id, permanent: true, reason: 'mailbox gone' };
+      const raw = JSON.stringify(body);
+      const header = signGenericWebhook(WEBHOOK_SECRET, now(), raw);
+      const send = () =>
+        sut.http.post('/api/delivery/webhooks/generic', undefined, {
+          raw: { payload: raw, contentType: 'application/json' },
+          headers: { 'x-secureauth-signature': header },
+        });
+      expect((await send()).status).toBe(204);
+      const suppressions = await admin((delivery) =>
+        delivery.listSuppressions({ tenantId: 'default' }, { limit: 100 }),
+      );
+      const entry = suppressions.items.find((item) => item.destination === `${email[0]}***@example.com`);
+      expect(entry).toBeDefined();
+      // An admin lifts the suppression; the replayed bounce must not put it back.
+      await admin((delivery) =>
+        delivery.removeSuppression({ tenantId: 'default' }, entry!.id, '00000000-0000-4000-8000-000000000000'),
+      );
+      expect((await send()).status).toBe(204);
+      expect(
+        await sut.app
+          .get(DeliveryService)
+          .isSuppressed('default', { channel: 'email', address: email }, sut.app.get(EntityManager).fork()),
+      ).toBe(false);
+      expect((await auditTypes(id)).filter((type) => type === 'delivery.bounced')).toHaveLength(1);
+    });
+
+    it('should never move a status backwards (delivered stays delivered)', async () => {
+      const { email, id } = await sentEmailMessage();
+      expect(
+        (await post({ type: 'delivered', messageId: id }, (raw) => signGenericWebhook(WEBHOOK_SECRET, now(), raw)))
+          .status,
+      ).toBe(204);
+      expect(
+        (
+          await post({ type: 'failed', messageId: id, reason: 'late' }, (raw) =>
+            signGenericWebhook(WEBHOOK_SECRET, now(), raw),
+          )
+        ).status,
+      ).toBe(204);
+      expect((await messagesTo({ channel: 'email', address: email })).at(-1)?.status).toBe('delivered');
+    });
+
+    it('should suppress the recipient of a complaint', async () => {
+      const { email, id } = await sentEmailMessage();
+      const response = await post({ type: 'complaint', messageId: id }, (raw) =>
+        signGenericWebhook(WEBHOOK_SECRET, now(), raw),
+      );
+      expect(response.status).toBe(204);
+      // Suppression is checked before the resend cooldown: the answer is 422 at once.
+      const next = await sut.http.post('/api/auth/send-otp', { email });
+      expect(next.status).toBe(422);
+      expect(next.body.code).toBe('DESTINATION_UNDELIVERABLE');
+    });
+
+    it('should keep JSON parsing intact on other routes', async () => {
+      const response = await sut.http.post('/api/auth/send-otp', undefined, {
+        raw: { payload: '{"email": ', contentType: 'application/json' },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  it('should publish delivery metrics: outcomes by channel, latency and queue depth', async () => {
+    const metrics = await sut.http.fork().get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/delivery_messages_total\{channel="email",outcome="sent"\} [1-9]/);
+    expect(metrics.text).toMatch(/delivery_messages_total\{channel="sms",outcome="bounced"\} [1-9]/);
+    expect(metrics.text).toContain('delivery_latency_seconds_bucket{le="0.5",channel="email"}');
+    expect(metrics.text).toMatch(/delivery_queue_depth\{state="waiting"\} \d+/);
+  });
+
+  describe('queue dashboard (/admin/queues)', () => {
+    async function tokenOf(roles: User['roles']): Promise<string> {
+      const email = uniqueEmail('dashboard');
+      const em = sut.app.get(EntityManager).fork();
+      await em.persist(em.create(User, { tenantId: 'default', email, roles })).flush();
+      const next = smtp.nextCode(email);
+      expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
+      const login = await sut.http.fork().post('/api/auth/verify-otp', { email, otp: await next, client: 'native' });
+      expect(login.status).toBe(200);
+      return login.body.accessToken as string;
+    }
+
+    it('should refuse a caller without a token with 401', async () => {
+      const response = await sut.http.fork().get('/admin/queues');
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('UNAUTHORIZED');
+    });
+
+    it('should refuse a signed-in user who is not an admin with 403', async () => {
+      const response = await sut.http.fork().get('/admin/queues', { token: await tokenOf(['user']) });
+      expect(response.status).toBe(403);
+      expect(response.body.code).toBe('FORBIDDEN');
+      const api = await sut.http.fork().get('/admin/queues/api/queues', { token: await tokenOf(['support']) });
+      expect(api.status).toBe(403);
+    });
+
+    it('should show the dashboard to an admin', async () => {
+      const token = await tokenOf(['user', 'admin']);
+      const page = await sut.http.fork().get('/admin/queues', { token });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      const queues = await sut.http.fork().get('/admin/queues/api/queues', { token });
+      expect(queues.status).toBe(200);
+      expect(JSON.stringify(queues.body)).toContain('delivery');
+    });
+  });
+});

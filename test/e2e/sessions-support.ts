@@ -1,0 +1,80 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../../src/common/http/request-context';
+import type { ClientType, DeviceInputDto } from '../../src/modules/sessions/dto/auth-result.dto';
+import { SessionsService } from '../../src/modules/sessions/sessions.service';
+import { User } from '../../src/modules/users/user.entity';
+import type { TestApp } from '../support/test-app';
+
+export const WEB_UA =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+
+export async function createUser(sut: TestApp, overrides: Partial<User> = {}): Promise<User> {
+  const em = sut.app.get(EntityManager).fork();
+  const user = em.create(User, {
+    tenantId: 'default',
+    email: `user-${randomUUID()}@example.com`,
+    emailVerifiedAt: new Date(),
+    ...overrides,
+  });
+  await em.flush();
+  return user;
+}
+
+export interface StartedSession {
+  accessToken: string;
+  sessionId: string;
+  refreshToken: string;
+  cookies: Record<string, { value: string; options: Record<string, unknown> }>;
+  body: Record<string, unknown>;
+}
+
+/**
+ * What a sign-in route does after checking credentials: SessionsService.start. The reply only
+ * records cookies; every assertion about real Set-Cookie headers goes through HTTP routes.
+ */
+export async function startSession(
+  sut: TestApp,
+  user: User,
+  options: { client?: ClientType; device?: DeviceInputDto; userAgent?: string; amr?: string[]; aal?: 1 | 2 } = {},
+): Promise<StartedSession> {
+  const cookies: StartedSession['cookies'] = {};
+  const reply = {
+    setCookie(name: string, value: string, cookieOptions: Record<string, unknown>) {
+      cookies[name] = { value, options: cookieOptions };
+      return reply;
+    },
+    clearCookie() {
+      return reply;
+    },
+  } as unknown as FastifyReply;
+  const ctx: RequestContext = {
+    requestId: randomUUID(),
+    ip: '127.0.0.1',
+    userAgent: options.userAgent ?? WEB_UA,
+    tenantId: user.tenantId,
+  };
+  const result = await sut.app
+    .get(SessionsService)
+    .start(
+      { user, amr: options.amr ?? ['pwd'], aal: options.aal ?? 1, client: options.client, device: options.device, ctx },
+      reply,
+    );
+  return {
+    accessToken: result.accessToken,
+    sessionId: result.sessionId,
+    refreshToken: result.refreshToken ?? cookies.sa_refresh?.value ?? '',
+    cookies,
+    body: result as unknown as Record<string, unknown>,
+  };
+}
+
+/** Polls until `check` holds or the deadline passes (no fixed sleeps). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
