@@ -39,7 +39,7 @@ export async function createServiceRedis(config: RedisConfig): Promise<Redis> {
 function failFastAfterTimeouts(client: Redis, timeoutMs: number): void {
   const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
   let openUntil = 0;
-  client.sendCommand = ((command: Command, ...rest: unknown[]) => {
+  client.sendCommand = (command: Command, ...rest: unknown[]) => {
     if (Date.now() < openUntil) {
       command.reject(new DependencyUnavailableError('redis'));
       return command.promise;
@@ -48,7 +48,7 @@ function failFastAfterTimeouts(client: Redis, timeoutMs: number): void {
       if (error instanceof Error && error.message === 'Command timed out') openUntil = Date.now() + timeoutMs;
     });
     return send(command, ...rest);
-  });
+  };
 }
 
 /** BullMQ wants its own connections without keyPrefix; it prefixes keys itself. */
