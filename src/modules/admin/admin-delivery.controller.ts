@@ -7,12 +7,11 @@ import { DeliveryService } from '../delivery/delivery.service';
 import { AdminAccessLog } from './admin-access-log.service';
 import { CurrentAdmin, ParseIdPipe, scopeFor, type AdminActor } from './admin-scope';
 import {
-  AdminPageQueryDto,
   DeliveryMessagePageResponseDto,
   ListDeliveryMessagesQueryDto,
   SuppressionPageResponseDto,
 } from './dto/admin-delivery.dto';
-import { AdminTenantQueryDto } from './dto/admin-scope.dto';
+import { AdminPageQueryDto, AdminTenantQueryDto } from './dto/admin-scope.dto';
 
 @ApiTags('admin')
 @Controller('api/admin/delivery')

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SignInService } from './sign-in.service';
 import { MfaModule } from '../mfa/mfa.module';
 import { OtpModule } from '../otp/otp.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -19,6 +20,6 @@ import { PasswordAuthService } from './password-auth.service';
 @Module({
   imports: [MfaModule, OtpModule, SessionsModule, UsersModule],
   controllers: [MfaChallengeController, PasskeyLoginController, PasswordAuthController, OtpLoginController],
-  providers: [MfaChallengeService, PasskeyLoginService, PasswordAuthService, OtpLoginService],
+  providers: [SignInService, MfaChallengeService, PasskeyLoginService, PasswordAuthService, OtpLoginService],
 })
 export class AuthModule {}

@@ -15,8 +15,8 @@ import { PasskeysService } from '../mfa/passkeys.service';
 import { RecoveryCodesService } from '../mfa/recovery-codes.service';
 import { TotpService } from '../mfa/totp.service';
 import { OtpService } from '../otp/otp.service';
-import { SessionsService } from '../sessions/sessions.service';
 import { User } from '../users/user.entity';
+import { SignInService } from './sign-in.service';
 import type { MfaAuthResultDto, MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
 
 /** RFC 8176 method references added to the first factor's: a code, or a hardware key. */
@@ -41,10 +41,10 @@ export class MfaChallengeService {
     private readonly passkeys: PasskeysService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly otp: OtpService,
-    private readonly sessions: SessionsService,
     private readonly limiter: RateLimiter,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly signIn: SignInService,
     @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
@@ -117,29 +117,19 @@ export class MfaChallengeService {
         ctx,
       );
     }
-    const result = await this.sessions.start(
+    const result = await this.signIn.startSession(
       {
         user,
         amr: [...new Set([...pending.primaryAmr, AMR_OF[input.method], 'mfa'])],
-        aal: 2,
+        method: `mfa_${input.method}`,
+        data: { primaryAmr: pending.primaryAmr },
         client: input.client ?? pending.client,
         device: input.device ?? pending.device,
         ctx,
       },
+      2,
       reply,
     );
-    await this.audit.record(
-      {
-        type: 'login.succeeded',
-        outcome: 'success',
-        tenantId: user.tenantId,
-        subjectId: user.id,
-        sessionId: result.sessionId,
-        data: { method: `mfa_${input.method}`, primaryAmr: pending.primaryAmr },
-      },
-      ctx,
-    );
-    this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'success').inc();
     return outcome.recoveryCodesRemaining === undefined
       ? result
       : { ...result, recoveryCodesRemaining: outcome.recoveryCodesRemaining };

@@ -10,12 +10,11 @@ import { MetricsService } from '../../common/metrics/metrics.service';
 import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
-import { MfaService } from '../mfa/mfa.service';
 import { OtpService } from '../otp/otp.service';
+import { SignInService } from './sign-in.service';
 import type { OtpDestination } from '../otp/otp.types';
 import { requirePhone } from '../otp/phone-number';
 import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
-import { SessionsService } from '../sessions/sessions.service';
 import { TenantsService } from '../tenants/tenants.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -31,14 +30,13 @@ export class OtpLoginService {
   constructor(
     private readonly otp: OtpService,
     private readonly users: UsersService,
-    private readonly sessions: SessionsService,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
     private readonly em: EntityManager,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
-    private readonly mfa: MfaService,
+    private readonly signIn: SignInService,
   ) {}
 
   async send(ctx: RequestContext, body: SendOtpDto): Promise<OtpSentResponseDto> {
@@ -89,31 +87,18 @@ export class OtpLoginService {
       user.phoneVerifiedAt = now;
       await this.em.persist(user).flush();
     }
-    // A user with a second factor finishes at POST /api/auth/mfa/verify (aal 2).
-    const challenge = await this.mfa.startChallengeIfEnabled(user, {
-      primaryAmr: ['otp'],
-      ctx,
-      client: body.client,
-      device: body.device,
-    });
-    if (challenge) return challenge;
-    const result = await this.sessions.start(
-      { user, amr: ['otp'], aal: 1, client: body.client, device: body.device, ctx },
+    return this.signIn.afterFirstFactor(
+      {
+        user,
+        amr: ['otp'],
+        method: 'otp',
+        data: { channel: destination.channel },
+        client: body.client,
+        device: body.device,
+        ctx,
+      },
       reply,
     );
-    await this.audit.record(
-      {
-        type: 'login.succeeded',
-        outcome: 'success',
-        tenantId: ctx.tenantId,
-        subjectId: user.id,
-        sessionId: result.sessionId,
-        data: { method: 'otp', channel: destination.channel },
-      },
-      ctx,
-    );
-    this.metrics.loginOutcomes.labels('otp', 'success').inc();
-    return result;
   }
 
   /** Validates and normalises the destination and checks the tenant allows its channel. */

@@ -7,8 +7,8 @@ import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { PasskeysService } from '../mfa/passkeys.service';
 import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
-import { SessionsService } from '../sessions/sessions.service';
 import { User } from '../users/user.entity';
+import { SignInService } from './sign-in.service';
 import type { VerifyPasskeyLoginDto } from './dto/passkey-login.dto';
 
 /**
@@ -22,9 +22,9 @@ export class PasskeyLoginService {
   constructor(
     private readonly em: EntityManager,
     private readonly passkeys: PasskeysService,
-    private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly signIn: SignInService,
   ) {}
 
   /** The body must be empty (`{}` or none): unknown fields are refused like everywhere else. */
@@ -59,22 +59,18 @@ export class PasskeyLoginService {
       throw new AppException('UNAUTHORIZED');
     }
     if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
-    const result = await this.sessions.start(
-      { user, amr: ['hwk'], aal: verified.userVerified ? 2 : 1, client: input.client, device: input.device, ctx },
+    return this.signIn.startSession(
+      {
+        user,
+        amr: ['hwk'],
+        method: 'passkey',
+        data: { passkeyId: verified.passkey.id, userVerified: verified.userVerified },
+        client: input.client,
+        device: input.device,
+        ctx,
+      },
+      verified.userVerified ? 2 : 1,
       reply,
     );
-    await this.audit.record(
-      {
-        type: 'login.succeeded',
-        outcome: 'success',
-        tenantId: user.tenantId,
-        subjectId: user.id,
-        sessionId: result.sessionId,
-        data: { method: 'passkey', passkeyId: verified.passkey.id, userVerified: verified.userVerified },
-      },
-      ctx,
-    );
-    this.metrics.loginOutcomes.labels('passkey', 'success').inc();
-    return result;
   }
 }

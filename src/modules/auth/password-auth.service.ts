@@ -15,7 +15,6 @@ import { appConfig } from '../../config/app.config';
 import { authConfig } from '../../config/auth.config';
 import { AuditService } from '../audit/audit.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
-import { MfaService } from '../mfa/mfa.service';
 import { OtpService } from '../otp/otp.service';
 import type { OtpDestination, OtpPurpose } from '../otp/otp.types';
 import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
@@ -32,6 +31,7 @@ import type {
   ResetPasswordDto,
   VerifyEmailDto,
 } from './dto/password-auth.dto';
+import { SignInService } from './sign-in.service';
 import { assertPasswordPolicy, type PasswordField } from './password-policy';
 
 export const VERIFICATION_SENT = { status: 'verification_sent' } as const;
@@ -73,10 +73,10 @@ export class PasswordAuthService {
     private readonly crypto: CryptoService,
     private readonly limiter: RateLimiter,
     private readonly metrics: MetricsService,
+    private readonly signIn: SignInService,
     private readonly clock: Clock,
     @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
-    private readonly mfa: MfaService,
   ) {}
 
   async register(ctx: RequestContext, input: RegisterDto): Promise<typeof VERIFICATION_SENT> {
@@ -293,30 +293,10 @@ export class PasswordAuthService {
     start: SessionStart,
     reply: FastifyReply,
   ): Promise<AuthResultDto | MfaChallengeDto> {
-    const challenge = await this.mfa.startChallengeIfEnabled(user, {
-      primaryAmr: ['pwd'],
-      ctx,
-      client: start.client,
-      device: start.device,
-    });
-    if (challenge) return challenge;
-    const result = await this.sessions.start(
-      { user, amr: ['pwd'], aal: 1, client: start.client, device: start.device, ctx },
+    return this.signIn.afterFirstFactor(
+      { user, amr: ['pwd'], method: 'password', client: start.client, device: start.device, ctx },
       reply,
     );
-    await this.audit.record(
-      {
-        type: 'login.succeeded',
-        outcome: 'success',
-        tenantId: ctx.tenantId,
-        subjectId: user.id,
-        sessionId: result.sessionId,
-        data: { method: 'password' },
-      },
-      ctx,
-    );
-    this.metrics.loginOutcomes.labels('password', 'success').inc();
-    return result;
   }
 
   private async recordLoginFailure(ctx: RequestContext, user: User | null, reason: string): Promise<void> {

@@ -1,25 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-message.entity';
 import { DELIVERY_CHANNELS, OTP_PURPOSES, type DeliveryChannel } from '../../otp/otp.types';
-import { AdminTenantQueryDto } from './admin-scope.dto';
-
-export class AdminPageQueryDto extends AdminTenantQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-}
+import { AdminPageQueryDto } from './admin-scope.dto';
 
 export class ListDeliveryMessagesQueryDto extends AdminPageQueryDto {
   @ApiPropertyOptional({ enum: DELIVERY_STATUSES })

@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { PageQueryDto } from '../../../common/http/page-query.dto';
 import { IsOptional, Matches } from 'class-validator';
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -15,3 +16,6 @@ export class AdminTenantQueryDto {
   @Matches(TENANT_ID_PATTERN, { message: 'must be a tenant id' })
   tenantId?: string;
 }
+
+/** A page of a list, within the admin's tenant reach. */
+export class AdminPageQueryDto extends IntersectionType(AdminTenantQueryDto, PageQueryDto) {}

@@ -1,26 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
-  Max,
   MaxLength,
-  Min,
   MinLength,
 } from 'class-validator';
 import { DeviceResponseDto } from '../../devices/dto/device.dto';
 import { SessionResponseDto } from '../../sessions/dto/session-response.dto';
 import { UserViewDto } from '../../users/dto/user-view.dto';
 import { ROLES, USER_STATUSES, type Role, type UserStatus } from '../../users/user.entity';
-import { AdminTenantQueryDto } from './admin-scope.dto';
+import { AdminPageQueryDto } from './admin-scope.dto';
 
-export class ListUsersQueryDto extends AdminTenantQueryDto {
+export class ListUsersQueryDto extends AdminPageQueryDto {
   @ApiPropertyOptional({
     description: 'Prefix of the email, phone, first or last name (case-insensitive)',
     example: 'ada',
@@ -40,20 +36,6 @@ export class ListUsersQueryDto extends AdminTenantQueryDto {
   @IsOptional()
   @IsIn(ROLES)
   role?: Role;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class UpdateUserDto {

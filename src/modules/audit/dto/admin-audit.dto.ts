@@ -1,9 +1,10 @@
+import { PageQueryDto } from '../../../common/http/page-query.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
 import { AUDIT_EVENT_TYPES } from '../audit.constants';
 
-export class ListAuditEventsQueryDto {
+export class ListAuditEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Events about this user (subject)' })
   @IsOptional()
   @IsUUID()
@@ -30,20 +31,6 @@ export class ListAuditEventsQueryDto {
   @Type(() => Date)
   @IsDate()
   to?: Date;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 
   @ApiPropertyOptional({
     example: 'acme',

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { RequestContext } from '../../common/http/request-context';
+import { MetricsService } from '../../common/metrics/metrics.service';
+import { AuditService } from '../audit/audit.service';
+import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
+import { MfaService } from '../mfa/mfa.service';
+import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
+import { SessionsService } from '../sessions/sessions.service';
+import type { User } from '../users/user.entity';
+
+export interface SignIn {
+  user: User;
+  amr: string[];
+  /** Label of the method in audit events and metrics: password, otp, passkey, mfa_totp, … */
+  method: string;
+  /** Extra audit data (never a secret). */
+  data?: Record<string, unknown>;
+  client?: ClientType;
+  device?: DeviceInputDto;
+  ctx: RequestContext;
+}
+
+/**
+ * The end of every sign-in flow, in one place: a user with a second factor gets the MFA
+ * challenge; otherwise the session starts and the successful login is audited and counted.
+ */
+@Injectable()
+export class SignInService {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly mfa: MfaService,
+    private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** After the first factor: the MFA challenge (finished at POST /api/auth/mfa/verify), or an aal 1 session. */
+  async afterFirstFactor(signIn: SignIn, reply: FastifyReply): Promise<AuthResultDto | MfaChallengeDto> {
+    const { user, amr, ctx, client, device } = signIn;
+    const challenge = await this.mfa.startChallengeIfEnabled(user, { primaryAmr: amr, ctx, client, device });
+    return challenge ?? this.startSession(signIn, 1, reply);
+  }
+
+  async startSession(signIn: SignIn, aal: 1 | 2, reply: FastifyReply): Promise<AuthResultDto> {
+    const { user, amr, ctx, client, device, method } = signIn;
+    const result = await this.sessions.start({ user, amr, aal, client, device, ctx }, reply);
+    await this.audit.record(
+      {
+        type: 'login.succeeded',
+        outcome: 'success',
+        tenantId: user.tenantId,
+        subjectId: user.id,
+        sessionId: result.sessionId,
+        data: { method, ...signIn.data },
+      },
+      ctx,
+    );
+    this.metrics.loginOutcomes.labels(method, 'success').inc();
+    return result;
+  }
+}
