@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { authConfig } from '../../config/auth.config';
 import { Clock } from '../clock/clock';
 import { AppException } from '../errors';
+import { ApiErrors } from '../http/api-docs';
 
 /** Step-up: the session's last primary authentication must be within REAUTH_WINDOW seconds. */
 @Injectable()
@@ -22,4 +23,4 @@ export class RecentAuthGuard implements CanActivate {
 }
 
 /** For sensitive changes (factors, passkeys, recovery codes, password): 401 REAUTH_REQUIRED when stale. */
-export const RequireRecentAuth = () => applyDecorators(UseGuards(RecentAuthGuard));
+export const RequireRecentAuth = () => applyDecorators(UseGuards(RecentAuthGuard), ApiErrors('REAUTH_REQUIRED'));

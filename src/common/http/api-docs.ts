@@ -10,7 +10,7 @@ import {
   ApiResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { ERROR_CODES, ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from '../errors/error-codes';
+import { ERROR_CODES as ERROR_CODES_ORDER, ERROR_MESSAGES, ERROR_STATUS, type ErrorCode } from '../errors/error-codes';
 
 export class ErrorDetailDto {
   @ApiProperty({ example: 'email' })
@@ -24,7 +24,7 @@ export class ErrorResponseDto {
   @ApiProperty({ example: 400 })
   statusCode!: number;
 
-  @ApiProperty({ enum: ERROR_CODES, example: 'VALIDATION_FAILED' })
+  @ApiProperty({ enum: ERROR_CODES_ORDER, example: 'VALIDATION_FAILED' })
   code!: ErrorCode;
 
   @ApiProperty({ example: 'Validation failed' })
@@ -40,17 +40,15 @@ export class ErrorResponseDto {
 /** Errors any route can give, whatever it does. */
 const ALWAYS: ErrorCode[] = ['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE', 'INTERNAL'];
 
-/**
- * Documents every error a route can answer, grouped by status, one example per code, so
- * generated clients see the exact shape of API.md.
- */
-export function ApiErrors(...codes: ErrorCode[]) {
+const ERROR_CODES = 'secureauth:documentedErrorCodes';
+
+function errorResponses(codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set([...codes, ...ALWAYS])) {
+  for (const code of codes) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const responses = [...byStatus.entries()]
+  return [...byStatus.entries()]
     .sort(([a], [b]) => a - b)
     .map(([status, group]) =>
       ApiResponse({
@@ -79,7 +77,29 @@ export function ApiErrors(...codes: ErrorCode[]) {
         },
       }),
     );
-  return applyDecorators(ApiExtraModels(ErrorResponseDto), ...responses);
+}
+
+/**
+ * Documents every error a route can answer, grouped by status, one example per code, so
+ * generated clients see the exact shape of API.md. Calls accumulate: the guards' own
+ * decorators (@Authenticated, @RequireRecentAuth, @RequirePermissions) add the errors they
+ * raise, and a route adds its own, without one overwriting the other's status entries.
+ */
+export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const holder = (descriptor?.value ?? target) as object;
+    const documented = (Reflect.getMetadata(ERROR_CODES, holder) as ErrorCode[] | undefined) ?? [];
+    const merged = ERROR_CODES_ORDER.filter(
+      (code) => documented.includes(code) || codes.includes(code) || ALWAYS.includes(code),
+    );
+    Reflect.defineMetadata(ERROR_CODES, merged, holder);
+    // Re-emitting the union replaces each status entry with the complete list for that status.
+    applyDecorators(ApiExtraModels(ErrorResponseDto), ...errorResponses(merged))(
+      target,
+      key as string,
+      descriptor as PropertyDescriptor,
+    );
+  };
 }
 
 export const TENANT_HEADER_DOC = ApiHeader({
@@ -96,9 +116,14 @@ export function Operation(operationId: string, summary: string, description?: st
 export const IS_AUTHENTICATED = 'secureauth:isAuthenticated';
 
 /**
- * Marks a route as needing a live session and documents it as such. Enforcement is the
- * global guard (deny by default); this keeps the docs honest about it.
+ * Marks a route as needing a live session and documents it as such, with the errors the
+ * global guard (deny by default) gives. Enforcement is that guard; this keeps the docs honest.
  */
 export function Authenticated() {
-  return applyDecorators(SetMetadata(IS_AUTHENTICATED, true), ApiBearerAuth('bearer'), ApiCookieAuth('access-cookie'));
+  return applyDecorators(
+    SetMetadata(IS_AUTHENTICATED, true),
+    ApiBearerAuth('bearer'),
+    ApiCookieAuth('access-cookie'),
+    ApiErrors('UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN'),
+  );
 }

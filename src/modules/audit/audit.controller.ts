@@ -15,7 +15,7 @@ export class AuditController {
   @Authenticated()
   @Operation('listHistory', "The caller's own security events (sign-ins, sessions, changes), newest first")
   @ApiOkResponse({ type: HistoryPageResponseDto })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED')
   listHistory(@CurrentAuth() auth: AuthPrincipal, @Query() query: ListHistoryQueryDto) {
     return this.audit.historyOf(auth.tenantId, auth.userId, query.limit ?? 20, query.cursor);
   }

@@ -124,15 +124,7 @@ export class PasswordAuthController {
   )
   @ApiBody({ type: ChangePasswordDto })
   @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'INVALID_CREDENTIALS',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'FORBIDDEN',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'FORBIDDEN')
   async changePassword(
     @CurrentAuth() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,

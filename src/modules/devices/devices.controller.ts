@@ -16,7 +16,6 @@ export class DevicesController {
   @Authenticated()
   @Operation('listDevices', "The caller's devices with their live session counts")
   @ApiOkResponse({ type: [DeviceResponseDto] })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED')
   listDevices(@CurrentAuth() auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
     return this.devices.list(auth);
   }
@@ -25,7 +24,7 @@ export class DevicesController {
   @Authenticated()
   @Operation('updateDevice', 'Rename a device or mark it trusted')
   @ApiOkResponse({ type: DeviceResponseDto })
-  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   updateDevice(
     @CurrentAuth() auth: AuthPrincipal,
     @Param('id') id: string,
@@ -40,7 +39,7 @@ export class DevicesController {
   @HttpCode(204)
   @Operation('removeDevice', 'Forget a device and revoke every session started from it')
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiErrors('FORBIDDEN', 'NOT_FOUND')
   removeDevice(
     @CurrentAuth() auth: AuthPrincipal,
     @Param('id') id: string,

@@ -20,7 +20,6 @@ export class MfaController {
   @Authenticated()
   @Operation('getMfaStatus', "The caller's second factors")
   @ApiOkResponse({ type: MfaStatusDto })
-  @ApiErrors('UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN')
   getMfaStatus(@CurrentAuth() auth: AuthPrincipal): Promise<MfaStatusDto> {
     return this.mfa.status(auth);
   }
@@ -35,15 +34,7 @@ export class MfaController {
     'Inactive until confirmed with a code; a new setup replaces a pending one.',
   )
   @ApiOkResponse({ type: TotpSetupResponseDto })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'FORBIDDEN',
-    'CONFLICT',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT')
   setupTotp(@CurrentAuth() auth: AuthPrincipal): Promise<TotpSetupResponseDto> {
     return this.mfa.setupTotp(auth);
   }
@@ -54,15 +45,7 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @Operation('confirmTotp', 'Activate TOTP with a first code')
   @ApiOkResponse({ type: FactorEnabledResponseDto })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'MFA_INVALID',
-    'FORBIDDEN',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'MFA_INVALID', 'FORBIDDEN')
   async confirmTotp(
     @CurrentAuth() auth: AuthPrincipal,
     @Body() body: TotpCodeDto,
@@ -77,16 +60,7 @@ export class MfaController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @Operation('disableTotp', 'Turn TOTP off (needs a current code)')
   @ApiNoContentResponse()
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'MFA_INVALID',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'MFA_INVALID', 'FORBIDDEN', 'NOT_FOUND')
   disableTotp(@CurrentAuth() auth: AuthPrincipal, @Body() body: TotpCodeDto, @ReqCtx() ctx: RequestContext) {
     return this.mfa.disableTotp(auth, body.code, ctx);
   }
@@ -97,15 +71,7 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @Operation('enableEmailMfa', 'Turn on email codes as a second factor', 'The account email must be verified.')
   @ApiOkResponse({ type: FactorEnabledResponseDto })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'EMAIL_NOT_VERIFIED',
-    'FORBIDDEN',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'EMAIL_NOT_VERIFIED', 'FORBIDDEN')
   async enableEmailMfa(
     @CurrentAuth() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
@@ -119,7 +85,7 @@ export class MfaController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @Operation('disableEmailMfa', 'Turn off email codes as a second factor')
   @ApiNoContentResponse()
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'REAUTH_REQUIRED', 'FORBIDDEN', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN')
   disableEmailMfa(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext) {
     return this.mfa.disableEmail(auth, ctx);
   }
@@ -130,7 +96,7 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @Operation('passkeyRegistrationOptions', 'WebAuthn creation options (challenge single use, 5 min)')
   @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialCreationOptionsJSON' })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'REAUTH_REQUIRED', 'FORBIDDEN', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN')
   passkeyRegistrationOptions(@CurrentAuth() auth: AuthPrincipal) {
     return this.mfa.passkeyRegistrationOptions(auth);
   }
@@ -145,15 +111,7 @@ export class MfaController {
     'VALIDATION_FAILED (field `response`) when the attestation does not verify (origin, RP id, challenge, user presence); CONFLICT when the credential is already registered.',
   )
   @ApiCreatedResponse({ type: PasskeyCreatedDto })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'FORBIDDEN',
-    'CONFLICT',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT')
   verifyPasskeyRegistration(
     @CurrentAuth() auth: AuthPrincipal,
     @Body() body: RegisterPasskeyDto,
@@ -166,7 +124,6 @@ export class MfaController {
   @Authenticated()
   @Operation('listPasskeys', "The caller's passkeys")
   @ApiOkResponse({ type: [PasskeyViewDto] })
-  @ApiErrors('UNAUTHORIZED', 'TOKEN_EXPIRED', 'TENANT_UNKNOWN')
   listPasskeys(@CurrentAuth() auth: AuthPrincipal): Promise<PasskeyViewDto[]> {
     return this.mfa.listPasskeys(auth);
   }
@@ -175,7 +132,7 @@ export class MfaController {
   @Authenticated()
   @Operation('renamePasskey', "Rename one of the caller's passkeys")
   @ApiOkResponse({ type: PasskeyViewDto })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   renamePasskey(
     @CurrentAuth() auth: AuthPrincipal,
     @Param('id') id: string,
@@ -190,15 +147,7 @@ export class MfaController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @Operation('deletePasskey', "Remove one of the caller's passkeys")
   @ApiNoContentResponse()
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   deletePasskey(@CurrentAuth() auth: AuthPrincipal, @Param('id') id: string, @ReqCtx() ctx: RequestContext) {
     return this.mfa.removePasskey(auth, id, ctx);
   }
@@ -213,15 +162,7 @@ export class MfaController {
     'NOT_FOUND while no second factor is enabled.',
   )
   @ApiOkResponse({ type: RecoveryCodesResponseDto })
-  @ApiErrors(
-    'VALIDATION_FAILED',
-    'UNAUTHORIZED',
-    'TOKEN_EXPIRED',
-    'REAUTH_REQUIRED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'TENANT_UNKNOWN',
-  )
+  @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   async regenerateRecoveryCodes(
     @CurrentAuth() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,

@@ -45,7 +45,6 @@ export class SessionsController {
   @Authenticated()
   @Operation('me', 'The caller and their current session')
   @ApiOkResponse({ type: MeResponseDto })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED')
   me(@CurrentAuth() auth: AuthPrincipal, @Req() request: FastifyRequest): Promise<MeResponseDto> {
     return this.sessions.me(auth, this.verifier.liveStateOf(request));
   }
@@ -55,7 +54,7 @@ export class SessionsController {
   @HttpCode(204)
   @Operation('logout', 'Revoke the current session and clear the cookies')
   @ApiNoContentResponse({ description: 'Signed out' })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN')
+  @ApiErrors('FORBIDDEN')
   logout(
     @CurrentAuth() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
@@ -68,7 +67,6 @@ export class SessionsController {
   @Authenticated()
   @Operation('listSessions', "The caller's live sessions")
   @ApiOkResponse({ type: [SessionResponseDto] })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED')
   listSessions(@CurrentAuth() auth: AuthPrincipal): Promise<SessionResponseDto[]> {
     return this.sessions.listLive(auth.tenantId, auth.userId, auth.sessionId);
   }
@@ -78,7 +76,7 @@ export class SessionsController {
   @HttpCode(204)
   @Operation('revokeSession', 'Revoke one of the caller’s sessions')
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN', 'NOT_FOUND')
+  @ApiErrors('FORBIDDEN', 'NOT_FOUND')
   revokeSession(
     @CurrentAuth() auth: AuthPrincipal,
     @Param('sessionId') sessionId: string,
@@ -92,7 +90,7 @@ export class SessionsController {
   @HttpCode(204)
   @Operation('revokeOtherSessions', 'Revoke every session of the caller but the current one')
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiErrors('TENANT_UNKNOWN', 'UNAUTHORIZED', 'TOKEN_EXPIRED', 'FORBIDDEN')
+  @ApiErrors('FORBIDDEN')
   async revokeOtherSessions(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<void> {
     await this.sessions.revokeAllForUser(auth.tenantId, auth.userId, 'user_revoked_others', auth.sessionId, ctx);
   }
