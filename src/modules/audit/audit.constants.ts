@@ -40,6 +40,7 @@ export const AUDIT_EVENT_TYPES = [
   'tenant.enabled',
   'tenant.settings_changed',
   'audit.pruned',
+  'notice.sent',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -15,6 +15,13 @@ export const DELIVERY_STATUSES = [
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** Informational messages: no code to type, just news the user should hear about. */
+export const NOTICE_KINDS = ['new_sign_in'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/** Why a message was sent: a one-time code's purpose or a notice's kind. */
+export type MessagePurpose = OtpPurpose | NoticeKind;
+
 /** States after which the worker never sends again; the encrypted payload is gone by then. */
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'bounced', 'failed', 'suppressed', 'expired'];
 
@@ -40,7 +47,7 @@ export class DeliveryMessage {
   channel!: DeliveryChannel;
 
   @Property({ type: 'string', length: 32 })
-  purpose!: OtpPurpose;
+  purpose!: MessagePurpose;
 
   @Property({ type: 'string', length: 64 })
   destinationMasked!: string;
@@ -64,7 +71,7 @@ export class DeliveryMessage {
   @Property({ type: 'text', nullable: true, hidden: true })
   payload: Ciphertext | null = null;
 
-  /** The code's lifetime: past it, sending is pointless. */
+  /** The code's lifetime (a notice's: how late it is still worth sending); past it, sending is pointless. */
   @Property({ type: 'datetime' })
   expiresAt!: Date;
 

@@ -1,4 +1,5 @@
 import type { DeliveryChannel, OtpPurpose } from '../otp/otp.types';
+import type { NoticeKind } from './delivery-message.entity';
 
 export interface RenderedMessage {
   subject: string;
@@ -37,6 +38,42 @@ export function renderOtpMessage(
     `<p style="font-size:28px;letter-spacing:6px;font-weight:bold">${escapeHtml(code)}</p>`,
     `<p>${escapeHtml(validity)}</p>`,
     `<p style="color:#666">${escapeHtml(warning)}</p>`,
+    '</body></html>',
+  ].join('');
+  return { subject, text, html };
+}
+
+export interface NewSignInVars {
+  deviceName: string;
+  ip: string | null;
+  at: Date;
+}
+
+/** A notice's text and HTML; every value comes from the client (device name, IP), so all of it is escaped. */
+export function renderNoticeMessage(kind: NoticeKind, vars: NewSignInVars): RenderedMessage {
+  switch (kind) {
+    case 'new_sign_in':
+      return renderNewSignIn(vars);
+  }
+}
+
+function renderNewSignIn(vars: NewSignInVars): RenderedMessage {
+  const subject = 'New sign-in to your account';
+  const intro = 'Your account was just signed in to from a new device.';
+  const facts: Array<[string, string]> = [
+    ['Device', vars.deviceName],
+    ['IP address', vars.ip ?? 'unknown'],
+    ['Time', `${vars.at.toISOString().replace('T', ' ').slice(0, 19)} UTC`],
+  ];
+  const warning = "If this wasn't you, change your password and sign out other sessions.";
+  const text = `${intro}\n\n${facts.map(([label, value]) => `${label}: ${value}`).join('\n')}\n\n${warning}\n`;
+  const html = [
+    '<!doctype html><html><body style="font-family:sans-serif">',
+    `<p>${escapeHtml(intro)}</p>`,
+    '<ul>',
+    ...facts.map(([label, value]) => `<li>${escapeHtml(label)}: <strong>${escapeHtml(value)}</strong></li>`),
+    '</ul>',
+    `<p>${escapeHtml(warning)}</p>`,
     '</body></html>',
   ].join('');
   return { subject, text, html };

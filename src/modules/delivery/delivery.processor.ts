@@ -105,7 +105,7 @@ export class DeliveryProcessor {
       return;
     }
     if (message.expiresAt.getTime() <= this.clock.nowMs()) {
-      await this.finish(message, 'expired', 'the code expired before it could be sent');
+      await this.finish(message, 'expired', 'the message expired before it could be sent');
       return;
     }
     if (claimed[0].suppressed) {

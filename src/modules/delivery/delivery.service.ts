@@ -11,12 +11,19 @@ import type { RequestContext } from '../../common/http/request-context';
 import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
 import { deliveryConfig } from '../../config/delivery.config';
 import { otpConfig } from '../../config/otp.config';
+import type { AuditEventType } from '../audit/audit.constants';
 import { AuditService } from '../audit/audit.service';
 import type { DeliveryChannel, OtpDestination, OtpPurpose } from '../otp/otp.types';
 import { maskDestination } from './delivery-destination';
-import { DeliveryMessage, FINAL_STATUSES, type DeliveryStatus } from './delivery-message.entity';
+import {
+  DeliveryMessage,
+  FINAL_STATUSES,
+  type DeliveryStatus,
+  type MessagePurpose,
+  type NoticeKind,
+} from './delivery-message.entity';
 import { DeliverySuppression } from './delivery-suppression.entity';
-import { renderOtpMessage } from './delivery-templates';
+import { type NewSignInVars, renderNoticeMessage, renderOtpMessage, type RenderedMessage } from './delivery-templates';
 import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, SEND_MESSAGE_JOB, type SendMessageJobData } from './delivery.constants';
 import type { OutgoingMessage } from './transports/delivery-transport';
 
@@ -29,6 +36,36 @@ export interface EnqueueOtpInput {
   ttlSeconds: number;
   /** The `otp.sent` event, written with the row in one statement (see enqueueOtp). */
   audit: { ctx?: Partial<RequestContext>; data: Record<string, unknown> };
+}
+
+export interface EnqueueNoticeInput {
+  tenantId: string;
+  userId: string;
+  destination: { channel: 'email'; address: string };
+  kind: NoticeKind;
+  vars: NewSignInVars;
+  /** Names the device in the `notice.sent` event. */
+  deviceId?: string | null;
+  ctx?: Partial<RequestContext>;
+}
+
+/** Long enough for every retry of a provider outage; a sign-in notice a day late is still worth reading. */
+const NOTICE_TTL_SECONDS = 24 * 3600;
+
+interface MessageRecord {
+  tenantId: string;
+  userId: string | null;
+  channel: DeliveryChannel;
+  purpose: MessagePurpose;
+  destination: OtpDestination;
+  content: RenderedMessage;
+  ttlSeconds: number;
+  audit: {
+    type: Extract<AuditEventType, 'otp.sent' | 'notice.sent'>;
+    deviceId?: string | null;
+    ctx?: Partial<RequestContext>;
+    data: Record<string, unknown>;
+  };
 }
 
 /** Admin scope: a tenant, or undefined for a platform admin who sees every tenant. */
@@ -59,7 +96,7 @@ select 1 from "delivery_suppression"
  where "tenant_id" = ? and "channel" = ? and "destination_hash" = ?
  limit 1`;
 
-/** The message row and its `otp.sent` audit event (same columns as AuditService.record writes). */
+/** The message row and its audit event (same columns as AuditService.record writes). */
 const INSERT_MESSAGE_SQL = `
 with "message" as (
   insert into "delivery_message"
@@ -70,7 +107,7 @@ with "message" as (
 insert into "audit_event"
   ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id", "device_id",
    "ip", "user_agent", "request_id", "data", "created_at")
-values (?, ?, 'otp.sent', 'success', ?, ?, null, null, ?, ?, ?, ?::jsonb, ?)`;
+values (?, ?, ?, 'success', ?, ?, null, ?, ?, ?, ?, ?::jsonb, ?)`;
 
 /** The encrypted part of a message row: everything needed to send it again after a crash. */
 export type MessagePayload = Omit<OutgoingMessage, 'id' | 'channel'>;
@@ -121,38 +158,73 @@ export class DeliveryService {
    * in one statement, then queues a job that only names it. jobId = message id, so
    * enqueueing the same message twice is a no-op.
    */
-  async enqueueOtp(input: EnqueueOtpInput): Promise<{ messageId: string }> {
+  enqueueOtp(input: EnqueueOtpInput): Promise<{ messageId: string }> {
     const { destination } = input;
-    const content = renderOtpMessage(input.purpose, destination.channel, input.code, input.ttlSeconds);
+    return this.enqueue({
+      tenantId: input.tenantId,
+      userId: input.userId ?? null,
+      channel: destination.channel,
+      purpose: input.purpose,
+      destination,
+      content: renderOtpMessage(input.purpose, destination.channel, input.code, input.ttlSeconds),
+      ttlSeconds: input.ttlSeconds,
+      audit: { type: 'otp.sent', ctx: input.audit.ctx, data: input.audit.data },
+    });
+  }
+
+  /** An informational email (e.g. a sign-in from a new device), with its `notice.sent` event; same path as OTPs. */
+  enqueueNotice(input: EnqueueNoticeInput): Promise<{ messageId: string }> {
+    const { destination } = input;
+    return this.enqueue({
+      tenantId: input.tenantId,
+      userId: input.userId,
+      channel: destination.channel,
+      purpose: input.kind,
+      destination,
+      content: renderNoticeMessage(input.kind, input.vars),
+      ttlSeconds: NOTICE_TTL_SECONDS,
+      audit: {
+        type: 'notice.sent',
+        deviceId: input.deviceId,
+        ctx: input.ctx,
+        data: { kind: input.kind, channel: destination.channel },
+      },
+    });
+  }
+
+  private async enqueue(record: MessageRecord): Promise<{ messageId: string }> {
+    const { destination } = record;
     const messageId = randomUUID();
-    const payload: MessagePayload = { to: destination.address, ...content };
+    const payload: MessagePayload = { to: destination.address, ...record.content };
     const now = new Date(this.clock.nowMs());
-    const userId = input.userId ?? null;
-    const ctx = input.audit.ctx;
+    const userId = record.userId;
+    const ctx = record.audit.ctx;
     const connection = this.em.getConnection();
     // One round trip and one commit: a data-modifying CTE always runs, and both rows commit or neither does.
     await connection.execute(
       INSERT_MESSAGE_SQL,
       [
         messageId,
-        input.tenantId,
+        record.tenantId,
         userId,
-        destination.channel,
-        input.purpose,
+        record.channel,
+        record.purpose,
         maskDestination(destination.channel, destination.address),
         this.destinationHash(destination),
         this.crypto.encrypt(JSON.stringify(payload), messageId),
-        new Date(now.getTime() + input.ttlSeconds * 1000),
+        new Date(now.getTime() + record.ttlSeconds * 1000),
         now,
         now,
         randomUUID(),
-        input.tenantId,
+        record.tenantId,
+        record.audit.type,
         userId,
         userId,
+        record.audit.deviceId ?? null,
         ctx?.ip ?? null,
         ctx?.userAgent ?? null,
         ctx?.requestId ?? null,
-        JSON.stringify({ ...input.audit.data, messageId }),
+        JSON.stringify({ ...record.audit.data, messageId }),
         now,
       ],
       'run',
@@ -185,7 +257,7 @@ export class DeliveryService {
             {
               type: 'delivery.failed',
               outcome: 'failure',
-              tenantId: input.tenantId,
+              tenantId: record.tenantId,
               subjectId: userId,
               data: { messageId, channel: destination.channel, reason: 'could not be queued' },
             },

@@ -1,11 +1,12 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { Device } from './device.entity';
 import { DevicesService } from './devices.service';
 
-/** Device records, used by sessions when a sign-in starts; the HTTP routes are DeviceManagementModule's. */
+/** Device records (and the new-device notice), used by sessions when a sign-in starts; the HTTP routes are DeviceManagementModule's. */
 @Module({
-  imports: [MikroOrmModule.forFeature([Device])],
+  imports: [MikroOrmModule.forFeature([Device]), DeliveryModule],
   providers: [DevicesService],
   exports: [DevicesService],
 })

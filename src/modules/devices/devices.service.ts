@@ -1,11 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
 import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
+import { DeliveryService } from '../delivery/delivery.service';
 import type { DeviceInputDto } from '../sessions/dto/auth-result.dto';
 import type { User } from '../users/user.entity';
 import { Device } from './device.entity';
@@ -31,10 +32,13 @@ function deviceKeyOf(userAgent: string | null, input?: DeviceInputDto): string {
 
 @Injectable()
 export class DevicesService {
+  private readonly logger = new Logger(DevicesService.name);
+
   constructor(
     private readonly em: EntityManager,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly delivery: DeliveryService,
   ) {}
 
   /**
@@ -96,6 +100,41 @@ export class DevicesService {
       );
     }
     return { device, isNew: inserted };
+  }
+
+  /**
+   * Emails the user about a sign-in from a device seen for the first time (call it after the
+   * session committed). Not for a user without a verified email, nor for the first device of
+   * an account: that one is the user's own sign-up, not news. Best effort: a notice that could
+   * not be queued never fails the sign-in.
+   */
+  async notifyNewSignIn(user: User, device: Device, ctx: RequestContext): Promise<void> {
+    if (!user.email || !user.emailVerifiedAt) return;
+    try {
+      const others = await this.em
+        .getConnection()
+        .execute<unknown[]>(`select 1 from "device" where "tenant_id" = ? and "user_id" = ? and "id" <> ? limit 1`, [
+          user.tenantId,
+          user.id,
+          device.id,
+        ]);
+      if (others.length === 0) return;
+      await this.delivery.enqueueNotice({
+        tenantId: user.tenantId,
+        userId: user.id,
+        destination: { channel: 'email', address: user.email },
+        kind: 'new_sign_in',
+        vars: { deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt },
+        deviceId: device.id,
+        ctx,
+      });
+    } catch (error) {
+      this.logger.warn({
+        msg: 'new sign-in notice not queued',
+        requestId: ctx.requestId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   async listFor(tenantId: string, userId: string): Promise<DeviceResponseDto[]> {

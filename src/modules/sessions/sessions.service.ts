@@ -70,8 +70,8 @@ export class SessionsService {
     const refresh = newRefreshToken(sessionId);
     const expiresAt = new Date(now.getTime() + lifetimes.refresh * 1000);
     const sinceMonoMs = performance.now();
-    const { session, device } = await this.em.fork().transactional(async (em) => {
-      const { device } = await this.devices.recordSignIn(user, input.device, ctx, em);
+    const { session, device, isNew } = await this.em.fork().transactional(async (em) => {
+      const { device, isNew } = await this.devices.recordSignIn(user, input.device, ctx, em);
       const session = em.create(Session, {
         id: sessionId,
         tenantId: user.tenantId,
@@ -102,10 +102,11 @@ export class SessionsService {
         ctx,
         em,
       );
-      return { session, device };
+      return { session, device, isNew };
     });
     const view = this.users.toView(user);
     await this.publish(session, user, view, this.devices.summaryOf(device), sinceMonoMs);
+    if (isNew) await this.devices.notifyNewSignIn(user, device, ctx);
     return this.respond(session, user, view, input.client ?? 'web', refresh.token, lifetimes, reply);
   }
 

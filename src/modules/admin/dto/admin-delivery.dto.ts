@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-message.entity';
+import { DELIVERY_STATUSES, NOTICE_KINDS, type DeliveryStatus } from '../../delivery/delivery-message.entity';
 import { DELIVERY_CHANNELS, OTP_PURPOSES, type DeliveryChannel } from '../../otp/otp.types';
 import { AdminPageQueryDto } from './admin-scope.dto';
 
@@ -23,7 +23,7 @@ export class DeliveryMessageDto {
   @ApiProperty({ enum: DELIVERY_CHANNELS })
   channel!: string;
 
-  @ApiProperty({ enum: OTP_PURPOSES })
+  @ApiProperty({ enum: [...OTP_PURPOSES, ...NOTICE_KINDS] })
   purpose!: string;
 
   @ApiProperty({ enum: DELIVERY_STATUSES })
