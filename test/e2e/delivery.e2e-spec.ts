@@ -418,5 +418,19 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       expect(queues.status).toBe(200);
       expect(JSON.stringify(queues.body)).toContain('delivery');
     });
+
+    it('should refuse an admin demoted in the database on the very next dashboard request', async () => {
+      const token = await tokenOf(['user', 'admin']);
+      expect((await sut.http.fork().get('/admin/queues/api/queues', { token })).status).toBe(200);
+      const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string };
+      // Straight in the database: the token and the live session still say admin.
+      await sut.app
+        .get(EntityManager)
+        .fork()
+        .nativeUpdate(User, { id: payload.sub }, { roles: ['user'] });
+      const refused = await sut.http.fork().get('/admin/queues/api/queues', { token });
+      expect(refused.status).toBe(403);
+      expect(refused.body.code).toBe('FORBIDDEN');
+    });
   });
 });

@@ -7,6 +7,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import { PermissionsService } from '../../../common/auth/permissions.service';
 import { renderError } from '../../../common/errors/render-error';
 import { AppException } from '../../../common/errors';
 import { AccessTokenVerifier } from '../../sessions/access-token.verifier';
@@ -19,13 +20,14 @@ const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 /**
  * The raw-Fastify parts of delivery: the exact body bytes of the signed webhook (the HMAC is
  * over them, not over re-serialised JSON) and the Bull Board dashboard, which Nest guards do
- * not cover, so it carries its own admin check.
+ * not cover, so it runs the admin API's live role check itself.
  */
 @Injectable()
 export class DeliveryHttpSetup implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly verifier: AccessTokenVerifier,
+    private readonly permissions: PermissionsService,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
   ) {}
 
@@ -42,8 +44,8 @@ export class DeliveryHttpSetup implements OnModuleInit {
     createBullBoard({ queues: [new BullMQAdapter(this.queue, { readOnlyMode: false })], serverAdapter });
     const requireAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
       try {
-        const principal = await this.verifier.authenticate(request);
-        if (!principal.roles.includes('admin')) throw new AppException('FORBIDDEN');
+        // The same live check as the admin API: a demoted or disabled admin is out at once.
+        await this.permissions.assertLiveRole(await this.verifier.authenticate(request), 'admin');
       } catch (error) {
         const { status, body, headers } = renderError(error, String(request.id));
         return reply.status(status).headers(headers).type('application/json; charset=utf-8').send(body);
