@@ -12,4 +12,7 @@ module.exports = {
   // Timing assertions (503 within 2 s, recovery within 5 s) need the two cores to themselves:
   // one suite at a time, its child processes get the other core.
   maxWorkers: 1,
+  // Suites spawn processes and proxies; a handle left by a failed test must not keep CI waiting
+  // after the results are written.
+  forceExit: true,
 };

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { isDependencyDown } from '../errors/dependency-errors';
 
 /**
  * SIGTERM/SIGINT for a rolling deploy: stop accepting, let in-flight work finish (bounded by
@@ -23,13 +24,26 @@ export function installGracefulShutdown(
       process.exit(1);
     }, graceMs + 5_000);
     deadline.unref();
+    // Connections torn down while closing (a queue's blocking Redis client, a pool) may reject
+    // after their owner is gone: expected now, not a crash.
+    process.on('unhandledRejection', (reason) => {
+      logger.warn({
+        msg: 'rejection while shutting down',
+        err: reason instanceof Error ? reason.message : String(reason),
+      });
+    });
     try {
       if (stopAccepting) await withTimeout(stopAccepting(), graceMs);
       await app.close();
       process.exit(0);
     } catch (error) {
-      logger.error({ msg: 'shutdown failed', err: error instanceof Error ? error.message : String(error) });
-      process.exit(1);
+      // A dependency connection that was already closed is the end state we want, not a failure.
+      const closedAlready = isDependencyDown(error);
+      logger[closedAlready ? 'warn' : 'error']({
+        msg: 'shutdown: close reported an error',
+        err: error instanceof Error ? error.message : String(error),
+      });
+      process.exit(closedAlready ? 0 : 1);
     }
   };
   // `on`, not `once`: a second SIGTERM during the drain must not fall back to Node's default (instant death).
