@@ -6,7 +6,8 @@ import type { OtpDestination } from '../../src/modules/otp/otp.types';
 import { User } from '../../src/modules/users/user.entity';
 import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
 import { SmtpTestServer } from '../support/smtp-test-server';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type TestApp } from '../support/test-app';
+import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { TWILIO_TEST_ACCOUNT, TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 
@@ -29,16 +30,10 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
   let whatsapp: WhatsappTestServer;
   let sut: TestApp;
 
+  let stack: ProviderStack;
+
   beforeAll(async () => {
-    [smtp, twilio, whatsapp] = await Promise.all([
-      SmtpTestServer.start(),
-      TwilioTestServer.start(),
-      WhatsappTestServer.start(),
-    ]);
-    sut = await startTestApp({
-      SMTP_URL: smtp.url,
-      ...twilio.env(),
-      ...whatsapp.env(),
+    stack = await startProviderStack({
       THROTTLE_AUTH_LIMIT: '1000',
       DELIVERY_BACKOFF_MS: '200',
       DELIVERY_ATTEMPTS: '3',
@@ -46,11 +41,9 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       PUBLIC_BASE_URL,
       DELIVERY_PROVIDER_TIMEOUT_MS: '1000',
     });
+    ({ smtp, twilio, whatsapp, sut } = stack);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([smtp.close(), twilio.close(), whatsapp.close()]);
-  });
+  afterAll(() => stack.close());
 
   const db = () => sut.app.get(EntityManager).fork().getConnection();
   /** DeliveryService as an admin controller calls it: inside a request context. */

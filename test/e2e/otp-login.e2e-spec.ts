@@ -4,6 +4,7 @@ import { User } from '../../src/modules/users/user.entity';
 import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 
@@ -13,24 +14,16 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
   let whatsapp: WhatsappTestServer;
   let sut: TestApp;
 
+  let stack: ProviderStack;
+
   beforeAll(async () => {
-    [smtp, twilio, whatsapp] = await Promise.all([
-      SmtpTestServer.start(),
-      TwilioTestServer.start(),
-      WhatsappTestServer.start(),
-    ]);
-    sut = await startTestApp({
-      SMTP_URL: smtp.url,
-      ...twilio.env(),
-      ...whatsapp.env(),
+    stack = await startProviderStack({
       THROTTLE_AUTH_LIMIT: '1000',
       OTP_RESEND_COOLDOWN: '2',
     });
+    ({ smtp, twilio, whatsapp, sut } = stack);
   });
-  afterAll(async () => {
-    await sut.close();
-    await Promise.all([smtp.close(), twilio.close(), whatsapp.close()]);
-  });
+  afterAll(() => stack.close());
 
   const createUser = async (fields: Partial<User>) => {
     const em = sut.app.get(EntityManager).fork();

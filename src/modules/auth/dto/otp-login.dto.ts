@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { SessionStartFieldsDto } from '../../sessions/dto/auth-result.dto';
@@ -26,7 +26,8 @@ const EMAIL_DOC = {
 const required = (field: 'phone' | 'email') => (dto: { phone?: unknown; email?: unknown }) =>
   dto[field] !== undefined || dto[field === 'phone' ? 'email' : 'phone'] === undefined;
 
-export class SendOtpDto {
+/** Where the code goes: a phone (E.164) or an account email, exactly one of them. */
+class OtpDestinationFieldsDto {
   @ApiPropertyOptional(PHONE_DOC)
   @ValidateIf(required('phone'))
   @IsString()
@@ -40,28 +41,16 @@ export class SendOtpDto {
   @MaxLength(320)
   @IsEmail()
   email?: string;
+}
 
+export class SendOtpDto extends OtpDestinationFieldsDto {
   @ApiPropertyOptional({ enum: PHONE_CHANNELS, description: 'For a phone only; default OTP_DEFAULT_CHANNEL' })
   @IsOptional()
   @IsIn(PHONE_CHANNELS)
   channel?: PhoneChannel;
 }
 
-export class VerifyOtpDto extends SessionStartFieldsDto {
-  @ApiPropertyOptional(PHONE_DOC)
-  @ValidateIf(required('phone'))
-  @IsString()
-  @MaxLength(32)
-  phone?: string;
-
-  @ApiPropertyOptional(EMAIL_DOC)
-  @ValidateIf(required('email'))
-  @NormalizedEmail()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail()
-  email?: string;
-
+export class VerifyOtpDto extends IntersectionType(OtpDestinationFieldsDto, SessionStartFieldsDto) {
   @ApiProperty({ example: '123456', pattern: '^[0-9]{6}$' })
   @IsString()
   @Matches(/^[0-9]{6}$/, { message: 'must be 6 digits' })
