@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
+import { MikroORM } from '@mikro-orm/core';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './common/http/validation.pipe';
-import { createLogger, PinoNestLogger } from './common/logging/logger';
+import { createLogger, lazyChildLoggerFactory, PinoNestLogger } from './common/logging/logger';
+import { SECURITY_HEADERS } from './common/http/security-headers';
+import { registerRequestContext } from './database/request-context';
 import { MetricsService } from './common/metrics/metrics.service';
 import { AppException } from './common/errors/app-exception';
 import { renderError } from './common/errors/render-error';
@@ -37,6 +39,7 @@ export async function createAppWithLogger(
   for (const warning of warnings) logger.warn({ msg: warning });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    childLoggerFactory: lazyChildLoggerFactory,
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
@@ -96,8 +99,9 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);
 
+  registerRequestContext(fastify, app.get(MikroORM).em);
   fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+    void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
     assertJsonBody(request);
   });
   fastify.addHook('onRequest', (_request, _reply, done) => {
@@ -121,17 +125,6 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
     void reply.status(status).headers(headers).send(body);
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI at /docs needs inline styles and its own scripts.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        scriptSrc: ["'self'"],
-      },
-    },
-  });
   await app.register(cookie);
   app.enableCors({
     origin: config.corsOrigins,

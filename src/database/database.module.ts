@@ -13,9 +13,12 @@ import { createOrmOptions } from './mikro-orm.config';
   imports: [
     MikroOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
-      // registerRequestContext (default) gives each HTTP request its own identity map;
-      // queue processors fork their own EntityManager per job.
-      useFactory: (db: ConfigType<typeof databaseConfig>) => createOrmOptions(db),
+      // Each HTTP request gets its own identity map from a Fastify hook (request-context.ts,
+      // registered by bootstrap); queue processors fork their own EntityManager per job.
+      useFactory: (db: ConfigType<typeof databaseConfig>) => ({
+        ...createOrmOptions(db),
+        registerRequestContext: false,
+      }),
     }),
   ],
 })

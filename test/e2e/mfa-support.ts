@@ -30,6 +30,10 @@ export async function enrolTotp(sut: TestApp, token: string) {
   if (setup.status !== 200) throw new Error(`setup failed: ${setup.status} ${setup.text}`);
   const secret = setup.body.secret as string;
   // A step of its own for the confirmation, so tests that use "now" afterwards are not replays.
+  // The previous step is only accepted while "now" is the current one: never start near the end
+  // of a step, or a slow request arrives two steps late (seen under a loaded CI machine).
+  const intoStep = Date.now() % 30_000;
+  if (intoStep > 25_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - intoStep + 50));
   const confirm = await sut.http.post(
     '/api/mfa/totp/confirm',
     { code: totpCode(secret, Date.now() - 30_000) },

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from './logger';
+import { createLogger, lazyChildLoggerFactory } from './logger';
 
 function capture() {
   const lines: string[] = [];
@@ -49,5 +49,27 @@ describe('log redaction', () => {
       msg: 'hello',
       level: 'info',
     });
+  });
+});
+
+describe('per-request logger (lazyChildLoggerFactory)', () => {
+  it('should write with the request binding and redaction, and drop lines below the level', () => {
+    const { logger, lines } = capture();
+    const requestLogger = lazyChildLoggerFactory(logger, { reqId: 'req-42' }, {});
+    requestLogger.debug({ msg: 'below the level' });
+    expect(lines).toHaveLength(0);
+    requestLogger.error({ token: 'tok-secret', msg: 'failed' });
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(line).toMatchObject({ reqId: 'req-42', level: 'error', msg: 'failed', token: '[redacted]' });
+  });
+
+  it('should follow a level set on it, as Fastify does for routes with their own log level', () => {
+    const { logger, lines } = capture();
+    const requestLogger = lazyChildLoggerFactory(logger, { reqId: 'req-7' }, {});
+    requestLogger.level = 'debug';
+    requestLogger.debug({ msg: 'now visible' });
+    expect(lines).toHaveLength(1);
+    expect(logger.level).toBe('info');
   });
 });
