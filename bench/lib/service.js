@@ -11,6 +11,9 @@ const { sleep, request } = require('./util');
 const ROOT = path.resolve(__dirname, '..', '..');
 const os = require('node:os');
 
+/** The node flags production starts with (package.json "config".node_flags, used by npm start*). */
+const PRODUCTION_NODE_FLAGS = require(path.join(ROOT, 'package.json')).config.node_flags.split(' ');
+
 /**
  * Where the service's JavaScript runs from: a private copy of dist/ taken right after the
  * build. The working tree is shared, and someone else's `npm run build` (rm -rf dist) must
@@ -48,6 +51,8 @@ function serviceEnv({ port, databaseUrl, redisUrl, redisPrefix, sinkPort, smtpPo
     LANG: process.env.LANG ?? 'C.UTF-8',
     NODE_PATH: path.join(ROOT, 'node_modules'),
     NODE_ENV: 'production',
+    // As npm start* sets it: fewer glibc malloc arenas (argon2 and libuv threads each grew their own).
+    MALLOC_ARENA_MAX: '2',
     BENCHMARK: 'true',
     THROTTLE_ENABLED: 'false',
     LOG_LEVEL: 'warn',
@@ -158,11 +163,11 @@ function readRssKiB(pid) {
 }
 
 /**
- * Spawns `node dist/src/main.js` and resolves once /health/ready answers 200, with the time
+ * Spawns `node <production flags> dist/src/main.js` and resolves once /health/ready answers 200, with the time
  * from spawn to that answer. The process's stderr is kept for the report.
  */
 async function startService(env, { profileDir, readyTimeoutMs = 30_000 } = {}) {
-  const args = [];
+  const args = [...PRODUCTION_NODE_FLAGS];
   if (profileDir) {
     fs.mkdirSync(profileDir, { recursive: true });
     // Nest re-raises SIGTERM after closing, which would skip writing the profile: exit cleanly first.

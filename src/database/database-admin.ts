@@ -1,3 +1,4 @@
+import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { createOrmOptions } from './mikro-orm.config';
@@ -24,7 +25,7 @@ export async function ensureDatabaseExists(url = databaseConfig().url): Promise<
 export async function withOrm<T>(work: (orm: MikroORM) => Promise<T>, url?: string): Promise<T> {
   // Migrations may legitimately run long: no client-side query timeout here.
   const options = createOrmOptions({ ...databaseConfig(), ...(url ? { url } : {}), queryTimeoutMs: 0 });
-  const orm = await MikroORM.init({ ...options, allowGlobalContext: true });
+  const orm = await MikroORM.init({ ...options, extensions: [Migrator], allowGlobalContext: true });
   try {
     return await work(orm);
   } finally {

@@ -64,7 +64,15 @@ describe('per-request logger (lazyChildLoggerFactory)', () => {
     expect(line).toMatchObject({ reqId: 'req-42', level: 'error', msg: 'failed', token: '[redacted]' });
   });
 
-  it('should follow a level set on it, as Fastify does for routes with their own log level', () => {
+  it("should apply a route's own level, and the server's when the route has none (Fastify passes level '')", () => {
+    const { logger, lines } = capture();
+    lazyChildLoggerFactory(logger, { reqId: 'r1' }, { level: '' }).info({ msg: 'server level' });
+    lazyChildLoggerFactory(logger, { reqId: 'r2' }, { level: 'warn' }).info({ msg: 'below the route level' });
+    lazyChildLoggerFactory(logger, { reqId: 'r3' }, { level: 'debug' }).debug({ msg: 'route level' });
+    expect(lines.map((line) => (JSON.parse(line) as { reqId: string }).reqId)).toEqual(['r1', 'r3']);
+  });
+
+  it('should follow a level set on it later', () => {
     const { logger, lines } = capture();
     const requestLogger = lazyChildLoggerFactory(logger, { reqId: 'req-7' }, {});
     requestLogger.level = 'debug';

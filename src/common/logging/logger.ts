@@ -87,14 +87,16 @@ class LazyChildLogger {
   constructor(
     private readonly parent: FastifyBaseLogger,
     private readonly bindings: pino.Bindings,
+    /** The route's own level, when it has one. */
+    private readonly routeLevel?: string,
   ) {}
 
   private get target(): FastifyBaseLogger {
-    return (this.logger ??= this.parent.child(this.bindings));
+    return (this.logger ??= this.parent.child(this.bindings, this.routeLevel ? { level: this.routeLevel } : undefined));
   }
 
   get level(): string {
-    return this.logger?.level ?? this.parent.level;
+    return this.logger?.level ?? this.routeLevel ?? this.parent.level;
   }
   set level(level: string) {
     this.target.level = level;
@@ -133,7 +135,8 @@ export function lazyChildLoggerFactory(
   bindings: pino.Bindings,
   options: pino.ChildLoggerOptions,
 ): FastifyBaseLogger {
-  // A route with its own log level needs a real child at once.
-  if (Object.keys(options).length > 0) return logger.child(bindings, options);
-  return new LazyChildLogger(logger, bindings) as unknown as FastifyBaseLogger;
+  // Fastify passes the route's level on every request (empty when the route has none).
+  const { level, ...rest } = options;
+  if (Object.keys(rest).length > 0) return logger.child(bindings, options);
+  return new LazyChildLogger(logger, bindings, level || undefined) as unknown as FastifyBaseLogger;
 }
