@@ -1,10 +1,15 @@
 import 'reflect-metadata';
+// First: starts libuv's pool with the hashing threads below the event loop (see the file).
+import { loweredHashingThreads } from './hashing-threads';
 import { allRequestsAnswered, createAppWithLogger } from './bootstrap';
 import { installGracefulShutdown } from './common/lifecycle/graceful-shutdown';
-import { appConfig } from './config';
+import { appConfig, authConfig } from './config';
 
 async function main(): Promise<void> {
   const { app, logger } = await createAppWithLogger();
+  if (loweredHashingThreads.length === 0 && authConfig().argon2ThreadNiceness > 0) {
+    logger.warn({ msg: 'password hashing runs at the event loop priority (threadpool already started or not Linux)' });
+  }
   const { port, host, shutdownGraceMs } = appConfig();
   // Stop accepting first, then wait until every request already inside has been answered.
   installGracefulShutdown(app, logger, shutdownGraceMs, async () => {

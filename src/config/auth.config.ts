@@ -22,8 +22,13 @@ export const authConfig = registerAs('auth', () => {
     argon2MemoryKiB: env.int('ARGON2_MEMORY_KIB', 19_456, { min: 1024 }),
     argon2TimeCost: env.int('ARGON2_TIME_COST', 2, { min: 1 }),
     argon2Parallelism: env.int('ARGON2_PARALLELISM', 1, { min: 1 }),
-    /** Hashes running at once per process; more only queue in libuv and starve other work. */
-    argon2Concurrency: env.int('ARGON2_CONCURRENCY', 2, { min: 1 }),
+    /**
+     * Hashes running at once per process: libuv's pool has 4 threads; more would only queue
+     * there, in front of other pool work (DNS lookups, file reads).
+     */
+    argon2Concurrency: env.int('ARGON2_CONCURRENCY', 4, { min: 1 }),
+    /** How far below the event loop the hashing threads run (Linux nice, 0 = same priority). */
+    argon2ThreadNiceness: env.int('ARGON2_THREAD_NICENESS', 10, { min: 0, max: 19 }),
   };
 });
 
