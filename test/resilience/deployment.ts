@@ -1,5 +1,6 @@
 import * as argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import type { HttpClient, TestResponse } from '../support/http-client';
 import { ServiceProcess, type ServiceKind } from '../support/service-process';
@@ -14,6 +15,7 @@ import { TEST_REDIS_URL } from '../support/test-env';
  */
 export class Deployment {
   readonly processes: ServiceProcess[] = [];
+  private redis: Redis | undefined;
 
   private constructor(
     readonly resources: TestResources,
@@ -51,12 +53,56 @@ export class Deployment {
     return service;
   }
 
-  /** A signed-in user (native client: tokens in the JSON) on `api`. */
-  async signIn(api: HttpClient): Promise<SignedInUser> {
+  /** A signed-in user (native client: tokens in the JSON) on `api`; `roles` default to `user`. */
+  async signIn(api: HttpClient, { roles }: { roles?: string[] } = {}): Promise<SignedInUser> {
     const email = `user-${randomBytes(6).toString('hex')}@example.com`;
     const password = `correct horse ${randomBytes(6).toString('hex')}`;
-    await insertVerifiedUser(this.resources.databaseUrl, email, password);
+    await insertVerifiedUser(this.resources.databaseUrl, email, password, roles);
     return this.signInAgain(api, { email, password });
+  }
+
+  /** A SQL query straight to the deployment's database (not through the proxy): what is really committed. */
+  async query<T extends Record<string, unknown> = Record<string, any>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
+    const client = new Client({ connectionString: this.resources.databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<T>(sql, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** The deployment's Redis keys (prefix stripped) matching `pattern`, read straight from Redis. */
+  async redisKeys(pattern: string): Promise<string[]> {
+    // One connection for the deployment's life: tests poll this every few milliseconds.
+    this.redis ??= new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    const prefix = this.resources.redisPrefix;
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}${pattern}`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch.map((key) => key.slice(prefix.length)));
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  /** Audit events of `type` (all types when omitted), oldest first. */
+  auditEvents(type?: string): Promise<AuditRow[]> {
+    return this.query<AuditRow>(
+      `select type, outcome, subject_id, data from audit_event ${type ? 'where type = $1' : ''} order by created_at, id`,
+      type ? [type] : [],
+    );
+  }
+
+  /** Both proxies back to relaying at full speed. */
+  async clearFaults(): Promise<void> {
+    this.redisProxy.latencyMs = 0;
+    this.postgresProxy.latencyMs = 0;
+    await Promise.all([this.redisProxy.restore(), this.postgresProxy.restore()]);
   }
 
   /** Another session of the same user (another device). */
@@ -73,8 +119,16 @@ export class Deployment {
   async close(): Promise<void> {
     await Promise.all(this.processes.map((service) => service.stop('SIGTERM', 5000)));
     await Promise.all([this.redisProxy.close(), this.postgresProxy.close()]);
+    this.redis?.disconnect();
   }
 }
+
+export type AuditRow = {
+  type: string;
+  outcome: string;
+  subject_id: string | null;
+  data: Record<string, unknown> | null;
+};
 
 export interface SignedInUser {
   email: string;
@@ -94,7 +148,12 @@ export function requireImplemented(response: TestResponse, route: string): void 
 }
 
 /** A user whose email is verified, with an argon2id hash made with the test parameters. */
-export async function insertVerifiedUser(databaseUrl: string, email: string, password: string): Promise<string> {
+export async function insertVerifiedUser(
+  databaseUrl: string,
+  email: string,
+  password: string,
+  roles: string[] = ['user'],
+): Promise<string> {
   const hash = await argon2.hash(password, {
     type: argon2.argon2id,
     memoryCost: Number(process.env.ARGON2_MEMORY_KIB ?? 4096),
@@ -105,8 +164,9 @@ export async function insertVerifiedUser(databaseUrl: string, email: string, pas
   await client.connect();
   try {
     await client.query(
-      `insert into app_user (id, tenant_id, email, email_verified_at, password_hash) values ($1, 'default', $2, now(), $3)`,
-      [id, email.toLowerCase(), hash],
+      `insert into app_user (id, tenant_id, email, email_verified_at, password_hash, roles)
+       values ($1, 'default', $2, now(), $3, $4)`,
+      [id, email.toLowerCase(), hash, roles],
     );
   } finally {
     await client.end();

@@ -4,7 +4,7 @@ import type { HttpClient } from '../support/http-client';
 import { waitFor } from '../support/service-process';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { TcpProxy } from '../support/tcp-proxy';
-import { Deployment, requireImplemented } from './deployment';
+import { Deployment, insertVerifiedUser, requireImplemented } from './deployment';
 
 /**
  * RUNTIME.md: SMTP connection failures are temporary; the worker retries with backoff and
@@ -72,5 +72,87 @@ describe('SMTP outage (built API and worker processes)', () => {
     expect(verify.status).toBe(200);
     expect(verify.body.user.emailVerified).toBe(true);
     expect(smtp.mailsTo(email)).toHaveLength(1);
+  });
+});
+
+/**
+ * A mail server down for longer than the code lives: the retries stop at the code's
+ * lifetime, and the message ends `expired` or `failed` where admins look for it
+ * (GET /api/admin/delivery/messages), never stuck in `queued`/`sending` nor silently gone.
+ */
+describe('SMTP outage longer than the code lifetime (built API and worker processes)', () => {
+  const OTP_TTL_S = 3;
+  let smtp: SmtpTestServer;
+  let smtpProxy: TcpProxy;
+  let deployment: Deployment;
+  let http: HttpClient;
+
+  beforeAll(async () => {
+    smtp = await SmtpTestServer.start();
+    smtpProxy = await TcpProxy.start({ host: '127.0.0.1', port: smtp.port });
+    deployment = await Deployment.create({
+      SMTP_URL: smtpProxy.rewrite(smtp.url),
+      OTP_TTL: String(OTP_TTL_S),
+      DELIVERY_BACKOFF_MS: '200',
+      DELIVERY_ATTEMPTS: '20',
+    });
+    const [api] = await Promise.all([deployment.start('api'), deployment.start('worker')]);
+    http = api.http();
+  });
+
+  afterAll(async () => {
+    await deployment?.close();
+    await smtpProxy?.close();
+    await smtp?.close();
+  });
+
+  it('should end the message expired or failed, visible to an admin, and never send the dead code', async () => {
+    const admin = await deployment.signIn(http, { roles: ['support'] });
+    const email = `smtp-down-${randomBytes(5).toString('hex')}@example.com`;
+    const userId = await insertVerifiedUser(deployment.resources.databaseUrl, email, `correct horse ${email}`);
+    await smtpProxy.cut();
+
+    expect((await http.post('/api/auth/send-otp', { email })).status).toBe(202);
+    const [{ id: messageId }] = await deployment.query<{ id: string }>(
+      `select id from delivery_message where user_id = $1`,
+      [userId],
+    );
+    const started = Date.now();
+    const item = await waitFor(
+      'the message to reach a final state in the admin list',
+      async () => {
+        const page = await http.get('/api/admin/delivery/messages?limit=100', { token: admin.accessToken });
+        expect(page.status).toBe(200);
+        const found = (page.body.items as Array<Record<string, unknown>>).find((entry) => entry.id === messageId);
+        return found && ['expired', 'failed'].includes(String(found.status)) ? found : undefined;
+      },
+      { timeoutMs: (OTP_TTL_S + 10) * 1000, intervalMs: 200 },
+    );
+    const elapsed = Date.now() - started;
+
+    expect(item).toMatchObject({ channel: 'email', purpose: 'login', destination: expect.not.stringContaining(email) });
+    expect(Number(item.attempts)).toBeGreaterThanOrEqual(2);
+    expect(String(item.lastError)).not.toBe('');
+    // The retries gave up around the code's lifetime, not after DELIVERY_ATTEMPTS full backoffs.
+    expect(elapsed).toBeLessThan((OTP_TTL_S + 5) * 1000);
+    // The same row filtered by its status, as an admin would look for lost codes.
+    const filtered = await http.get(`/api/admin/delivery/messages?status=${String(item.status)}`, {
+      token: admin.accessToken,
+    });
+    expect((filtered.body.items as Array<{ id: string }>).map((entry) => entry.id)).toContain(messageId);
+    if (item.status === 'failed') {
+      const failures = await deployment.auditEvents('delivery.failed');
+      expect(failures.map((event) => event.data?.messageId)).toContain(messageId);
+    }
+
+    // The mail server returns: the dead code is not sent late, and its encrypted content is gone.
+    await smtpProxy.restore();
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(smtp.mailsTo(email)).toEqual([]);
+    const [row] = await deployment.query<{ status: string; payload: string | null }>(
+      `select status, payload from delivery_message where id = $1`,
+      [messageId],
+    );
+    expect(row).toEqual({ status: item.status, payload: null });
   });
 });
