@@ -9,6 +9,11 @@ import { createUser, startSession, type StartedSession } from './sessions-suppor
 const b64 = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
+/** Every upper/lower-case spelling of "none" (16), for libraries that compare it case-insensitively. */
+const NONE_SPELLINGS = Array.from({ length: 16 }, (_, mask) =>
+  [...'none'].map((letter, i) => (mask & (1 << i) ? letter.toUpperCase() : letter)).join(''),
+);
+
 describe('access tokens under attack: every forgery is refused', () => {
   let sut: TestApp;
   let user: User;
@@ -62,12 +67,15 @@ describe('access tokens under attack: every forgery is refused', () => {
     expect((await sut.http.get('/api/auth/me', { token: forged })).status).toBe(200);
   });
 
-  it.each(['none', 'None', 'NONE', 'nOnE', ''])('should refuse alg "%s" with or without a signature', async (alg) => {
-    const unsigned = `${b64({ alg, typ: 'JWT', kid: realKey.kid })}.${b64(claims())}`;
-    await expectRefused(`${unsigned}.`);
-    await expectRefused(unsigned);
-    await expectRefused(`${unsigned}.${session.accessToken.split('.')[2]}`);
-  });
+  it.each([...NONE_SPELLINGS, '', ' none', 'none '])(
+    'should refuse alg "%s" with or without a signature',
+    async (alg) => {
+      const unsigned = `${b64({ alg, typ: 'JWT', kid: realKey.kid })}.${b64(claims())}`;
+      await expectRefused(`${unsigned}.`);
+      await expectRefused(unsigned);
+      await expectRefused(`${unsigned}.${session.accessToken.split('.')[2]}`);
+    },
+  );
 
   it('should refuse HS256 tokens keyed with the public key in PEM, DER and JWK forms', async () => {
     const header = { alg: 'HS256', typ: 'JWT', kid: realKey.kid };
@@ -75,6 +83,44 @@ describe('access tokens under attack: every forgery is refused', () => {
     const jwk = JSON.stringify(realKey.publicKey.export({ format: 'jwk' }));
     for (const secret of [realKey.publicPem, realKey.publicPem.trim(), der, der.toString('base64'), jwk]) {
       await expectRefused(hs256(header, claims(), secret));
+    }
+  });
+
+  it('should refuse HS256 keyed with the public key as the JWKS serves it, canonical, raw, or with its kid', async () => {
+    const header = { alg: 'HS256', typ: 'JWT', kid: realKey.kid };
+    const jwks = await sut.http.get('/.well-known/jwks.json');
+    const served = (jwks.body.keys as Array<Record<string, string>>).find((key) => key.kid === realKey.kid)!;
+    expect(served).toBeDefined();
+    const { crv, kty, x, y } = served;
+    const secrets = [
+      JSON.stringify(served),
+      JSON.stringify(jwks.body),
+      // RFC 7638 thumbprint input: the required members in lexicographic order, no whitespace.
+      JSON.stringify({ crv, kty, x, y }),
+      // The raw uncompressed point (0x04 || x || y) and its halves.
+      Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]),
+      Buffer.from(x, 'base64url'),
+      x,
+      realKey.publicPem.replace(/\n/g, '\r\n'),
+      realKey.kid,
+      '',
+    ];
+    for (const secret of secrets) await expectRefused(hs256(header, claims(), secret));
+  });
+
+  it('should refuse HS256 whose hostile kid points at a guessable secret (empty file, injected SQL value)', async () => {
+    // The classic pair: a kid naming /dev/null (an empty key) or a SQL injection selecting a
+    // value of the attacker's, with the token HMAC'd under that key.
+    const cases: Array<[string, string]> = [
+      ['../../../../../../dev/null', ''],
+      ['/dev/null', ''],
+      ["x' UNION SELECT 'attacker-secret' --", 'attacker-secret'],
+      ["' OR 1=1 --", ''],
+      ['k'.repeat(5000), ''],
+      ['\u0000', ''],
+    ];
+    for (const [kid, secret] of cases) {
+      await expectRefused(hs256({ alg: 'HS256', typ: 'JWT', kid }, claims(), secret));
     }
   });
 
@@ -126,6 +172,16 @@ describe('access tokens under attack: every forgery is refused', () => {
     await expectRefused(es256(header, claims({ aud: ['another-service'] })));
     await expectRefused(es256(header, claims({ iss: 'https://evil.example' })));
     await expectRefused(es256(header, claims({ iss: undefined })));
+  });
+
+  it('should refuse a missing or empty audience and near-miss spellings of the audience and issuer', async () => {
+    const header = { alg: 'ES256', typ: 'JWT', kid: realKey.kid };
+    for (const aud of [undefined, [], '', 'SecureAuth', 'secureauth ', ['secureauth-admin'], { 0: 'secureauth' }]) {
+      await expectRefused(es256(header, claims({ aud })));
+    }
+    for (const iss of ['', 'SecureAuth', 'secureauth ', 'https://secureauth', ['secureauth']]) {
+      await expectRefused(es256(header, claims({ iss })));
+    }
   });
 
   it('should refuse a token whose tid is another tenant', async () => {

@@ -15,6 +15,7 @@ import { appConfig } from '../../config/app.config';
 import { authConfig } from '../../config/auth.config';
 import { AuditService } from '../audit/audit.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
+import { DurationSample } from '../otp/duration-sample';
 import { OtpService } from '../otp/otp.service';
 import type { OtpDestination, OtpPurpose } from '../otp/otp.types';
 import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
@@ -61,6 +62,15 @@ interface SessionStart {
 @Injectable()
 export class PasswordAuthService {
   private readonly logger = new Logger(PasswordAuthService.name);
+  /**
+   * What the real path costs after the lookup (a new account: an insert and a code sent; a
+   * reset or a resend: a code sent), so that an email without it answers as late.
+   */
+  private readonly durations = {
+    register: new DurationSample(25),
+    resend: new DurationSample(25),
+    forgot: new DurationSample(25),
+  };
 
   constructor(
     private readonly em: EntityManager,
@@ -84,6 +94,11 @@ export class PasswordAuthService {
     // Hashed before the lookup, on every path: an existing email costs the same time as a new one.
     const passwordHash = await this.hasher.hash(input.password);
     const existing = await this.users.findByEmail(ctx.tenantId, input.email);
+    const startedAt = DurationSample.start();
+    if (existing && this.users.isEmailVerified(existing)) {
+      await this.pretendQuietly(ctx, input.email, 'email_verify', this.durations.register, startedAt);
+      return VERIFICATION_SENT;
+    }
     if (existing) {
       await this.registerAgain(ctx, existing, input, passwordHash);
       return VERIFICATION_SENT;
@@ -119,13 +134,18 @@ export class PasswordAuthService {
       if (error instanceof UniqueConstraintViolationException) return VERIFICATION_SENT;
       throw error;
     }
-    await this.sendCodeQuietly(ctx, user, 'email_verify');
+    if (await this.sendCodeQuietly(ctx, user, 'email_verify')) this.durations.register.record(startedAt);
     return VERIFICATION_SENT;
   }
 
   async resendVerification(ctx: RequestContext, input: ResendVerificationDto): Promise<typeof VERIFICATION_SENT> {
     const user = await this.users.findByEmail(ctx.tenantId, input.email);
-    if (user && !this.users.isEmailVerified(user)) await this.sendCodeQuietly(ctx, user, 'email_verify');
+    const startedAt = DurationSample.start();
+    if (user && !this.users.isEmailVerified(user)) {
+      if (await this.sendCodeQuietly(ctx, user, 'email_verify')) this.durations.resend.record(startedAt);
+    } else {
+      await this.pretendQuietly(ctx, input.email, 'email_verify', this.durations.resend, startedAt);
+    }
     return VERIFICATION_SENT;
   }
 
@@ -203,12 +223,15 @@ export class PasswordAuthService {
 
   async forgotPassword(ctx: RequestContext, input: ForgotPasswordDto): Promise<typeof RESET_SENT> {
     const user = await this.users.findByEmail(ctx.tenantId, input.email);
+    const startedAt = DurationSample.start();
     if (user && this.users.isEmailVerified(user)) {
       await this.audit.record(
         { type: 'password.reset_requested', outcome: 'success', tenantId: ctx.tenantId, subjectId: user.id },
         ctx,
       );
-      await this.sendCodeQuietly(ctx, user, 'password_reset');
+      if (await this.sendCodeQuietly(ctx, user, 'password_reset')) this.durations.forgot.record(startedAt);
+    } else {
+      await this.pretendQuietly(ctx, input.email, 'password_reset', this.durations.forgot, startedAt);
     }
     return RESET_SENT;
   }
@@ -339,9 +362,8 @@ export class PasswordAuthService {
     if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
   }
 
-  /** A repeated registration: resend the code of an unverified account; a verified one gets nothing. */
+  /** A repeated registration of an unverified account: resend its code. */
   private async registerAgain(ctx: RequestContext, user: User, input: RegisterDto, passwordHash: string) {
-    if (this.users.isEmailVerified(user)) return;
     // Pre-hijacking defence: whoever registered an unverified email last, and then proves the
     // mailbox, owns the password; an earlier registrant's password does not survive.
     await this.users.setPasswordHash(user, passwordHash, this.clock.now());
@@ -349,20 +371,40 @@ export class PasswordAuthService {
     await this.sendCodeQuietly(ctx, user, 'email_verify');
   }
 
-  private async sendCodeQuietly(ctx: RequestContext, user: User, purpose: OtpPurpose): Promise<void> {
-    if (!user.email) return;
+  /** True when the code went out (false: a silent failure, see SILENT_ISSUE_FAILURES). */
+  private async sendCodeQuietly(ctx: RequestContext, user: User, purpose: OtpPurpose): Promise<boolean> {
+    if (!user.email) return false;
+    const destination = emailDestination(user.email);
+    return this.quietly(ctx, purpose, () =>
+      this.otp.issue({ tenantId: ctx.tenantId, purpose, destination, userId: user.id, ctx }),
+    );
+  }
+
+  /**
+   * For an email the real path would send nothing to: the same send limits (a second try
+   * meets the same cooldown) and, drawn from `like`, the same time since `startedAt`.
+   */
+  private async pretendQuietly(
+    ctx: RequestContext,
+    address: string,
+    purpose: OtpPurpose,
+    like: DurationSample,
+    startedAt: number,
+  ): Promise<void> {
+    const destination = emailDestination(address);
+    await this.quietly(ctx, purpose, () =>
+      this.otp.issueWithoutSending({ tenantId: ctx.tenantId, purpose, destination, ctx }, { like, startedAt }),
+    );
+  }
+
+  private async quietly(ctx: RequestContext, purpose: OtpPurpose, issue: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.otp.issue({
-        tenantId: ctx.tenantId,
-        purpose,
-        destination: emailDestination(user.email),
-        userId: user.id,
-        ctx,
-      });
+      await issue();
+      return true;
     } catch (error) {
       if (error instanceof AppException && SILENT_ISSUE_FAILURES.has(error.code)) {
         this.logger.log({ msg: 'code not sent', purpose, code: error.code, requestId: ctx.requestId });
-        return;
+        return false;
       }
       throw error;
     }

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type Redis from 'ioredis';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Clock } from '../../common/clock/clock';
 import { CryptoService } from '../../common/crypto/crypto.service';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
@@ -11,6 +9,7 @@ import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
 import { maskDestination } from '../delivery/delivery-destination';
 import { DeliveryService } from '../delivery/delivery.service';
+import { DurationSample } from './duration-sample';
 import { ISSUE_SCRIPT, VERIFY_SCRIPT, type OtpScript } from './otp.scripts';
 import type { IssueOtpResult, OtpDestination, OtpPurpose } from './otp.types';
 
@@ -41,15 +40,17 @@ export interface VerifyOtpInput {
  */
 @Injectable()
 export class OtpService {
-  /** Moving average of a real issue's duration, so a pretend issue takes as long. */
-  private typicalIssueMs = 25;
+  /** Durations of recent real issues per kind of address, so that a pretend issue takes as long. */
+  private readonly issueDurations: Record<'email' | 'phone', DurationSample> = {
+    email: new DurationSample(25),
+    phone: new DurationSample(25),
+  };
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly crypto: CryptoService,
     private readonly delivery: DeliveryService,
     private readonly audit: AuditService,
-    private readonly clock: Clock,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
   ) {}
 
@@ -62,7 +63,7 @@ export class OtpService {
    * destination is suppressed, 429 OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After).
    */
   async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
-    const startedAt = this.clock.nowMs();
+    const startedAt = DurationSample.start();
     const { tenantId, purpose, destination, ctx } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
     await this.delivery.assertDeliverable(tenantId, destination);
@@ -85,24 +86,28 @@ export class OtpService {
       await this.redis.del(keys.code, keys.cooldown).catch(() => undefined);
       throw error;
     }
-    this.typicalIssueMs = this.typicalIssueMs * 0.8 + (this.clock.nowMs() - startedAt) * 0.2;
+    this.issueDurations[addressKind(destination)].record(startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
 
   /**
    * For a destination that must not learn whether an account exists: the same limits and
    * the same answer and timing as `issue`, but nothing is stored or sent (verifying then
-   * answers OTP_EXPIRED, as for any destination without a live code).
+   * answers OTP_EXPIRED, as for any destination without a live code). A caller whose real
+   * path does more than an issue passes `imitate`: the durations of that whole path and the
+   * moment it would have begun.
    */
-  async issueWithoutSending(input: Omit<IssueOtpInput, 'userId'>): Promise<IssueOtpResult> {
-    const startedAt = this.clock.nowMs();
+  async issueWithoutSending(
+    input: Omit<IssueOtpInput, 'userId'>,
+    imitate?: { like: DurationSample; startedAt: number },
+  ): Promise<IssueOtpResult> {
+    const startedAt = DurationSample.start();
     const { tenantId, purpose, destination } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
     await this.delivery.assertDeliverable(tenantId, destination);
     await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
-    const target = this.typicalIssueMs * (0.85 + Math.random() * 0.3);
-    const remaining = target - (this.clock.nowMs() - startedAt);
-    if (remaining > 0) await sleep(remaining);
+    const like = imitate?.like ?? this.issueDurations[addressKind(destination)];
+    await like.waitLikeFrom(imitate?.startedAt ?? startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
 
