@@ -20,6 +20,12 @@ import { appConfig, validateConfiguration } from './config';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** What a client did wrong when Node refuses the connection before Fastify sees a request. */
+const CLIENT_ERROR_MESSAGES: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: 'headers too large',
+  ERR_HTTP_REQUEST_TIMEOUT: 'request not received in time',
+};
+
 export interface CreateAppOptions {
   /** Run the delivery worker in this process (APP_ROLE=all). */
   withWorker?: boolean;
@@ -43,10 +49,15 @@ export async function createAppWithLogger(
     disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
-    // Slow clients cannot hold sockets open forever.
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 5_000,
+    // Slow clients cannot hold sockets open: Node checks the header and request deadlines only
+    // every connectionsCheckingInterval (30 s by default), so that is tightened too.
+    connectionTimeout: config.http.connectionTimeoutMs,
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.http.headersTimeoutMs / 4))),
+    },
     // genReqId reads X-Request-Id itself so that a hostile value is replaced, not echoed.
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => {
@@ -74,8 +85,7 @@ export async function createAppWithLogger(
         details: [
           {
             field: 'request',
-            message:
-              (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 'headers too large' : 'malformed request',
+            message: CLIENT_ERROR_MESSAGES[(error as { code?: string }).code ?? ''] ?? 'malformed request',
           },
         ],
       });

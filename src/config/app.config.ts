@@ -21,6 +21,13 @@ export const appConfig = registerAs('app', () => {
     trustProxy: parseTrustProxy(env.optional('TRUST_PROXY')),
     bootstrapAdminEmails: env.list('BOOTSTRAP_ADMIN_EMAILS', []).map((email) => email.toLowerCase()),
     bodyLimitBytes: env.int('BODY_LIMIT_BYTES', 100 * 1024, { min: 1024 }),
+    /** Slow clients (slowloris) cannot hold sockets: whole headers, whole request, idle keep-alive, any socket. */
+    http: {
+      headersTimeoutMs: env.int('HTTP_HEADERS_TIMEOUT_MS', 10_000, { min: 100 }),
+      requestTimeoutMs: env.int('HTTP_REQUEST_TIMEOUT_MS', 30_000, { min: 100 }),
+      keepAliveTimeoutMs: env.int('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, { min: 100 }),
+      connectionTimeoutMs: env.int('HTTP_CONNECTION_TIMEOUT_MS', 30_000, { min: 100 }),
+    },
     /** Bounded wait for in-flight requests and jobs on SIGTERM. */
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, { min: 0 }),
   };
