@@ -44,6 +44,12 @@ export const deliveryConfig = registerAs('delivery', () => {
     providerTimeoutMs: env.int('DELIVERY_PROVIDER_TIMEOUT_MS', 10_000, { min: 100 }),
     /** A job whose worker stops renewing its lock for this long is handed to another worker (stalled). */
     jobLockMs: env.int('DELIVERY_JOB_LOCK_MS', 30_000, { min: 1000 }),
+    /**
+     * A message row still `queued` this long after it was written, whose job never reached the
+     * queue (the API died in between), is queued again by the workers' sweep, run this often.
+     */
+    strandedAfterMs: env.int('DELIVERY_STRANDED_AFTER_MS', 30_000, { min: 0 }),
+    strandedSweepMs: env.int('DELIVERY_STRANDED_SWEEP_MS', 30_000, { min: 100 }),
   };
 });
 

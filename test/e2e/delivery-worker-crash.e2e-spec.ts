@@ -1,4 +1,7 @@
 import { MikroORM, RequestContext } from '@mikro-orm/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { DELIVERY_QUEUE } from '../../src/modules/delivery/delivery.constants';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { OtpService } from '../../src/modules/otp/otp.service';
 import { DeliveryService } from '../../src/modules/delivery/delivery.service';
@@ -133,5 +136,34 @@ describe('delivery worker crash (separate worker processes)', () => {
     expect(code).toMatch(/^\d{6}$/);
     const login = await api.http.fork().post('/api/auth/verify-otp', { email, otp: code });
     expect(login.status).toBe(200);
+  }, 60_000);
+
+  it('should send, once and with its code, a message whose job was lost between its row and the queue (API crash)', async () => {
+    await Promise.all(workers.map((worker) => worker.stop('SIGKILL')));
+    const email = uniqueEmail('stranded');
+    const em = api.app.get(EntityManager).fork();
+    await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+    expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
+    const hash = api.app.get(DeliveryService).destinationHash({ channel: 'email', address: email });
+    const [row] = await em
+      .getConnection()
+      .execute<Array<{ id: string }>>(`select id from delivery_message where destination_hash = ?`, [hash]);
+    // What a crash right after the row committed leaves: the row `queued`, no job in Redis.
+    const queue = api.app.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+    expect(await queue.remove(row.id)).toBe(1);
+
+    const worker = await TsWorkerProcess.start({
+      ...workerEnv(),
+      DELIVERY_STRANDED_AFTER_MS: '500',
+      DELIVERY_STRANDED_SWEEP_MS: '300',
+    });
+    workers.push(worker);
+    const mail = await smtp.waitForMail(email, { deadlineMs: 15_000 });
+    expect(mail.headers['x-secureauth-message-id']).toBe(row.id);
+    const login = await api.http.fork().post('/api/auth/verify-otp', { email, otp: extractCode(mail) });
+    expect(login.status).toBe(200);
+    // Later sweeps find the row sent and leave it alone.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(smtp.mailsTo(email)).toHaveLength(1);
   }, 60_000);
 });

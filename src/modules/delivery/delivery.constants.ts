@@ -1,13 +1,17 @@
-/** The BullMQ queue of outgoing messages and its one job type. */
+/** The BullMQ queue of outgoing messages, its job, and the sweep that re-queues stranded rows. */
 export const DELIVERY_QUEUE = 'delivery';
 export const SEND_MESSAGE_JOB = 'send-message';
+export const REQUEUE_STRANDED_JOB = 'requeue-stranded';
 /** Name of the custom backoff strategy registered on the worker (see delivery-backoff.ts). */
 export const DELIVERY_BACKOFF_TYPE = 'otp-lifetime';
 
-/** What a job carries: an id, never the code or the address. */
+/** What a send job carries: an id, never the code or the address. */
 export interface SendMessageJobData {
   messageId: string;
 }
+
+/** The sweep's scheduled jobs carry nothing. */
+export type DeliveryJobData = SendMessageJobData | Record<string, never>;
 
 export const WEBHOOK_BASE_PATH = '/api/delivery/webhooks';
 export const GENERIC_WEBHOOK_PATH = `${WEBHOOK_BASE_PATH}/generic`;

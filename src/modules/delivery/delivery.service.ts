@@ -154,6 +154,38 @@ export class DeliveryService {
   }
 
   /**
+   * Queues again the messages whose row committed but whose job never reached the queue (the
+   * API died in between), oldest first. A row that still has its job (waiting, delayed after a
+   * failure, running) is untouched: jobId = message id makes the add a no-op. A message past
+   * its lifetime is then marked `expired` by the processor, not sent.
+   */
+  async requeueStranded(olderThanMs: number, limit = 500): Promise<number> {
+    const rows = await this.em
+      .getConnection()
+      .execute<Array<{ id: string }>>(
+        `select "id" from "delivery_message" where "status" = 'queued' and "created_at" < ? order by "created_at" limit ?`,
+        [new Date(this.clock.nowMs() - olderThanMs), limit],
+      );
+    for (const { id } of rows) await this.queueSend(id);
+    return rows.length;
+  }
+
+  private async queueSend(messageId: string): Promise<void> {
+    await this.queue.add(
+      SEND_MESSAGE_JOB,
+      { messageId },
+      {
+        jobId: messageId,
+        attempts: this.config.attempts,
+        backoff: { type: DELIVERY_BACKOFF_TYPE },
+        // The row is the record of a sent message; keeping finished jobs in Redis only costs trimming work.
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600, count: 5000 },
+      },
+    );
+  }
+
+  /**
    * Records the message (content encrypted, bound to its id) and its `otp.sent` audit event
    * in one statement, then queues a job that only names it. jobId = message id, so
    * enqueueing the same message twice is a no-op.
@@ -230,18 +262,7 @@ export class DeliveryService {
       'run',
     );
     try {
-      await this.queue.add(
-        SEND_MESSAGE_JOB,
-        { messageId },
-        {
-          jobId: messageId,
-          attempts: this.config.attempts,
-          backoff: { type: DELIVERY_BACKOFF_TYPE },
-          // The row is the record of a sent message; keeping finished jobs in Redis only costs trimming work.
-          removeOnComplete: true,
-          removeOnFail: { age: 24 * 3600, count: 5000 },
-        },
-      );
+      await this.queueSend(messageId);
     } catch (error) {
       // Nothing will ever send it: say so in the row (and the audit trail) instead of leaving it "queued".
       await this.em

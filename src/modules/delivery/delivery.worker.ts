@@ -1,6 +1,7 @@
+import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { Worker } from 'bullmq';
+import { type Job, type Queue, Worker } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bullConnectionOptions, bullPrefix } from '../../common/redis/redis.factory';
 import { appConfig } from '../../config/app.config';
@@ -9,7 +10,14 @@ import { redisConfig } from '../../config/redis.config';
 import { deliveryBackoffMs } from './delivery-backoff';
 import { RetryableDeliveryError } from './delivery.errors';
 import { DeliveryProcessor } from './delivery.processor';
-import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, type SendMessageJobData } from './delivery.constants';
+import { DeliveryService } from './delivery.service';
+import {
+  DELIVERY_BACKOFF_TYPE,
+  DELIVERY_QUEUE,
+  REQUEUE_STRANDED_JOB,
+  type DeliveryJobData,
+  type SendMessageJobData,
+} from './delivery.constants';
 
 /**
  * The BullMQ worker of the delivery queue, built by hand (not @Processor) so that its lock,
@@ -19,18 +27,30 @@ import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, type SendMessageJobData } from '
 @Injectable()
 export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('DeliveryWorker');
-  private worker?: Worker<SendMessageJobData>;
+  private worker?: Worker<DeliveryJobData>;
 
   constructor(
     private readonly processor: DeliveryProcessor,
+    private readonly delivery: DeliveryService,
+    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>,
     @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
     @Inject(redisConfig.KEY) private readonly redis: ConfigType<typeof redisConfig>,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
-  onModuleInit(): void {
-    const { attempts, backoffMs, jobLockMs, workerConcurrency } = this.config;
-    this.worker = new Worker<SendMessageJobData>(DELIVERY_QUEUE, (job) => this.processor.process(job), {
+  async onModuleInit(): Promise<void> {
+    const { attempts, backoffMs, jobLockMs, workerConcurrency, strandedAfterMs, strandedSweepMs } = this.config;
+    // One schedule for all workers (upsert by id): whichever worker is free runs the sweep.
+    await this.queue.upsertJobScheduler(
+      REQUEUE_STRANDED_JOB,
+      { every: strandedSweepMs },
+      { name: REQUEUE_STRANDED_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    const handle = async (job: Job<DeliveryJobData>): Promise<unknown> =>
+      job.name === REQUEUE_STRANDED_JOB
+        ? this.delivery.requeueStranded(strandedAfterMs)
+        : this.processor.process(job as Job<SendMessageJobData>);
+    this.worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, handle, {
       connection: bullConnectionOptions(this.redis, { worker: true }),
       prefix: bullPrefix(this.redis),
       concurrency: workerConcurrency,
@@ -58,9 +78,9 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
         attemptsMade: job?.attemptsMade,
         err: error.message,
       });
-      if (!job) return;
+      if (!job || job.name === REQUEUE_STRANDED_JOB) return;
       this.processor
-        .onJobFailed(job, error)
+        .onJobFailed(job as Job<SendMessageJobData>, error)
         .catch((failure: unknown) =>
           this.logger.error({ msg: 'could not record a failed delivery', messageId: job.id, err: String(failure) }),
         );
