@@ -15,6 +15,14 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const SAMPLES = 200;
 const WARM_UP = 20;
 /**
+ * A route is judged to leak only when two independent samples both show the gap: a real leak
+ * (40-150 % before the fixes, p below 1e-20) shows every time, while bursts of load from other
+ * processes on a shared machine occasionally push one sample past the threshold.
+ */
+const MAX_SAMPLES = 2;
+/** Identifiers (seeded accounts) one comparison may use: a fresh one per request, every sample. */
+const PER_ROUTE = MAX_SAMPLES * (WARM_UP + SAMPLES);
+/**
  * A leak is a gap both significant and large: Mann-Whitney's two-sided p below ALPHA (1 in
  * 1000 by chance) and medians apart by more than MAX_MEDIAN_GAP of the smaller one. Either
  * alone flakes on a shared machine (a 10 % gap of pure noise happens; so does a tiny but
@@ -131,13 +139,25 @@ describe('account enumeration: identical answers and no timing gap for existing 
   /** Made by the service's own hasher: the same argon2 parameters as its dummy hash (else timing differs by them). */
   const passwordHash = () => sut.app.get(PasswordHasher).hash(PASSWORD);
 
+  const leaks = (result: { stats: { p: number }; gap: number }) =>
+    result.stats.p < ALPHA && result.gap > MAX_MEDIAN_GAP;
+
+  /** Samples until one shows no leak, at most MAX_SAMPLES times (see there); the last one decides. */
+  async function sample(comparison: Comparison) {
+    let result = await sampleOnce(comparison, 0);
+    for (let round = 1; round < MAX_SAMPLES && leaks(result); round++) {
+      result = await sampleOnce(comparison, round * (WARM_UP + SAMPLES));
+    }
+    return result;
+  }
+
   /** Interleaved samples (A B A B, the pair order alternating), after a warm-up that is discarded. */
-  async function sample({ route, known, unknown }: Comparison) {
+  async function sampleOnce({ route, known, unknown }: Comparison, firstIdentifier: number) {
     const times: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] };
     const answers: Record<'known' | 'unknown', ReturnType<typeof observable>[]> = { known: [], unknown: [] };
     const timeOne = async (side: 'known' | 'unknown', i: number) => {
       const started = performance.now();
-      const response = await (side === 'known' ? known : unknown).send(i);
+      const response = await (side === 'known' ? known : unknown).send(firstIdentifier + i);
       const elapsed = performance.now() - started;
       if (i >= WARM_UP) {
         times[side].push(elapsed);
@@ -165,8 +185,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
     const reference = result.answers.known[0];
     expect({ status: reference.status, body: reference.body }).toEqual(expected);
     for (const answer of [...result.answers.known, ...result.answers.unknown]) expect(answer).toEqual(reference);
-    const leaks = result.stats.p < ALPHA && result.gap > MAX_MEDIAN_GAP;
-    expect({ leaks, p: result.stats.p, gap: result.gap }).toEqual({
+    expect({ leaks: leaks(result), p: result.stats.p, gap: result.gap }).toEqual({
       leaks: false,
       p: expect.any(Number),
       gap: expect.any(Number),
@@ -175,7 +194,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
 
   it('should answer a wrong password and an unknown email alike (one argon2 verification each)', async () => {
     const hash = await passwordHash();
-    const users = await seedUsers(WARM_UP + SAMPLES, (i) => ({ email: uniqueEmail(`login-${i}`), passwordHash: hash }));
+    const users = await seedUsers(PER_ROUTE, (i) => ({ email: uniqueEmail(`login-${i}`), passwordHash: hash }));
     const result = await sample({
       route: 'POST /api/auth/login',
       known: {
@@ -200,7 +219,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
   }, 180_000);
 
   it('should answer register alike for an existing (verified) email and a new one', async () => {
-    const users = await seedUsers(WARM_UP + SAMPLES, (i) => ({ email: uniqueEmail(`reg-${i}`) }));
+    const users = await seedUsers(PER_ROUTE, (i) => ({ email: uniqueEmail(`reg-${i}`) }));
     const body = (email: string) => ({ email, password: 'another fine passphrase' });
     const result = await sample({
       route: 'POST /api/auth/register',
@@ -217,7 +236,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
   }, 180_000);
 
   it('should answer a verification resend alike for an unverified account and an unknown email', async () => {
-    const users = await seedUsers(WARM_UP + SAMPLES, (i) => ({
+    const users = await seedUsers(PER_ROUTE, (i) => ({
       email: uniqueEmail(`resend-${i}`),
       emailVerifiedAt: null,
     }));
@@ -236,7 +255,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
   }, 180_000);
 
   it('should answer forgot-password alike for an existing (verified) email and an unknown one', async () => {
-    const users = await seedUsers(WARM_UP + SAMPLES, (i) => ({ email: uniqueEmail(`forgot-${i}`) }));
+    const users = await seedUsers(PER_ROUTE, (i) => ({ email: uniqueEmail(`forgot-${i}`) }));
     const result = await sample({
       route: 'POST /api/auth/password/forgot',
       known: {
@@ -252,7 +271,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
   }, 180_000);
 
   it('should answer send-otp alike for an existing email and an unknown one (nothing is sent to the latter)', async () => {
-    const users = await seedUsers(WARM_UP + SAMPLES, (i) => ({ email: uniqueEmail(`otp-${i}`) }));
+    const users = await seedUsers(PER_ROUTE, (i) => ({ email: uniqueEmail(`otp-${i}`) }));
     const result = await sample({
       route: 'POST /api/auth/send-otp (email)',
       known: {
@@ -277,11 +296,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
     async (signup) => {
       const app = signup === 'true' ? sut : await startTestApp({ ...settings, OTP_SIGNUP: signup }, sut.resources);
       try {
-        const users = await seedUsers(
-          WARM_UP + SAMPLES,
-          () => ({ phone: uniquePhone(), phoneVerifiedAt: new Date() }),
-          app,
-        );
+        const users = await seedUsers(PER_ROUTE, () => ({ phone: uniquePhone(), phoneVerifiedAt: new Date() }), app);
         const result = await sample({
           route: `POST /api/auth/send-otp (phone, OTP_SIGNUP=${signup})`,
           known: {

@@ -93,8 +93,9 @@ export class PasswordAuthService {
     await this.assertPolicy(ctx.tenantId, input.password, 'password');
     // Hashed before the lookup, on every path: an existing email costs the same time as a new one.
     const passwordHash = await this.hasher.hash(input.password);
-    const existing = await this.users.findByEmail(ctx.tenantId, input.email);
+    // From before the lookup: loading a found account costs time an unknown email does not.
     const startedAt = DurationSample.start();
+    const existing = await this.users.findByEmail(ctx.tenantId, input.email);
     if (existing && this.users.isEmailVerified(existing)) {
       await this.pretendQuietly(ctx, input.email, 'email_verify', this.durations.register, startedAt);
       return VERIFICATION_SENT;
@@ -139,8 +140,8 @@ export class PasswordAuthService {
   }
 
   async resendVerification(ctx: RequestContext, input: ResendVerificationDto): Promise<typeof VERIFICATION_SENT> {
-    const user = await this.users.findByEmail(ctx.tenantId, input.email);
     const startedAt = DurationSample.start();
+    const user = await this.users.findByEmail(ctx.tenantId, input.email);
     if (user && !this.users.isEmailVerified(user)) {
       if (await this.sendCodeQuietly(ctx, user, 'email_verify')) this.durations.resend.record(startedAt);
     } else {
@@ -222,8 +223,8 @@ export class PasswordAuthService {
   }
 
   async forgotPassword(ctx: RequestContext, input: ForgotPasswordDto): Promise<typeof RESET_SENT> {
-    const user = await this.users.findByEmail(ctx.tenantId, input.email);
     const startedAt = DurationSample.start();
+    const user = await this.users.findByEmail(ctx.tenantId, input.email);
     if (user && this.users.isEmailVerified(user)) {
       await this.audit.record(
         { type: 'password.reset_requested', outcome: 'success', tenantId: ctx.tenantId, subjectId: user.id },

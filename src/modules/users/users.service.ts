@@ -29,6 +29,22 @@ export class UsersService {
   }
 
   /**
+   * The id of the account behind an email or phone, without loading the account: loading
+   * (hydration) made a known address ~0.4 ms slower to answer than an unknown one, a gap a
+   * few hundred timed requests can see. Paths that must not reveal an account use this.
+   */
+  async idOf(tenantId: string, by: { email: string } | { phone: string }): Promise<string | null> {
+    const [column, value] = 'email' in by ? ['email', by.email.toLowerCase()] : ['phone', by.phone];
+    const rows = await this.em
+      .getConnection()
+      .execute<Array<{ id: string }>>(`select "id" from "app_user" where "tenant_id" = ? and "${column}" = ?`, [
+        tenantId,
+        value,
+      ]);
+    return rows[0]?.id ?? null;
+  }
+
+  /**
    * Inserts at once (inside the caller's transaction when `em` is one). A concurrent
    * registration of the same email fails with the (tenant, email) unique violation.
    */
