@@ -1,11 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import templateSetup from '../support/global-setup';
 import { PROJECT_ROOT, SERVICE_BUILD_DIR } from '../support/service-process';
 
 const ROOT = PROJECT_ROOT;
 const BUILT_ENTRY = join(SERVICE_BUILD_DIR, 'src/main.js');
+/**
+ * The newest source time the build started from. Comparing sources with it (not with the
+ * build's own files) catches a source saved while tsc was running: it is newer than the stamp.
+ */
+const SOURCES_STAMP = join(SERVICE_BUILD_DIR, '.sources-mtime');
 
 function newestSourceTime(path: string): number {
   const stat = statSync(path);
@@ -21,7 +26,9 @@ function newestSourceTime(path: string): number {
 function ensureFreshBuild(): void {
   const sources = ['src', 'migrations', 'tsconfig.json', 'tsconfig.build.json'].map((name) => join(ROOT, name));
   const newest = Math.max(...sources.filter(existsSync).map(newestSourceTime));
-  if (existsSync(BUILT_ENTRY) && statSync(BUILT_ENTRY).mtimeMs > newest) return;
+  if (existsSync(BUILT_ENTRY) && existsSync(SOURCES_STAMP) && Number(readFileSync(SOURCES_STAMP, 'utf8')) >= newest) {
+    return;
+  }
   const started = Date.now();
   const scratch = `${SERVICE_BUILD_DIR}-${process.pid}`;
   const tsc = join(ROOT, 'node_modules/.bin/tsc');
@@ -33,6 +40,7 @@ function ensureFreshBuild(): void {
   // tsc still emits on type errors; a type error is the typecheck's business, a missing build is ours.
   if (build.status !== 0)
     console.warn(`\nthe build reported type errors (emitted anyway):\n${build.stdout.slice(0, 2000)}`);
+  writeFileSync(join(scratch, '.sources-mtime'), String(newest));
   const previous = `${SERVICE_BUILD_DIR}-old-${process.pid}`;
   if (existsSync(SERVICE_BUILD_DIR)) renameSync(SERVICE_BUILD_DIR, previous);
   renameSync(scratch, SERVICE_BUILD_DIR);
