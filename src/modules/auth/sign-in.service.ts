@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { RequestContext } from '../../common/http/request-context';
 import { MetricsService } from '../../common/metrics/metrics.service';
-import { AuditService } from '../audit/audit.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
 import { MfaService } from '../mfa/mfa.service';
 import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
@@ -30,7 +29,6 @@ export class SignInService {
   constructor(
     private readonly sessions: SessionsService,
     private readonly mfa: MfaService,
-    private readonly audit: AuditService,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -43,18 +41,14 @@ export class SignInService {
 
   async startSession(signIn: SignIn, aal: 1 | 2, reply: FastifyReply): Promise<AuthResultDto> {
     const { user, amr, ctx, client, device, method } = signIn;
-    const result = await this.sessions.start({ user, amr, aal, client, device, ctx }, reply);
-    await this.audit.record(
-      {
-        type: 'login.succeeded',
-        outcome: 'success',
-        tenantId: user.tenantId,
-        subjectId: user.id,
-        sessionId: result.sessionId,
-        data: { method, ...signIn.data },
-      },
-      ctx,
-    );
+    const signInEvent = {
+      type: 'login.succeeded',
+      outcome: 'success',
+      tenantId: user.tenantId,
+      subjectId: user.id,
+      data: { method, ...signIn.data },
+    } as const;
+    const result = await this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent }, reply);
     this.metrics.loginOutcomes.labels(method, 'success').inc();
     return result;
   }

@@ -9,7 +9,7 @@ import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { appConfig } from '../../config/app.config';
 import { authConfig } from '../../config/auth.config';
-import { AuditService } from '../audit/audit.service';
+import { type AuditInput, AuditService } from '../audit/audit.service';
 import type { DeviceSummaryDto } from '../devices/dto/device.dto';
 import { DevicesService } from '../devices/devices.service';
 import { TenantsService } from '../tenants/tenants.service';
@@ -33,6 +33,8 @@ export interface StartSessionInput {
   client?: ClientType;
   device?: DeviceInputDto;
   ctx: RequestContext;
+  /** The sign-in's own audit event (e.g. login.succeeded), committed with the session: both or neither. */
+  signInEvent?: Omit<AuditInput, 'sessionId' | 'deviceId'>;
 }
 
 interface Lifetimes {
@@ -102,6 +104,7 @@ export class SessionsService {
         ctx,
         em,
       );
+      if (input.signInEvent) await this.audit.record({ ...input.signInEvent, sessionId, deviceId: device.id }, ctx, em);
       return { session, device, isNew };
     });
     const view = this.users.toView(user);
