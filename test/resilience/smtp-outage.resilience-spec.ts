@@ -1,10 +1,34 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import type { HttpClient } from '../support/http-client';
 import { waitFor } from '../support/service-process';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { Deployment, insertVerifiedUser, requireImplemented } from './deployment';
+
+/** An API and a worker whose mail server sits behind a proxy the test can cut. */
+async function deploymentWithCuttableSmtp(env: Record<string, string>) {
+  const smtp = await SmtpTestServer.start();
+  const smtpProxy = await TcpProxy.start({ host: '127.0.0.1', port: smtp.port });
+  const deployment = await Deployment.create({
+    SMTP_URL: smtpProxy.rewrite(smtp.url),
+    DELIVERY_BACKOFF_MS: '200',
+    ...env,
+  });
+  const [api] = await Promise.all([deployment.start('api'), deployment.start('worker')]);
+  return {
+    smtp,
+    smtpProxy,
+    deployment,
+    http: api.http(),
+    async close() {
+      await deployment.close();
+      await smtpProxy.close();
+      await smtp.close();
+    },
+  };
+}
+
+type SmtpSetup = Awaited<ReturnType<typeof deploymentWithCuttableSmtp>>;
 
 /**
  * RUNTIME.md: SMTP connection failures are temporary; the worker retries with backoff and
@@ -12,41 +36,23 @@ import { Deployment, insertVerifiedUser, requireImplemented } from './deployment
  * a while must delay the code, never lose it.
  */
 describe('SMTP outage (built API and worker processes)', () => {
+  let setup: SmtpSetup;
   let smtp: SmtpTestServer;
   let smtpProxy: TcpProxy;
-  let deployment: Deployment;
   let http: HttpClient;
 
   beforeAll(async () => {
-    smtp = await SmtpTestServer.start();
-    smtpProxy = await TcpProxy.start({ host: '127.0.0.1', port: smtp.port });
-    deployment = await Deployment.create({
-      SMTP_URL: smtpProxy.rewrite(smtp.url),
-      DELIVERY_BACKOFF_MS: '200',
-      DELIVERY_ATTEMPTS: '10',
-      OTP_TTL: '300',
-    });
-    const [api] = await Promise.all([deployment.start('api'), deployment.start('worker')]);
-    http = api.http();
+    setup = await deploymentWithCuttableSmtp({ DELIVERY_ATTEMPTS: '10', OTP_TTL: '300' });
+    ({ smtp, smtpProxy, http } = setup);
   });
 
-  afterAll(async () => {
-    await deployment?.close();
-    await smtpProxy?.close();
-    await smtp?.close();
-  });
+  afterAll(() => setup?.close());
 
   async function deliveryAttempts(): Promise<number> {
-    const client = new Client({ connectionString: deployment.resources.databaseUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ attempts: number | null }>(
-        `select max(attempts)::int as attempts from delivery_message where channel = 'email'`,
-      );
-      return rows[0]?.attempts ?? 0;
-    } finally {
-      await client.end();
-    }
+    const [row] = await setup.deployment.query<{ attempts: number | null }>(
+      `select max(attempts)::int as attempts from delivery_message where channel = 'email'`,
+    );
+    return row?.attempts ?? 0;
   }
 
   it('should deliver a verification code sent while the mail server was unreachable once it returns, and the code should work', async () => {
@@ -82,29 +88,18 @@ describe('SMTP outage (built API and worker processes)', () => {
  */
 describe('SMTP outage longer than the code lifetime (built API and worker processes)', () => {
   const OTP_TTL_S = 3;
+  let setup: SmtpSetup;
   let smtp: SmtpTestServer;
   let smtpProxy: TcpProxy;
   let deployment: Deployment;
   let http: HttpClient;
 
   beforeAll(async () => {
-    smtp = await SmtpTestServer.start();
-    smtpProxy = await TcpProxy.start({ host: '127.0.0.1', port: smtp.port });
-    deployment = await Deployment.create({
-      SMTP_URL: smtpProxy.rewrite(smtp.url),
-      OTP_TTL: String(OTP_TTL_S),
-      DELIVERY_BACKOFF_MS: '200',
-      DELIVERY_ATTEMPTS: '20',
-    });
-    const [api] = await Promise.all([deployment.start('api'), deployment.start('worker')]);
-    http = api.http();
+    setup = await deploymentWithCuttableSmtp({ OTP_TTL: String(OTP_TTL_S), DELIVERY_ATTEMPTS: '20' });
+    ({ smtp, smtpProxy, deployment, http } = setup);
   });
 
-  afterAll(async () => {
-    await deployment?.close();
-    await smtpProxy?.close();
-    await smtp?.close();
-  });
+  afterAll(() => setup?.close());
 
   it('should end the message expired or failed, visible to an admin, and never send the dead code', async () => {
     const admin = await deployment.signIn(http, { roles: ['support'] });
