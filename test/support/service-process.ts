@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { HttpClient } from './http-client';
@@ -13,6 +13,11 @@ export const PROJECT_ROOT = resolve(__dirname, '../..');
  */
 export const SERVICE_BUILD_DIR = resolve(PROJECT_ROOT, 'node_modules/.cache/secureauth-resilience/build');
 const ENTRY_POINTS = { api: 'src/main.js', worker: 'src/worker.js' } as const;
+
+/** The node flags production starts with (package.json "config".node_flags, used by npm start*). */
+const PRODUCTION_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'package.json'), 'utf8')) as { config: { node_flags: string } }
+).config.node_flags.split(' ');
 
 export type ServiceKind = keyof typeof ENTRY_POINTS;
 
@@ -94,12 +99,14 @@ export class ServiceProcess {
     const childEnv: Record<string, string> = {};
     const merged = {
       ...process.env,
+      // As npm start* runs it (see PRODUCTION_NODE_FLAGS).
+      MALLOC_ARENA_MAX: '2',
       LOG_LEVEL: 'info',
       ...env,
       ...(port ? { PORT: String(port), HOST: '127.0.0.1' } : {}),
     };
     for (const [key, value] of Object.entries(merged)) if (value !== undefined) childEnv[key] = value;
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, entry], {
       cwd: PROJECT_ROOT,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
