@@ -9,7 +9,7 @@ import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
 import { maskDestination } from '../delivery/delivery-destination';
 import { DeliveryService } from '../delivery/delivery.service';
-import { DurationSample } from './duration-sample';
+import type { DurationSample } from './duration-sample';
 import { ISSUE_SCRIPT, VERIFY_SCRIPT, type OtpScript } from './otp.scripts';
 import type { IssueOtpResult, OtpDestination, OtpPurpose } from './otp.types';
 
@@ -40,12 +40,6 @@ export interface VerifyOtpInput {
  */
 @Injectable()
 export class OtpService {
-  /** Durations of recent real issues per kind of address, so that a pretend issue takes as long. */
-  private readonly issueDurations: Record<'email' | 'phone', DurationSample> = {
-    email: new DurationSample(25),
-    phone: new DurationSample(25),
-  };
-
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly crypto: CryptoService,
@@ -63,7 +57,6 @@ export class OtpService {
    * destination is suppressed, 429 OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After).
    */
   async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
-    const startedAt = DurationSample.start();
     const { tenantId, purpose, destination, ctx } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
     await this.delivery.assertDeliverable(tenantId, destination);
@@ -86,28 +79,25 @@ export class OtpService {
       await this.redis.del(keys.code, keys.cooldown).catch(() => undefined);
       throw error;
     }
-    this.issueDurations[addressKind(destination)].record(startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
 
   /**
    * For a destination that must not learn whether an account exists: the same limits and
    * the same answer and timing as `issue`, but nothing is stored or sent (verifying then
-   * answers OTP_EXPIRED, as for any destination without a live code). A caller whose real
-   * path does more than an issue passes `imitate`: the durations of that whole path and the
-   * moment it would have begun.
+   * answers OTP_EXPIRED, as for any destination without a live code). `imitate`: the recent
+   * durations of the caller's real path (its account lookup included, which costs more for a
+   * found account) and the moment this request's path began.
    */
   async issueWithoutSending(
     input: Omit<IssueOtpInput, 'userId'>,
-    imitate?: { like: DurationSample; startedAt: number },
+    imitate: { like: DurationSample; startedAt: number },
   ): Promise<IssueOtpResult> {
-    const startedAt = DurationSample.start();
     const { tenantId, purpose, destination } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
     await this.delivery.assertDeliverable(tenantId, destination);
     await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
-    const like = imitate?.like ?? this.issueDurations[addressKind(destination)];
-    await like.waitLikeFrom(imitate?.startedAt ?? startedAt);
+    await imitate.like.waitLikeFrom(imitate.startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
 
