@@ -62,17 +62,8 @@ export class Deployment {
   }
 
   /** A SQL query straight to the deployment's database (not through the proxy): what is really committed. */
-  async query<T extends Record<string, unknown> = Record<string, any>>(
-    sql: string,
-    params: unknown[] = [],
-  ): Promise<T[]> {
-    const client = new Client({ connectionString: this.resources.databaseUrl });
-    await client.connect();
-    try {
-      return (await client.query<T>(sql, params)).rows;
-    } finally {
-      await client.end();
-    }
+  query<T extends Record<string, unknown> = Record<string, any>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return queryDatabase<T>(this.resources.databaseUrl, sql, params);
   }
 
   /** The deployment's Redis keys (prefix stripped) matching `pattern`, read straight from Redis. */
@@ -160,18 +151,28 @@ export async function insertVerifiedUser(
     timeCost: Number(process.env.ARGON2_TIME_COST ?? 1),
   });
   const id = randomUUID();
+  await queryDatabase(
+    databaseUrl,
+    `insert into app_user (id, tenant_id, email, email_verified_at, password_hash, roles)
+     values ($1, 'default', $2, now(), $3, $4)`,
+    [id, email.toLowerCase(), hash, roles],
+  );
+  return id;
+}
+
+/** One query on its own connection, straight to the database (never through a proxy). */
+async function queryDatabase<T extends Record<string, unknown>>(
+  databaseUrl: string,
+  sql: string,
+  params: unknown[],
+): Promise<T[]> {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query(
-      `insert into app_user (id, tenant_id, email, email_verified_at, password_hash, roles)
-       values ($1, 'default', $2, now(), $3, $4)`,
-      [id, email.toLowerCase(), hash, roles],
-    );
+    return (await client.query<T>(sql, params)).rows;
   } finally {
     await client.end();
   }
-  return id;
 }
 
 /** Times one call: fault tests assert an answer comes fast, not just that it comes. */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
 import { waitFor, type ServiceProcess } from '../support/service-process';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { TEST_REDIS_URL } from '../support/test-env';
@@ -27,12 +26,12 @@ const DRAIN_DEADLINE_MS = 15_000;
 /** After SOAK_SECONDS, flows under way may finish for this long; then they are abandoned at their next request. */
 const GRACE_MS = 20_000;
 
-interface DeliveryRow {
+type DeliveryRow = {
   id: string;
   channel: string;
   purpose: string;
   status: string;
-}
+};
 
 /**
  * The built service as production runs it (two API and two worker processes on one
@@ -88,16 +87,6 @@ describe(`soak: ${CLIENTS} clients for ${SOAK_SECONDS} s against two API and two
     await deployment?.close();
     await Promise.all([smtp?.close(), twilio?.close()]);
   });
-
-  async function queryDeliveries(sql: string): Promise<DeliveryRow[]> {
-    const client = new Client({ connectionString: deployment.resources.databaseUrl });
-    await client.connect();
-    try {
-      return (await client.query<DeliveryRow>(sql)).rows;
-    } finally {
-      await client.end();
-    }
-  }
 
   let summary: Record<string, unknown> = {};
 
@@ -156,14 +145,14 @@ describe(`soak: ${CLIENTS} clients for ${SOAK_SECONDS} s against two API and two
       await waitFor(
         'the delivery queue to drain',
         async () => {
-          const pending = await queryDeliveries(
+          const pending = await deployment.query<DeliveryRow>(
             `select id, channel, purpose, status from delivery_message where status in ('queued', 'sending') limit 1`,
           );
           return pending.length === 0 || undefined;
         },
         { timeoutMs: DRAIN_DEADLINE_MS, intervalMs: 200 },
       ).catch(() => undefined);
-      deliveryRows = await queryDeliveries(`select id, channel, purpose, status from delivery_message`);
+      deliveryRows = await deployment.query<DeliveryRow>(`select id, channel, purpose, status from delivery_message`);
 
       const soakRequests = stats.requests - requestsBefore;
       const received = sinks.all();

@@ -63,8 +63,8 @@ interface SessionStart {
 export class PasswordAuthService {
   private readonly logger = new Logger(PasswordAuthService.name);
   /**
-   * What the real path costs after the lookup (a new account: an insert and a code sent; a
-   * reset or a resend: a code sent), so that an email without it answers as late.
+   * What the real path costs from the account lookup on (a new account: an insert and a code
+   * sent; a reset or a resend: a code sent), so that an email without it answers as late.
    */
   private readonly durations = {
     register: new DurationSample(25),
