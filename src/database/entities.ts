@@ -8,12 +8,14 @@ import { UserMfa } from '../modules/mfa/entities/user-mfa.entity';
 import { RefreshToken, Session } from '../modules/sessions/session.entity';
 import { SigningKey } from '../modules/sessions/signing-key.entity';
 import { Tenant } from '../modules/tenants/tenant.entity';
+import { PendingRegistration } from '../modules/users/pending-registration.entity';
 import { User } from '../modules/users/user.entity';
 
 /** Every entity of the service; the ORM, the CLI and the migrations all read this list. */
 export const ENTITIES = [
   Tenant,
   User,
+  PendingRegistration,
   AuditEvent,
   SigningKey,
   Session,

@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { PasswordHasher } from '../../src/common/crypto/password-hasher';
+import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
 import type { TestResponse } from '../support/http-client';
 import { uniquePhone } from '../support/otp-test-helpers';
@@ -235,16 +236,23 @@ describe('account enumeration: identical answers and no timing gap for existing 
     expectIndistinguishable(result, { status: 202, body: { status: 'verification_sent' } });
   }, 180_000);
 
-  it('should answer a verification resend alike for an unverified account and an unknown email', async () => {
-    const users = await seedUsers(PER_ROUTE, (i) => ({
-      email: uniqueEmail(`resend-${i}`),
-      emailVerifiedAt: null,
-    }));
+  it('should answer a verification resend alike for a pending registration and an unknown email', async () => {
+    const hash = await passwordHash();
+    const em = sut.app.get(EntityManager).fork();
+    const registrations = Array.from({ length: PER_ROUTE }, (_, i) =>
+      em.create(PendingRegistration, {
+        tenantId: 'default',
+        email: uniqueEmail(`resend-${i}`),
+        passwordHash: hash,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      }),
+    );
+    await em.flush();
     const result = await sample({
       route: 'POST /api/auth/email/resend',
       known: {
-        label: 'unverified',
-        send: (i) => sut.http.post('/api/auth/email/resend', { email: users[i].email }, { cookies: false }),
+        label: 'pending',
+        send: (i) => sut.http.post('/api/auth/email/resend', { email: registrations[i].email }, { cookies: false }),
       },
       unknown: {
         label: 'unknown',

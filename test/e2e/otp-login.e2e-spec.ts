@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { DeliveryService } from '../../src/modules/delivery/delivery.service';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
 import { User } from '../../src/modules/users/user.entity';
 import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
@@ -98,9 +99,9 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
     expect(both.body.code).toBe('VALIDATION_FAILED');
   });
 
-  it('should sign an existing email account in and mark its email verified', async () => {
+  it('should sign an existing email account in', async () => {
     const email = uniqueEmail('otp-login');
-    const user = await createUser({ email });
+    const user = await createUser({ email, emailVerifiedAt: new Date() });
     const next = smtp.nextCode(email);
     const sent = await sut.http.post('/api/auth/send-otp', { email });
     expect(sent.status).toBe(202);
@@ -110,7 +111,26 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
     expect(login.body.user).toMatchObject({ id: user.id, email, emailVerified: true });
   });
 
-  it('should not reveal that an email has no account: same 202, nothing sent, OTP_EXPIRED on verify', async () => {
+  it('should not sign in, nor send a code to, an email that nobody verified (its account or not)', async () => {
+    const email = uniqueEmail('unverified');
+    await createUser({ email, passwordHash: '$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$planted' });
+    const sent = await sut.http.post('/api/auth/send-otp', { email });
+    expect(sent.status).toBe(202);
+    // The message row is written before the 202: none means no code went out.
+    const queued = await sut.app
+      .get(EntityManager)
+      .fork()
+      .getConnection()
+      .execute(`select id from delivery_message where destination_hash = ?`, [
+        sut.app.get(DeliveryService).destinationHash({ channel: 'email', address: email }),
+      ]);
+    expect(queued).toEqual([]);
+    const verify = await sut.http.post('/api/auth/verify-otp', { email, otp: '123456' });
+    expect(verify.status).toBe(401);
+    expect(verify.body.code).toBe('OTP_INVALID');
+  });
+
+  it('should not reveal that an email has no account: same 202, nothing sent, a decoy code on verify', async () => {
     const email = uniqueEmail('nobody');
     const sent = await sut.http.post('/api/auth/send-otp', { email });
     expect(sent.status).toBe(202);
@@ -118,9 +138,10 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
     const again = await sut.http.post('/api/auth/send-otp', { email });
     expect(again.status).toBe(429);
     expect(again.body.code).toBe('OTP_RESEND_COOLDOWN');
+    // A wrong guess meets a decoy as it would a real code: OTP_INVALID, not OTP_EXPIRED.
     const verify = await sut.http.post('/api/auth/verify-otp', { email, otp: '123456' });
     expect(verify.status).toBe(401);
-    expect(verify.body.code).toBe('OTP_EXPIRED');
+    expect(verify.body.code).toBe('OTP_INVALID');
     expect(smtp.mailsTo(email)).toHaveLength(0);
   });
 
@@ -185,7 +206,7 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
       expect(sent.body).toEqual({ status: 'sent', channel: 'whatsapp', expiresIn: 300, resendAfter: 60 });
       const login = await closed.http.post('/api/auth/verify-otp', { phone, otp: '123456' });
       expect(login.status).toBe(401);
-      expect(login.body.code).toBe('OTP_EXPIRED');
+      expect(login.body.code).toBe('OTP_INVALID');
       expect(whatsapp.requests.filter((request) => request.to === phone)).toHaveLength(0);
     } finally {
       await closed.close();

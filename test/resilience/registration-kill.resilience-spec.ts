@@ -4,12 +4,15 @@ import { SmtpTestServer } from '../support/smtp-test-server';
 import { Deployment, requireImplemented } from './deployment';
 
 /**
- * An API process SIGKILLed (OOM killer, node failure) while POST /api/auth/register is in
- * flight. Registration writes, in order: the user row and its `user.registered` event (one
- * transaction), the code and its cooldown in Redis, the message row and its `otp.sent` event
- * (one statement), the queue job. Whatever step the process dies at, no half-made account
- * may remain: no user row without its event or the other way round, and registering the
- * same email again on another process sends a code that verifies and signs in.
+ * An API process SIGKILLed (OOM killer, node failure) while a registration is in flight.
+ * POST /api/auth/register writes, in order: the pending registration (one statement), the
+ * code and its cooldown in Redis, the message row and its `otp.sent` event (one statement),
+ * the queue job. POST /api/auth/email/verify then turns the registration into the user: the
+ * user row, its `user.registered` and `email.verified` events and the removal of the pending
+ * registration, in one transaction. Whatever step the process dies at, no half-made account
+ * may remain: no user row before its code is verified, none without its events or the other
+ * way round, and registering the same email again on another process sends a code that
+ * verifies and signs in.
  */
 describe('API process killed mid-registration (built processes)', () => {
   const RESEND_COOLDOWN_S = 2;
@@ -47,21 +50,30 @@ describe('API process killed mid-registration (built processes)', () => {
     };
   }
 
-  async function userOf(email: string): Promise<{ id: string; email_verified_at: Date | null } | undefined> {
-    const [user] = await deployment.query<{ id: string; email_verified_at: Date | null }>(
-      `select id, email_verified_at from app_user where email = $1`,
-      [email],
-    );
+  async function userOf(email: string): Promise<{ id: string } | undefined> {
+    const [user] = await deployment.query<{ id: string }>(`select id from app_user where email = $1`, [email]);
     return user;
   }
 
+  async function pendingOf(email: string): Promise<{ id: string } | undefined> {
+    const [pending] = await deployment.query<{ id: string }>(`select id from pending_registration where email = $1`, [
+      email,
+    ]);
+    return pending;
+  }
+
   /** Sends the registration to the spare process and SIGKILLs it the moment `killPoint` holds. */
-  async function registerAndKill(registration: Registration, killPoint: () => Promise<boolean>): Promise<void> {
+  function registerAndKill(registration: Registration, killPoint: () => Promise<boolean>): Promise<void> {
+    return sendAndKill('/api/auth/register', registration, killPoint);
+  }
+
+  /** Sends `body` to `path` on the spare process and SIGKILLs it the moment `killPoint` holds. */
+  async function sendAndKill(path: string, body: object, killPoint: () => Promise<boolean>): Promise<void> {
     if (!spare.isRunning) spare = await deployment.start('api');
     const victim = spare;
     const request = victim
       .http()
-      .post('/api/auth/register', registration)
+      .post(path, body)
       .then(
         (response) => response,
         (error: unknown) => error,
@@ -84,16 +96,17 @@ describe('API process killed mid-registration (built processes)', () => {
     });
   }
 
-  /** The invariant between the user row and its `user.registered` event. */
+  /**
+   * Before its code is verified a registration is no user at all; and no `user.registered` or
+   * `email.verified` event exists without its user row.
+   */
   async function expectNoHalfMadeUser(email: string): Promise<void> {
-    const user = await userOf(email);
-    const registered = await deployment.query<{ subject_id: string }>(
-      `select e.subject_id from audit_event e where e.type = 'user.registered'
-          and (e.subject_id = $1 or not exists (select 1 from app_user u where u.id = e.subject_id))`,
-      [user?.id ?? null],
+    expect(await userOf(email)).toBeUndefined();
+    const orphans = await deployment.query<{ type: string }>(
+      `select e.type from audit_event e where e.type in ('user.registered', 'email.verified')
+          and not exists (select 1 from app_user u where u.id = e.subject_id)`,
     );
-    expect(registered.map((event) => event.subject_id)).toEqual(user ? [user.id] : []);
-    if (user) expect(user.email_verified_at).toBeNull();
+    expect(orphans).toEqual([]);
   }
 
   /** Registers again on a fresh process, verifies and logs in. */
@@ -126,9 +139,11 @@ describe('API process killed mid-registration (built processes)', () => {
     expect(login.status).toBe(200);
     expect(login.body.user.id).toBe(verify.body.user.id);
 
-    // One account, one registration event, one verification; every message row has its otp.sent event.
+    // One account, under its registration's id, one registration event, one verification; every
+    // message row (the ones sent before the kill included) has its otp.sent event.
     const user = await userOf(registration.email);
     expect(user?.id).toBe(verify.body.user.id);
+    expect(await pendingOf(registration.email)).toBeUndefined();
     const events = (await deployment.auditEvents()).filter((event) => event.subject_id === user?.id);
     const count = (type: string) => events.filter((event) => event.type === type).length;
     const messages = await deployment.query<{ id: string }>(`select id from delivery_message where user_id = $1`, [
@@ -146,12 +161,17 @@ describe('API process killed mid-registration (built processes)', () => {
     ).toEqual(messages.map((message) => message.id).sort());
   }
 
-  it('should leave no user when killed inside the user transaction, and a retry should work', async () => {
+  it('should leave no user when killed inside the activation transaction, and a retry should work', async () => {
     const registration = newRegistration();
-    // Every PostgreSQL round trip takes 2 x 150 ms: the transaction is caught open after its last
-    // statement (the user.registered event, written after the user row), before its commit.
+    if (!spare.isRunning) spare = await deployment.start('api');
+    const mailsBefore = smtp.mailsTo(registration.email).length;
+    expect((await spare.http().post('/api/auth/register', registration)).status).toBe(202);
+    const code = await smtp.waitForCode(registration.email, { skip: mailsBefore, deadlineMs: 10_000 });
+    const pending = await pendingOf(registration.email);
+    // Every PostgreSQL round trip takes 2 x 150 ms: the transaction is caught open after one of its
+    // events (written after the user row), before its commit.
     deployment.postgresProxy.latencyMs = 150;
-    await registerAndKill(registration, async () => {
+    await sendAndKill('/api/auth/email/verify', { email: registration.email, otp: code }, async () => {
       const [row] = await deployment.query<{ open: number }>(
         `select count(*)::int as open from pg_stat_activity
           where datname = current_database() and state like 'idle in transaction%' and query ilike '%audit_event%'`,
@@ -159,16 +179,17 @@ describe('API process killed mid-registration (built processes)', () => {
       return row.open > 0;
     });
 
-    expect(await userOf(registration.email)).toBeUndefined();
     await expectNoHalfMadeUser(registration.email);
+    // Rolled back whole: the registration still waits, under the same id.
+    expect(await pendingOf(registration.email)).toEqual(pending);
     await retryToTheEnd(registration);
   });
 
-  it('should leave a user that a retry completes when killed after the user row committed', async () => {
+  it('should leave a registration that a retry completes when killed after it committed, before its code', async () => {
     const registration = newRegistration();
-    // Redis slow: the code is issued well after the user row commits.
+    // Redis slow: the code is issued well after the registration commits.
     deployment.redisProxy.latencyMs = 300;
-    await registerAndKill(registration, async () => (await userOf(registration.email)) !== undefined);
+    await registerAndKill(registration, async () => (await pendingOf(registration.email)) !== undefined);
 
     await expectNoHalfMadeUser(registration.email);
     await retryToTheEnd(registration);
@@ -184,8 +205,8 @@ describe('API process killed mid-registration (built processes)', () => {
     );
 
     await expectNoHalfMadeUser(registration.email);
-    const user = await userOf(registration.email);
-    expect(await deployment.query(`select id from delivery_message where user_id = $1`, [user?.id])).toEqual([]);
+    const pending = await pendingOf(registration.email);
+    expect(await deployment.query(`select id from delivery_message where user_id = $1`, [pending?.id])).toEqual([]);
     await retryToTheEnd(registration);
   });
 
@@ -194,7 +215,7 @@ describe('API process killed mid-registration (built processes)', () => {
     deployment.postgresProxy.latencyMs = 200;
     await registerAndKill(registration, async () => {
       const rows = await deployment.query(
-        `select m.id from delivery_message m join app_user u on u.id = m.user_id where u.email = $1`,
+        `select m.id from delivery_message m join pending_registration p on p.id = m.user_id where p.email = $1`,
         [registration.email],
       );
       return rows.length > 0;
@@ -203,7 +224,7 @@ describe('API process killed mid-registration (built processes)', () => {
     await expectNoHalfMadeUser(registration.email);
     // The kill point was reached: the row (and its otp.sent event, same statement) committed, no job was queued.
     const orphans = await deployment.query<{ id: string; status: string }>(
-      `select m.id, m.status from delivery_message m join app_user u on u.id = m.user_id where u.email = $1`,
+      `select m.id, m.status from delivery_message m join pending_registration p on p.id = m.user_id where p.email = $1`,
       [registration.email],
     );
     expect(orphans.map((row) => row.status)).toEqual(['queued']);

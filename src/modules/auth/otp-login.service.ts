@@ -24,7 +24,8 @@ import type { OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-log
 /**
  * Passwordless sign-in with a one-time code by WhatsApp, SMS or email. A new phone becomes
  * an account on its first successful login (OTP_SIGNUP); email codes only sign in existing
- * accounts, and an unknown email gets exactly the answer a known one gets.
+ * accounts whose email is verified, and any other email gets exactly the answer a known one
+ * gets, down to a decoy code that wrong guesses meet.
  */
 @Injectable()
 export class OtpLoginService {
@@ -91,11 +92,9 @@ export class OtpLoginService {
       await this.recordFailure(ctx, user, destination, 'ACCOUNT_RESTRICTED');
       throw new AppException('ACCOUNT_RESTRICTED');
     }
-    // The code proves control of the destination.
-    const now = this.clock.now();
-    if (destination.channel === 'email') await this.users.markEmailVerified(user, now);
-    else if (!user.phoneVerifiedAt) {
-      user.phoneVerifiedAt = now;
+    // The code proves control of the phone. (An email signs in only once already proven: userOf.)
+    if (destination.channel !== 'email' && !user.phoneVerifiedAt) {
+      user.phoneVerifiedAt = this.clock.now();
       await this.em.persist(user).flush();
     }
     return this.signIn.afterFirstFactor(
@@ -139,10 +138,15 @@ export class OtpLoginService {
     return destination;
   }
 
-  private userOf(tenantId: string, destination: OtpDestination): Promise<User | null> {
-    return destination.channel === 'email'
-      ? this.users.findByEmail(tenantId, destination.address)
-      : this.users.findByPhone(tenantId, destination.address);
+  /**
+   * The account a code signs in. An email counts only once its owner proved it (as in `send`):
+   * an address someone typed in and nobody verified is no account, so a code to it signs
+   * nobody in and proves nothing about whoever set a password or factors on it.
+   */
+  private async userOf(tenantId: string, destination: OtpDestination): Promise<User | null> {
+    if (destination.channel !== 'email') return this.users.findByPhone(tenantId, destination.address);
+    const user = await this.users.findByEmail(tenantId, destination.address);
+    return user && this.users.isEmailVerified(user) ? user : null;
   }
 
   /** Two first logins of one phone at once: the unique (tenant, phone) lets one insert win; the other reads it. */

@@ -35,7 +35,9 @@ export class PasswordAuthController {
   @Operation(
     'register',
     'Create an email + password account; a verification code is mailed',
-    'The answer is the same whether or not the email already has an account.',
+    'The answer is the same whether or not the email already has an account. The account exists once the ' +
+      'code is verified. Registering an address again while it waits for its code never changes the password ' +
+      'that code activates; a different password discards it, and the account then starts without one.',
   )
   @ApiBody({ type: RegisterDto })
   @ApiAcceptedResponse({ type: VerificationSentResponseDto })
@@ -67,7 +69,7 @@ export class PasswordAuthController {
   @Operation('verifyEmail', 'Verify the email with the mailed code; activates the account and signs in')
   @ApiBody({ type: VerifyEmailDto })
   @ApiOkResponse({ type: AuthResultDto })
-  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
   verifyEmail(
     @ReqCtx() ctx: RequestContext,
     @Body() body: VerifyEmailDto,

@@ -22,6 +22,7 @@ import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/
 import { SessionsService } from '../sessions/sessions.service';
 import { TenantsService } from '../tenants/tenants.service';
 import type { User } from '../users/user.entity';
+import { PendingRegistrationsService, type LiveRegistration } from '../users/pending-registrations.service';
 import { UsersService } from '../users/users.service';
 import type {
   ChangePasswordDto,
@@ -58,6 +59,12 @@ interface SessionStart {
  * Email + password accounts (API.md "Email + password"). Every answer that could tell an
  * existing account from an unknown email is made identical: same status, body and headers,
  * and one password hash either way so that timing does not tell either.
+ *
+ * A registration is no account until its mailbox is proven: it waits as a pending
+ * registration, and only the verification code issued for it makes it a user, with the
+ * password given in that registration. Registering the address again never changes that
+ * password; with a different one it discards it (nobody can tell which registrant owns the
+ * mailbox), and the owner then gets the account by the code with no password at all.
  */
 @Injectable()
 export class PasswordAuthService {
@@ -75,6 +82,7 @@ export class PasswordAuthService {
   constructor(
     private readonly em: EntityManager,
     private readonly users: UsersService,
+    private readonly registrations: PendingRegistrationsService,
     private readonly otp: OtpService,
     private readonly sessions: SessionsService,
     private readonly tenants: TenantsService,
@@ -90,60 +98,49 @@ export class PasswordAuthService {
   ) {}
 
   async register(ctx: RequestContext, input: RegisterDto): Promise<typeof VERIFICATION_SENT> {
-    await this.assertPolicy(ctx.tenantId, input.password, 'password');
-    // Hashed before the lookup, on every path: an existing email costs the same time as a new one.
-    const passwordHash = await this.hasher.hash(input.password);
-    // From before the lookup: loading a found account costs time an unknown email does not.
+    // Before the lookup, for every email: a refused password says nothing about the address.
+    await this.assertNewPassword(ctx, input.password, 'password');
+    // From before the lookups: what they find changes what they cost.
     const startedAt = DurationSample.start();
-    const existing = await this.users.findByEmail(ctx.tenantId, input.email);
-    if (existing && this.users.isEmailVerified(existing)) {
+    const now = this.clock.now();
+    if (await this.users.idOf(ctx.tenantId, { email: input.email })) {
+      // The argon2 work of a real registration, so that the machine is as busy either way.
+      await this.hasher.hash(input.password);
       await this.pretendQuietly(ctx, input.email, 'email_verify', this.durations.register, startedAt);
       return VERIFICATION_SENT;
     }
-    if (existing) {
-      await this.registerAgain(ctx, existing, input, passwordHash);
+    const pending = await this.registrations.findLive(ctx.tenantId, input.email, now);
+    if (pending) {
+      await this.registerAgain(ctx, input, pending);
       return VERIFICATION_SENT;
     }
-    let user: User;
-    try {
-      user = await this.em.transactional(async (em) => {
-        const created = await this.users.createWithPassword(
-          {
-            tenantId: ctx.tenantId,
-            email: input.email,
-            passwordHash,
-            firstName: input.firstName,
-            lastName: input.lastName,
-          },
-          em,
-        );
-        await this.audit.record(
-          {
-            type: 'user.registered',
-            outcome: 'success',
-            tenantId: ctx.tenantId,
-            subjectId: created.id,
-            data: { method: 'password' },
-          },
-          ctx,
-          em,
-        );
-        return created;
-      });
-    } catch (error) {
-      // A concurrent registration of the same email won the race: answer as for any existing email.
-      if (error instanceof UniqueConstraintViolationException) return VERIFICATION_SENT;
-      throw error;
+    const passwordHash = await this.hasher.hash(input.password);
+    const registrationId = await this.registrations.create(
+      {
+        tenantId: ctx.tenantId,
+        email: input.email,
+        passwordHash,
+        firstName: input.firstName,
+        lastName: input.lastName,
+      },
+      now,
+    );
+    if (!registrationId) {
+      // A concurrent registration of the address won: this one registers it again.
+      const winner = await this.registrations.findLive(ctx.tenantId, input.email, now);
+      if (winner) await this.registerAgain(ctx, input, winner);
+      return VERIFICATION_SENT;
     }
-    if (await this.sendCodeQuietly(ctx, user, 'email_verify')) this.durations.register.record(startedAt);
+    if (await this.sendVerification(ctx, input.email, registrationId)) this.durations.register.record(startedAt);
     return VERIFICATION_SENT;
   }
 
   async resendVerification(ctx: RequestContext, input: ResendVerificationDto): Promise<typeof VERIFICATION_SENT> {
     const startedAt = DurationSample.start();
-    const user = await this.users.findByEmail(ctx.tenantId, input.email);
-    if (user && !this.users.isEmailVerified(user)) {
-      if (await this.sendCodeQuietly(ctx, user, 'email_verify')) this.durations.resend.record(startedAt);
+    const pending = await this.registrations.findLive(ctx.tenantId, input.email, this.clock.now());
+    if (pending) {
+      // A new code for the same registration: a resend never changes what the code activates.
+      if (await this.sendVerification(ctx, input.email, pending.id)) this.durations.resend.record(startedAt);
     } else {
       await this.pretendQuietly(ctx, input.email, 'email_verify', this.durations.resend, startedAt);
     }
@@ -151,43 +148,15 @@ export class PasswordAuthService {
   }
 
   async verifyEmail(ctx: RequestContext, input: VerifyEmailDto, reply: FastifyReply): Promise<AuthResultDto> {
-    // The code is checked first, for every email: an unknown email has no live code (OTP_EXPIRED).
-    await this.otp.verify({
+    // The code is checked first, for every email: a wrong one is OTP_INVALID for a decoy as for a real code.
+    const { userId: registrationId } = await this.otp.check({
       tenantId: ctx.tenantId,
       purpose: 'email_verify',
       destination: emailDestination(input.email),
       code: input.otp,
     });
-    const user = await this.users.findByEmail(ctx.tenantId, input.email);
+    const user = registrationId ? await this.activate(ctx, input.email, registrationId) : null;
     if (!user) throw new AppException('OTP_EXPIRED');
-    const wasVerified = this.users.isEmailVerified(user);
-    await this.em.transactional(async (em) => {
-      await this.users.markEmailVerified(user, this.clock.now(), em);
-      if (!wasVerified) {
-        await this.audit.record(
-          { type: 'email.verified', outcome: 'success', tenantId: ctx.tenantId, subjectId: user.id },
-          ctx,
-          em,
-        );
-      }
-      if (user.email && this.app.bootstrapAdminEmails.includes(user.email)) {
-        const before = [...user.roles];
-        if (await this.users.grantRole(user, 'admin', em)) {
-          await this.audit.record(
-            {
-              type: 'role.changed',
-              outcome: 'success',
-              tenantId: ctx.tenantId,
-              subjectId: user.id,
-              data: { from: before, to: user.roles, reason: 'bootstrap_admin_email' },
-            },
-            ctx,
-            em,
-          );
-        }
-      }
-    });
-    this.assertActive(user);
     return this.sessions.start({ user, amr: ['otp'], aal: 1, client: input.client, device: input.device, ctx }, reply);
   }
 
@@ -239,15 +208,18 @@ export class PasswordAuthService {
 
   async resetPassword(ctx: RequestContext, input: ResetPasswordDto): Promise<void> {
     // Policy before the code: a rejected password must not burn the code the user just received.
-    await this.assertPolicy(ctx.tenantId, input.newPassword, 'newPassword');
-    await this.otp.verify({
+    await this.assertNewPassword(ctx, input.newPassword, 'newPassword');
+    const { userId: issuedFor } = await this.otp.check({
       tenantId: ctx.tenantId,
       purpose: 'password_reset',
       destination: emailDestination(input.email),
       code: input.otp,
     });
-    const user = await this.users.findByEmail(ctx.tenantId, input.email);
-    if (!user) throw new AppException('OTP_EXPIRED');
+    const user = issuedFor ? await this.users.findById(ctx.tenantId, issuedFor) : null;
+    // The code resets the account it was sent for, and only while the address is still that account's.
+    if (!user || user.email !== input.email || !this.users.isEmailVerified(user)) {
+      throw new AppException('OTP_EXPIRED');
+    }
     const passwordHash = await this.hasher.hash(input.newPassword);
     await this.em.transactional(async (em) => {
       await this.users.setPasswordHash(user, passwordHash, this.clock.now(), em);
@@ -268,7 +240,7 @@ export class PasswordAuthService {
     const failureKey = user.email
       ? this.failureKey(auth.tenantId, user.email)
       : `rl:login-fail:${auth.tenantId}:user:${user.id}`;
-    await this.assertPolicy(auth.tenantId, input.newPassword, 'newPassword');
+    await this.assertNewPassword(ctx, input.newPassword, 'newPassword');
     await this.countAttempt(failureKey);
     const currentOk = user.passwordHash
       ? await this.hasher.verify(user.passwordHash, input.currentPassword)
@@ -354,22 +326,80 @@ export class PasswordAuthService {
     if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
   }
 
-  private async assertPolicy(tenantId: string, password: string, field: PasswordField): Promise<void> {
-    const settings = await this.tenants.settingsOf(tenantId);
+  /** The tenant's length policy and the common list. */
+  private async assertNewPassword(ctx: RequestContext, password: string, field: PasswordField): Promise<void> {
+    const settings = await this.tenants.settingsOf(ctx.tenantId);
     assertPasswordPolicy(password, settings.passwordMinLength ?? this.auth.passwordMinLength, field);
   }
 
-  private assertActive(user: User): void {
-    if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
+  /**
+   * The address is registered and waiting for its code. Its registration stays what it is: a
+   * second registrant never sets its password, and a different password discards it. One
+   * argon2 operation, as on every other path of register.
+   */
+  private async registerAgain(ctx: RequestContext, input: RegisterDto, pending: LiveRegistration): Promise<void> {
+    const samePassword = await this.hasher.verify(pending.passwordHash, input.password);
+    if (!samePassword && !pending.isContested) await this.registrations.contest(pending.id, this.clock.now());
+    await this.sendVerification(ctx, input.email, pending.id);
   }
 
-  /** A repeated registration of an unverified account: resend its code. */
-  private async registerAgain(ctx: RequestContext, user: User, input: RegisterDto, passwordHash: string) {
-    // Pre-hijacking defence: whoever registered an unverified email last, and then proves the
-    // mailbox, owns the password; an earlier registrant's password does not survive.
-    await this.users.setPasswordHash(user, passwordHash, this.clock.now());
-    await this.users.updateProfile(user, { firstName: input.firstName, lastName: input.lastName });
-    await this.sendCodeQuietly(ctx, user, 'email_verify');
+  /**
+   * The mailbox of a pending registration is proven: it becomes the user, in one transaction
+   * with its events (and the bootstrap admin role). Null when it no longer lives, or an
+   * account took the address meanwhile.
+   */
+  private async activate(ctx: RequestContext, email: string, registrationId: string): Promise<User | null> {
+    const now = this.clock.now();
+    try {
+      return await this.em.transactional(async (em) => {
+        const registration = await this.registrations.claim(
+          em,
+          { id: registrationId, tenantId: ctx.tenantId, email },
+          now,
+        );
+        if (!registration) return null;
+        const user = await this.users.createFromRegistration(registration, now, em);
+        const subject = { tenantId: ctx.tenantId, subjectId: user.id };
+        await this.audit.record(
+          {
+            type: 'user.registered',
+            outcome: 'success',
+            ...subject,
+            data: { method: 'password', passwordDiscarded: registration.wasContested },
+          },
+          ctx,
+          em,
+        );
+        await this.audit.record({ type: 'email.verified', outcome: 'success', ...subject }, ctx, em);
+        if (this.app.bootstrapAdminEmails.includes(registration.email)) {
+          const before = [...user.roles];
+          if (await this.users.grantRole(user, 'admin', em)) {
+            await this.audit.record(
+              {
+                type: 'role.changed',
+                outcome: 'success',
+                ...subject,
+                data: { from: before, to: user.roles, reason: 'bootstrap_admin_email' },
+              },
+              ctx,
+              em,
+            );
+          }
+        }
+        return user;
+      });
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) return null;
+      throw error;
+    }
+  }
+
+  /** A code that activates registration `registrationId` (and nothing else) when typed back. */
+  private sendVerification(ctx: RequestContext, address: string, registrationId: string): Promise<boolean> {
+    const destination = emailDestination(address);
+    return this.quietly(ctx, 'email_verify', () =>
+      this.otp.issue({ tenantId: ctx.tenantId, purpose: 'email_verify', destination, userId: registrationId, ctx }),
+    );
   }
 
   /** True when the code went out (false: a silent failure, see SILENT_ISSUE_FAILURES). */
@@ -383,7 +413,8 @@ export class PasswordAuthService {
 
   /**
    * For an email the real path would send nothing to: the same send limits (a second try
-   * meets the same cooldown) and, drawn from `like`, the same time since `startedAt`.
+   * meets the same cooldown), a decoy code that wrong guesses meet as they would a real one,
+   * and, drawn from `like`, the same time since `startedAt`.
    */
   private async pretendQuietly(
     ctx: RequestContext,

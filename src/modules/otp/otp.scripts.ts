@@ -31,11 +31,14 @@ return {0, 0}
 `;
 
 /**
- * KEYS: code hash, failure counter of the destination. ARGV: HMAC of the candidate, max
- * wrong tries per code, max wrong tries per destination per hour.
+ * KEYS: code hash, failure counter of the destination, its resend cooldown. ARGV: HMAC of the
+ * candidate, max wrong tries per code, max wrong tries per destination per hour.
  * Returns {0, userId} accepted (and the code deleted: single use), {1, userId} wrong code,
  * {2} no live code, {3, retryAfter} destination over its failure budget.
  * The comparison touches every byte whatever the input (constant time).
+ * An accepted code ends its cooldown too: the next request for a code then meets the state a
+ * request for any address without a live code meets (a new code, or a decoy), instead of a
+ * cooldown without a code that only a code just used can leave behind.
  */
 const VERIFY_LUA = `
 local failures = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -54,7 +57,7 @@ for i = 1, #stored do
   diff = bit.bor(diff, bit.bxor(string.byte(stored, i), string.byte(candidate, i) or 0))
 end
 if diff == 0 then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
   return {0, user}
 end
 if redis.call('HINCRBY', KEYS[1], 'a', 1) >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]) end

@@ -83,11 +83,12 @@ export class OtpService {
   }
 
   /**
-   * For a destination that must not learn whether an account exists: the same limits and
-   * the same answer and timing as `issue`, but nothing is stored or sent (verifying then
-   * answers OTP_EXPIRED, as for any destination without a live code). `imitate`: the recent
-   * durations of the caller's real path (its account lookup included, which costs more for a
-   * found account) and the moment this request's path began.
+   * For a destination that must not learn whether an account exists: the same limits, answer
+   * and timing as `issue`, and a decoy in place of the code, with the same attempt accounting
+   * (a wrong code answers OTP_INVALID, the 5th burns it, then OTP_EXPIRED), that nothing
+   * matches and nobody receives. `imitate`: the recent durations of the caller's real path (its
+   * account lookup included, which costs more for a found account) and the moment this
+   * request's path began.
    */
   async issueWithoutSending(
     input: Omit<IssueOtpInput, 'userId'>,
@@ -96,7 +97,7 @@ export class OtpService {
     const { tenantId, purpose, destination } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
     await this.delivery.assertDeliverable(tenantId, destination);
-    await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
+    await this.applySendLimits(this.keysOf(tenantId, purpose, destination), this.decoyHash(), ttl, '');
     await imitate.like.waitLikeFrom(imitate.startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
@@ -117,9 +118,10 @@ export class OtpService {
     const candidate = this.hashCode(tenantId, purpose, destination, String(input.code));
     const [status, value] = (await this.runScript(
       VERIFY_SCRIPT,
-      2,
+      3,
       keys.code,
       keys.failures,
+      keys.cooldown,
       candidate,
       this.config.maxAttempts,
       this.config.maxFailuresPerHour,
@@ -168,6 +170,14 @@ export class OtpService {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return this.redis.eval(script.lua, numKeys, ...args);
     }
+  }
+
+  /**
+   * As long as a code's HMAC (64 characters, so the comparison takes as long), but random
+   * base64url: no candidate's hex HMAC can ever equal it.
+   */
+  private decoyHash(): string {
+    return this.crypto.randomToken(48);
   }
 
   /** Bound to tenant, purpose and destination: a code for one never verifies another. */

@@ -1,16 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import type { UserViewDto } from './dto/user-view.dto';
+import type { ClaimedRegistration } from './pending-registrations.service';
 import { User, type Role } from './user.entity';
-
-export interface NewPasswordUser {
-  tenantId: string;
-  /** Already normalised (trimmed, lower-cased). */
-  email: string;
-  passwordHash: string;
-  firstName?: string | null;
-  lastName?: string | null;
-}
 
 @Injectable()
 export class UsersService {
@@ -32,12 +24,14 @@ export class UsersService {
    * The id of the account behind an email or phone, without loading the account: loading
    * (hydration) made a known address ~0.4 ms slower to answer than an unknown one, a gap a
    * few hundred timed requests can see. Paths that must not reveal an account use this.
+   * An email counts only once its owner proved it: an address nobody verified signs nobody in.
    */
   async idOf(tenantId: string, by: { email: string } | { phone: string }): Promise<string | null> {
-    const [column, value] = 'email' in by ? ['email', by.email.toLowerCase()] : ['phone', by.phone];
+    const condition = 'email' in by ? `"email" = ? and "email_verified_at" is not null` : `"phone" = ?`;
+    const value = 'email' in by ? by.email.toLowerCase() : by.phone;
     const rows = await this.em
       .getConnection()
-      .execute<Array<{ id: string }>>(`select "id" from "app_user" where "tenant_id" = ? and "${column}" = ?`, [
+      .execute<Array<{ id: string }>>(`select "id" from "app_user" where "tenant_id" = ? and ${condition}`, [
         tenantId,
         value,
       ]);
@@ -45,16 +39,20 @@ export class UsersService {
   }
 
   /**
-   * Inserts at once (inside the caller's transaction when `em` is one). A concurrent
-   * registration of the same email fails with the (tenant, email) unique violation.
+   * The account a registration becomes once its mailbox is proven: the registration's id,
+   * the email verified `at`, its password unless it was contested. Inserted at once inside
+   * the caller's transaction; an account that took the address meanwhile fails it with the
+   * (tenant, email) unique violation.
    */
-  async createWithPassword(input: NewPasswordUser, em: EntityManager = this.em): Promise<User> {
+  async createFromRegistration(registration: ClaimedRegistration, at: Date, em: EntityManager): Promise<User> {
     const user = em.create(User, {
-      tenantId: input.tenantId,
-      email: input.email,
-      passwordHash: input.passwordHash,
-      firstName: input.firstName ?? null,
-      lastName: input.lastName ?? null,
+      id: registration.id,
+      tenantId: registration.tenantId,
+      email: registration.email,
+      emailVerifiedAt: at,
+      passwordHash: registration.passwordHash,
+      firstName: registration.firstName,
+      lastName: registration.lastName,
     });
     await em.persist(user).flush();
     return user;
@@ -64,23 +62,6 @@ export class UsersService {
   async setPasswordHash(user: User, hash: string, changedAt: Date | null, em: EntityManager = this.em): Promise<void> {
     user.passwordHash = hash;
     if (changedAt) user.passwordChangedAt = changedAt;
-    await em.persist(user).flush();
-  }
-
-  /** Profile fields of a registration repeated before the email was verified. */
-  async updateProfile(
-    user: User,
-    profile: { firstName?: string | null; lastName?: string | null },
-    em: EntityManager = this.em,
-  ): Promise<void> {
-    if (profile.firstName !== undefined) user.firstName = profile.firstName;
-    if (profile.lastName !== undefined) user.lastName = profile.lastName;
-    await em.persist(user).flush();
-  }
-
-  /** Idempotent: the first verification time is kept. */
-  async markEmailVerified(user: User, at: Date, em: EntityManager = this.em): Promise<void> {
-    user.emailVerifiedAt ??= at;
     await em.persist(user).flush();
   }
 
