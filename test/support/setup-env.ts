@@ -10,3 +10,7 @@ process.env.ARGON2_MEMORY_KIB ??= '4096';
 process.env.ARGON2_TIME_COST ??= '1';
 process.env.SMS_PROVIDER ??= 'log';
 process.env.WHATSAPP_PROVIDER ??= 'log';
+// Tests never reach the real Pwned Passwords API: the check is off unless a test turns it on
+// against its local range server, and even then nothing listens at this fallback address.
+process.env.BREACHED_PASSWORD_CHECK ??= 'off';
+process.env.HIBP_RANGE_URL ??= 'http://127.0.0.1:9/range/';

@@ -69,6 +69,13 @@ function errorResponses(codes: ErrorCode[]) {
                     ...(code === 'VALIDATION_FAILED'
                       ? { details: [{ field: 'email', message: 'must be an email' }] }
                       : {}),
+                    ...(code === 'PASSWORD_BREACHED'
+                      ? {
+                          details: [
+                            { field: 'password', message: 'appears in a known data breach; choose another password' },
+                          ],
+                        }
+                      : {}),
                   },
                 },
               ]),

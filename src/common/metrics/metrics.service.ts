@@ -21,6 +21,17 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /**
+   * New passwords screened against the breach corpus: `result` clean, breached or unavailable
+   * (the range API failed or was slow, the password was allowed); `action` accepted or refused.
+   */
+  readonly breachedPasswordChecks = new Counter({
+    name: 'auth_breached_password_checks_total',
+    help: 'New passwords checked against the breached-password range API, by result and action',
+    labelNames: ['result', 'action'] as const,
+    registers: [this.registry],
+  });
+
   readonly deliveryMessages = new Counter({
     name: 'delivery_messages_total',
     help: 'Delivery messages by channel and final outcome',

@@ -14,6 +14,7 @@ export const AUDIT_EVENT_TYPES = [
   'password.reset_requested',
   'password.reset',
   'password.changed',
+  'password.breached',
   'mfa.enabled',
   'mfa.disabled',
   'mfa.challenge.succeeded',

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BreachedPasswordsService } from './breached-passwords.service';
 import { SignInService } from './sign-in.service';
 import { MfaModule } from '../mfa/mfa.module';
 import { OtpModule } from '../otp/otp.module';
@@ -20,6 +21,13 @@ import { PasswordAuthService } from './password-auth.service';
 @Module({
   imports: [MfaModule, OtpModule, SessionsModule, UsersModule],
   controllers: [MfaChallengeController, PasskeyLoginController, PasswordAuthController, OtpLoginController],
-  providers: [SignInService, MfaChallengeService, PasskeyLoginService, PasswordAuthService, OtpLoginService],
+  providers: [
+    BreachedPasswordsService,
+    SignInService,
+    MfaChallengeService,
+    PasskeyLoginService,
+    PasswordAuthService,
+    OtpLoginService,
+  ],
 })
 export class AuthModule {}

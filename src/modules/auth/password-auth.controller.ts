@@ -41,7 +41,7 @@ export class PasswordAuthController {
   )
   @ApiBody({ type: RegisterDto })
   @ApiAcceptedResponse({ type: VerificationSentResponseDto })
-  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'TENANT_UNKNOWN')
   register(@ReqCtx() ctx: RequestContext, @Body() body: RegisterDto) {
     return this.passwordAuth.register(ctx, body);
   }
@@ -109,7 +109,7 @@ export class PasswordAuthController {
   @Operation('resetPassword', 'Set a new password with the mailed reset code; every session is revoked')
   @ApiBody({ type: ResetPasswordDto })
   @ApiNoContentResponse({ description: 'Password changed; every session of the user revoked' })
-  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
+  @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
   async resetPassword(@ReqCtx() ctx: RequestContext, @Body() body: ResetPasswordDto): Promise<void> {
     await this.passwordAuth.resetPassword(ctx, body);
   }
@@ -126,7 +126,7 @@ export class PasswordAuthController {
   )
   @ApiBody({ type: ChangePasswordDto })
   @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
-  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'FORBIDDEN')
+  @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'INVALID_CREDENTIALS', 'FORBIDDEN')
   async changePassword(
     @CurrentAuth() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,

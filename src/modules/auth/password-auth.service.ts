@@ -33,6 +33,7 @@ import type {
   ResetPasswordDto,
   VerifyEmailDto,
 } from './dto/password-auth.dto';
+import { BreachedPasswordsService, type PasswordFlow } from './breached-passwords.service';
 import { SignInService } from './sign-in.service';
 import { assertPasswordPolicy, type PasswordField } from './password-policy';
 
@@ -92,6 +93,7 @@ export class PasswordAuthService {
     private readonly limiter: RateLimiter,
     private readonly metrics: MetricsService,
     private readonly signIn: SignInService,
+    private readonly breached: BreachedPasswordsService,
     private readonly clock: Clock,
     @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
@@ -99,7 +101,7 @@ export class PasswordAuthService {
 
   async register(ctx: RequestContext, input: RegisterDto): Promise<typeof VERIFICATION_SENT> {
     // Before the lookup, for every email: a refused password says nothing about the address.
-    await this.assertNewPassword(ctx, input.password, 'password');
+    await this.assertNewPassword(ctx, input.password, 'password', 'register');
     // From before the lookups: what they find changes what they cost.
     const startedAt = DurationSample.start();
     const now = this.clock.now();
@@ -208,7 +210,7 @@ export class PasswordAuthService {
 
   async resetPassword(ctx: RequestContext, input: ResetPasswordDto): Promise<void> {
     // Policy before the code: a rejected password must not burn the code the user just received.
-    await this.assertNewPassword(ctx, input.newPassword, 'newPassword');
+    await this.assertNewPassword(ctx, input.newPassword, 'newPassword', 'reset');
     const { userId: issuedFor } = await this.otp.check({
       tenantId: ctx.tenantId,
       purpose: 'password_reset',
@@ -240,7 +242,7 @@ export class PasswordAuthService {
     const failureKey = user.email
       ? this.failureKey(auth.tenantId, user.email)
       : `rl:login-fail:${auth.tenantId}:user:${user.id}`;
-    await this.assertNewPassword(ctx, input.newPassword, 'newPassword');
+    await this.assertNewPassword(ctx, input.newPassword, 'newPassword', 'change', user.id);
     await this.countAttempt(failureKey);
     const currentOk = user.passwordHash
       ? await this.hasher.verify(user.passwordHash, input.currentPassword)
@@ -326,10 +328,17 @@ export class PasswordAuthService {
     if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
   }
 
-  /** The tenant's length policy and the common list. */
-  private async assertNewPassword(ctx: RequestContext, password: string, field: PasswordField): Promise<void> {
+  /** The tenant's length policy and the common list, then the breach corpus (PASSWORD_BREACHED in block mode). */
+  private async assertNewPassword(
+    ctx: RequestContext,
+    password: string,
+    field: PasswordField,
+    flow: PasswordFlow,
+    subjectId?: string,
+  ): Promise<void> {
     const settings = await this.tenants.settingsOf(ctx.tenantId);
     assertPasswordPolicy(password, settings.passwordMinLength ?? this.auth.passwordMinLength, field);
+    await this.breached.screen({ password, field, flow, ctx, subjectId });
   }
 
   /**
