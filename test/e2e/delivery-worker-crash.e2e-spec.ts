@@ -44,7 +44,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     workers.push(first);
     const email = uniqueEmail('crash');
     const em = api.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
 
     const hold = smtp.holdNext();
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
@@ -125,7 +125,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     workers.push(worker);
     const email = uniqueEmail('log-transport');
     const em = api.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
     const line = await eventually('the log line of the message', () =>
       worker.jsonLogs().find((entry) => entry.to === email),
@@ -142,7 +142,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     await Promise.all(workers.map((worker) => worker.stop('SIGKILL')));
     const email = uniqueEmail('stranded');
     const em = api.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
     const hash = api.app.get(DeliveryService).destinationHash({ channel: 'email', address: email });
     const [row] = await em

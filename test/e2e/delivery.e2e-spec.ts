@@ -70,7 +70,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
   async function emailUser(): Promise<string> {
     const email = uniqueEmail('delivery');
     const em = sut.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
     return email;
   }
 
@@ -380,7 +380,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
     async function tokenOf(roles: User['roles']): Promise<string> {
       const email = uniqueEmail('dashboard');
       const em = sut.app.get(EntityManager).fork();
-      await em.persist(em.create(User, { tenantId: 'default', email, roles })).flush();
+      await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date(), roles })).flush();
       const next = smtp.nextCode(email);
       expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
       const login = await sut.http.fork().post('/api/auth/verify-otp', { email, otp: await next, client: 'native' });
