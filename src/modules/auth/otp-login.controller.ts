@@ -21,7 +21,10 @@ export class OtpLoginController {
   @Operation(
     'sendOtp',
     'Send a one-time sign-in code by WhatsApp, SMS or email',
-    'Give `phone` (+ optional `channel`) or `email`. The answer is the same whether or not an account exists.',
+    'Give `phone` (+ optional `channel`) or `email`. The answer is the same whether or not an account exists. ' +
+      'Only mobile numbers are texted (not premium rate, toll-free, landline, satellite or other international ' +
+      "network numbers), in the tenant's `smsCountries` when it names any: others get 422 DESTINATION_UNDELIVERABLE. " +
+      'Phone sends stop with 429 TOO_MANY_REQUESTS while an hourly SMS budget is spent.',
   )
   @ApiBody({ type: SendOtpDto })
   @ApiAcceptedResponse({ type: OtpSentResponseDto })

@@ -15,6 +15,7 @@ import type { AuditEventType } from '../audit/audit.constants';
 import { AuditService } from '../audit/audit.service';
 import type { DeliveryChannel, OtpDestination, OtpPurpose } from '../otp/otp.types';
 import { maskDestination } from './delivery-destination';
+import { PhoneDestinationPolicy, type TextablePhone } from './phone-destination.policy';
 import {
   DeliveryMessage,
   FINAL_STATUSES,
@@ -141,6 +142,7 @@ export class DeliveryService {
     private readonly audit: AuditService,
     @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
     @Inject(otpConfig.KEY) private readonly otp: ConfigType<typeof otpConfig>,
+    private readonly phones: PhoneDestinationPolicy,
   ) {}
 
   /** Keyed, so the stored hash of a phone number cannot be reversed by enumerating numbers. */
@@ -162,9 +164,15 @@ export class DeliveryService {
     return rows.length > 0;
   }
 
-  /** 422 DESTINATION_UNDELIVERABLE for a suppressed destination. */
-  async assertDeliverable(tenantId: string, destination: OtpDestination): Promise<void> {
+  /**
+   * 422 DESTINATION_UNDELIVERABLE for a suppressed destination, or a phone number this service
+   * does not text (PhoneDestinationPolicy). Answers what the policy found of a phone number.
+   */
+  async assertDeliverable(tenantId: string, destination: OtpDestination): Promise<TextablePhone | null> {
+    const phone =
+      destination.channel === 'email' ? null : await this.phones.assertTextable(tenantId, destination.address);
     if (await this.isSuppressed(tenantId, destination)) throw new AppException('DESTINATION_UNDELIVERABLE');
+    return phone;
   }
 
   /**

@@ -9,6 +9,8 @@ import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
 import { maskDestination } from '../delivery/delivery-destination';
 import { DeliveryService } from '../delivery/delivery.service';
+import type { TextablePhone } from '../delivery/phone-destination.policy';
+import { SmsBudget } from '../delivery/sms-budget';
 import type { DurationSample } from './duration-sample';
 import { ISSUE_SCRIPT, VERIFY_SCRIPT, type OtpScript } from './otp.scripts';
 import type { IssueOtpResult, OtpDestination, OtpPurpose } from './otp.types';
@@ -36,7 +38,8 @@ export interface VerifyOtpInput {
  * under a key per (tenant, purpose, destination); the plain code exists in memory until it
  * is encrypted into the delivery row. Sends are limited per destination (cooldown, hourly
  * cap); wrong tries per code (then the code is burned) and per destination across codes
- * (so resending does not buy a brute force more guesses).
+ * (so resending does not buy a brute force more guesses). Phone sends also spend the
+ * deployment's SMS budgets.
  */
 @Injectable()
 export class OtpService {
@@ -46,6 +49,7 @@ export class OtpService {
     private readonly delivery: DeliveryService,
     private readonly audit: AuditService,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
+    private readonly smsBudget: SmsBudget,
   ) {}
 
   ttlFor(purpose: OtpPurpose): number {
@@ -54,15 +58,23 @@ export class OtpService {
 
   /**
    * Sends a new code (replacing any live one). 422 DESTINATION_UNDELIVERABLE when the
-   * destination is suppressed, 429 OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After).
+   * destination is suppressed or a phone number this service does not text, 429
+   * OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After), the latter also when an SMS budget is spent.
    */
   async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
     const { tenantId, purpose, destination, ctx } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    await this.delivery.assertDeliverable(tenantId, destination);
+    const phone = await this.delivery.assertDeliverable(tenantId, destination);
+    // The budget first: a send it refuses must not replace the live code nor start a cooldown.
+    if (phone) await this.smsBudget.spend(phone.callingCode);
     const code = this.crypto.randomDigits(OTP_LENGTH);
     const keys = this.keysOf(tenantId, purpose, destination);
-    await this.applySendLimits(keys, this.hashCode(tenantId, purpose, destination, code), ttl, input.userId ?? '');
+    try {
+      await this.applySendLimits(keys, this.hashCode(tenantId, purpose, destination, code), ttl, input.userId ?? '');
+    } catch (error) {
+      await this.refund(phone);
+      throw error;
+    }
     try {
       await this.delivery.enqueueOtp({
         tenantId,
@@ -77,6 +89,7 @@ export class OtpService {
     } catch (error) {
       // Nothing was sent: do not leave a code nobody received, nor a cooldown for it.
       await this.redis.del(keys.code, keys.cooldown).catch(() => undefined);
+      await this.refund(phone);
       throw error;
     }
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
@@ -85,9 +98,11 @@ export class OtpService {
   /**
    * For a destination that must not learn whether an account exists: the same limits and
    * the same answer and timing as `issue`, but nothing is stored or sent (verifying then
-   * answers OTP_EXPIRED, as for any destination without a live code). `imitate`: the recent
-   * durations of the caller's real path (its account lookup included, which costs more for a
-   * found account) and the moment this request's path began.
+   * answers OTP_EXPIRED, as for any destination without a live code). A phone send spends
+   * the SMS budget and gives it back, whatever the outcome: a spent budget refuses it as it
+   * refuses a real send, a refusal costs the same round trips, and nothing that was not sent
+   * stays counted. `imitate`: the recent durations of the caller's real path (its account
+   * lookup included, which costs more for a found account) and the moment this request's path began.
    */
   async issueWithoutSending(
     input: Omit<IssueOtpInput, 'userId'>,
@@ -95,8 +110,13 @@ export class OtpService {
   ): Promise<IssueOtpResult> {
     const { tenantId, purpose, destination } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    await this.delivery.assertDeliverable(tenantId, destination);
-    await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
+    const phone = await this.delivery.assertDeliverable(tenantId, destination);
+    if (phone) await this.smsBudget.spend(phone.callingCode);
+    try {
+      await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
+    } finally {
+      await this.refund(phone);
+    }
     await imitate.like.waitLikeFrom(imitate.startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
@@ -176,6 +196,11 @@ export class OtpService {
       this.config.pepper,
       `otp:${tenantId}:${purpose}:${addressKind(destination)}:${destination.address}:${code}`,
     );
+  }
+
+  /** A send that was counted against the SMS budget but not made. */
+  private async refund(phone: TextablePhone | null): Promise<void> {
+    if (phone) await this.smsBudget.refund(phone.callingCode).catch(() => undefined);
   }
 
   /** Key names carry a keyed hash of the address, never the address itself. */

@@ -8,6 +8,8 @@ export interface TenantSettings {
   refreshTokenTtl?: number;
   sessionIdleTtl?: number;
   mfaRequired?: boolean;
+  /** ISO 3166-1 alpha-2 codes of the countries SMS and WhatsApp codes may go to; absent or empty = all. */
+  smsCountries?: string[];
 }
 
 @Entity({ tableName: 'tenant' })
