@@ -75,6 +75,7 @@ export class OtpLoginService {
         purpose: 'login',
         destination,
         code: body.otp,
+        ip: ctx.ip,
       }));
     } catch (error) {
       const reason = error instanceof AppException ? error.code : 'error';

@@ -157,6 +157,7 @@ export class PasswordAuthService {
       purpose: 'email_verify',
       destination: emailDestination(input.email),
       code: input.otp,
+      ip: ctx.ip,
     });
     const user = await this.users.findByEmail(ctx.tenantId, input.email);
     if (!user) throw new AppException('OTP_EXPIRED');
@@ -245,6 +246,7 @@ export class PasswordAuthService {
       purpose: 'password_reset',
       destination: emailDestination(input.email),
       code: input.otp,
+      ip: ctx.ip,
     });
     const user = await this.users.findByEmail(ctx.tenantId, input.email);
     if (!user) throw new AppException('OTP_EXPIRED');

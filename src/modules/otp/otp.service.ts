@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { normalizeIp } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import { CryptoService } from '../../common/crypto/crypto.service';
 import { AppException } from '../../common/errors';
@@ -31,15 +32,21 @@ export interface VerifyOtpInput {
   purpose: OtpPurpose;
   destination: OtpDestination;
   code: string;
+  /** The client's address: its wrong codes also count against its own share of the destination's budget. */
+  ip?: string;
 }
+
+/** IPv6 clients are grouped by /64, as the throttler does: one host usually owns the whole prefix. */
+const IPV6_PREFIX = 64;
 
 /**
  * One-time codes for every purpose. A code lives only as an HMAC (OTP_PEPPER) in Redis,
  * under a key per (tenant, purpose, destination); the plain code exists in memory until it
  * is encrypted into the delivery row. Sends are limited per destination (cooldown, hourly
  * cap); wrong tries per code (then the code is burned) and per destination across codes
- * (so resending does not buy a brute force more guesses). Phone sends also spend the
- * deployment's SMS budgets.
+ * (so resending does not buy a brute force more guesses). One client address may use only a
+ * share of a destination's hourly sends and wrong tries, so that it cannot lock the owner out
+ * alone. Phone sends also spend the deployment's SMS budgets.
  */
 @Injectable()
 export class OtpService {
@@ -68,7 +75,7 @@ export class OtpService {
     // The budget first: a send it refuses must not replace the live code nor start a cooldown.
     if (phone) await this.smsBudget.spend(phone.callingCode);
     const code = this.crypto.randomDigits(OTP_LENGTH);
-    const keys = this.keysOf(tenantId, purpose, destination);
+    const keys = this.keysOf(tenantId, purpose, destination, ctx.ip);
     try {
       await this.applySendLimits(keys, this.hashCode(tenantId, purpose, destination, code), ttl, input.userId ?? '');
     } catch (error) {
@@ -113,7 +120,7 @@ export class OtpService {
     const phone = await this.delivery.assertDeliverable(tenantId, destination);
     if (phone) await this.smsBudget.spend(phone.callingCode);
     try {
-      await this.applySendLimits(this.keysOf(tenantId, purpose, destination), '', ttl, '');
+      await this.applySendLimits(this.keysOf(tenantId, purpose, destination, input.ctx.ip), '', ttl, '');
     } finally {
       await this.refund(phone);
     }
@@ -132,17 +139,19 @@ export class OtpService {
   /** `verify`, also answering the user id the code was issued for (null when issued without one). */
   async check(input: VerifyOtpInput): Promise<{ userId: string | null }> {
     const { tenantId, purpose, destination } = input;
-    const keys = this.keysOf(tenantId, purpose, destination);
+    const keys = this.keysOf(tenantId, purpose, destination, input.ip);
     // Anything that is not 6 digits can never match: hash it anyway so timing says nothing.
     const candidate = this.hashCode(tenantId, purpose, destination, String(input.code));
     const [status, value] = (await this.runScript(
       VERIFY_SCRIPT,
-      2,
+      3,
       keys.code,
       keys.failures,
+      keys.addressFailures,
       candidate,
       this.config.maxAttempts,
       this.config.maxFailuresPerHour,
+      input.ip === undefined ? 0 : this.config.maxFailuresPerHourPerIp,
     )) as [number, string | number];
     const userId = typeof value === 'string' && value.length > 0 ? value : null;
     const data = { purpose, channel: destination.channel, destination: this.mask(destination) };
@@ -166,15 +175,17 @@ export class OtpService {
   private async applySendLimits(keys: OtpKeys, codeHash: string, ttl: number, userId: string): Promise<void> {
     const [status, retryAfter] = (await this.runScript(
       ISSUE_SCRIPT,
-      3,
+      4,
       keys.cooldown,
       keys.sends,
       keys.code,
+      keys.addressSends,
       this.config.resendCooldown,
       this.config.maxPerHour,
       codeHash,
       ttl,
       userId,
+      this.config.maxPerHourPerIp,
     )) as [number, number];
     if (status === 1) throw AppException.tooManyRequests(retryAfter, 'OTP_RESEND_COOLDOWN');
     if (status === 2) throw AppException.tooManyRequests(retryAfter);
@@ -203,13 +214,25 @@ export class OtpService {
     if (phone) await this.smsBudget.refund(phone.callingCode).catch(() => undefined);
   }
 
-  /** Key names carry a keyed hash of the address, never the address itself. */
-  private keysOf(tenantId: string, purpose: OtpPurpose, destination: OtpDestination): OtpKeys {
+  /**
+   * Key names carry keyed hashes of the destination and of the client address, never either
+   * itself. No address (a caller that does not pass one) gets a key no one else counts on.
+   */
+  private keysOf(tenantId: string, purpose: OtpPurpose, destination: OtpDestination, ip?: string): OtpKeys {
     const id = this.crypto
       .hmac(this.config.pepper, `dest:${addressKind(destination)}:${destination.address}`)
       .slice(0, 32);
     const base = `otp:${tenantId}:${purpose}:${id}`;
-    return { code: `${base}:code`, cooldown: `${base}:cooldown`, sends: `${base}:sends`, failures: `${base}:failures` };
+    const client =
+      ip === undefined ? '-' : this.crypto.hmac(this.config.pepper, `ip:${normalizeIp(ip, IPV6_PREFIX)}`).slice(0, 16);
+    return {
+      code: `${base}:code`,
+      cooldown: `${base}:cooldown`,
+      sends: `${base}:sends`,
+      failures: `${base}:failures`,
+      addressSends: `${base}:ip:${client}:sends`,
+      addressFailures: `${base}:ip:${client}:failures`,
+    };
   }
 
   private mask(destination: OtpDestination): string {
@@ -230,4 +253,7 @@ interface OtpKeys {
   cooldown: string;
   sends: string;
   failures: string;
+  /** This client address's share of `sends` and `failures`. */
+  addressSends: string;
+  addressFailures: string;
 }
