@@ -2,6 +2,7 @@ import { appConfig } from './app.config';
 import { configWarnings } from './env-reader';
 import { auditConfig } from './audit.config';
 import { authConfig } from './auth.config';
+import { captchaConfig } from './captcha.config';
 import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
 import { otpConfig } from './otp.config';
@@ -12,6 +13,7 @@ import { webauthnConfig } from './webauthn.config';
 export * from './app.config';
 export * from './audit.config';
 export * from './auth.config';
+export * from './captcha.config';
 export * from './database.config';
 export * from './delivery.config';
 export * from './otp.config';
@@ -24,6 +26,7 @@ export const configSlices = [
   appConfig,
   auditConfig,
   authConfig,
+  captchaConfig,
   databaseConfig,
   deliveryConfig,
   otpConfig,

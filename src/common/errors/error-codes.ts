@@ -4,6 +4,7 @@ import { HttpStatus } from '@nestjs/common';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
   TENANT_UNKNOWN: HttpStatus.BAD_REQUEST,
+  CAPTCHA_REQUIRED: HttpStatus.BAD_REQUEST,
   INVALID_CREDENTIALS: HttpStatus.UNAUTHORIZED,
   OTP_INVALID: HttpStatus.UNAUTHORIZED,
   OTP_EXPIRED: HttpStatus.UNAUTHORIZED,
@@ -33,6 +34,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_MESSAGES = {
   VALIDATION_FAILED: 'Validation failed',
   TENANT_UNKNOWN: 'Unknown tenant',
+  CAPTCHA_REQUIRED: 'CAPTCHA required',
   INVALID_CREDENTIALS: 'Invalid credentials',
   OTP_INVALID: 'Invalid OTP',
   OTP_EXPIRED: 'OTP expired',

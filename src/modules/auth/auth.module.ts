@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SignInService } from './sign-in.service';
+import { CaptchaModule } from '../captcha/captcha.module';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { MfaModule } from '../mfa/mfa.module';
 import { OtpModule } from '../otp/otp.module';
@@ -19,7 +20,7 @@ import { PasswordAuthService } from './password-auth.service';
  * the MFA login challenge. Each flow is one controller + one service in this folder.
  */
 @Module({
-  imports: [DeliveryModule, MfaModule, OtpModule, SessionsModule, UsersModule],
+  imports: [CaptchaModule, DeliveryModule, MfaModule, OtpModule, SessionsModule, UsersModule],
   controllers: [MfaChallengeController, PasskeyLoginController, PasswordAuthController, OtpLoginController],
   providers: [SignInService, MfaChallengeService, PasskeyLoginService, PasswordAuthService, OtpLoginService],
 })

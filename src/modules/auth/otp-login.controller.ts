@@ -5,6 +5,7 @@ import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { RequireCaptcha } from '../captcha/require-captcha.decorator';
 import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
 import { OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
 import { OtpLoginService } from './otp-login.service';
@@ -17,6 +18,7 @@ export class OtpLoginController {
   @Post('send-otp')
   @Public()
   @AuthThrottle()
+  @RequireCaptcha()
   @HttpCode(HttpStatus.ACCEPTED)
   @Operation(
     'sendOtp',

@@ -13,7 +13,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
-import type { TenantSettings } from './tenant.entity';
+import { CAPTCHA_MODES, type CaptchaMode, type TenantSettings } from './tenant.entity';
 
 const OTP_CHANNELS = ['whatsapp', 'sms', 'email'] as const;
 
@@ -52,6 +52,10 @@ export class TenantSettingsDto implements TenantSettings {
   @IsOptional()
   @IsBoolean()
   mfaRequired?: boolean;
+
+  @IsOptional()
+  @IsIn(CAPTCHA_MODES)
+  captcha?: CaptchaMode;
 
   @IsOptional()
   @IsArray()
