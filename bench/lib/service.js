@@ -77,6 +77,9 @@ function serviceEnv({ port, databaseUrl, redisUrl, redisPrefix, sinkPort, smtpPo
     WHATSAPP_PHONE_NUMBER_ID: '100000000000001',
     WHATSAPP_BASE_URL: `http://127.0.0.1:${sinkPort}/v21.0`,
     OTP_DEFAULT_CHANNEL: 'sms',
+    // The OTP flood sends thousands of +1 SMS in minutes: the toll-fraud budgets would stop it at 200.
+    SMS_HOURLY_BUDGET: '10000000',
+    SMS_COUNTRY_HOURLY_BUDGET: '10000000',
     CORS_ORIGINS: 'https://bench.localhost',
     WEBAUTHN_RP_ID: 'bench.localhost',
     WEBAUTHN_ORIGINS: 'https://bench.localhost',

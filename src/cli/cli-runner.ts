@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { writeFile } from 'node:fs/promises';
 import { CORE_IMPORTS } from '../app.module';
 import { buildOpenApiDocument, createApp } from '../bootstrap';
+import { AppException } from '../common/errors';
 import { validateConfiguration } from '../config';
 import { createMigration, ensureDatabaseExists, migrateUp, migrationNeeded } from '../database/database-admin';
 import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
@@ -156,7 +157,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'set-tenant-settings': {
     summary:
-      'Set tenant policy (allowedOtpChannels, passwordMinLength, accessTokenTtl, refreshTokenTtl, sessionIdleTtl, mfaRequired)',
+      'Set tenant policy (allowedOtpChannels, passwordMinLength, accessTokenTtl, refreshTokenTtl, sessionIdleTtl, mfaRequired, captcha, smsCountries)',
     usage: `--id <id> --json '{"passwordMinLength":15}' [--replace] (merged into the current settings unless --replace)`,
     async run(flags, _positional, context) {
       let input: unknown;
@@ -170,7 +171,11 @@ export const COMMANDS: Record<string, Command> = {
       return inRequestContext(app, async () => {
         const tenant = await app
           .get(AdminTenantsService)
-          .setSettings(required(flags, 'id'), settings, flags.replace === true);
+          .setSettings(required(flags, 'id'), settings, flags.replace === true)
+          .catch((error: unknown) => {
+            if (!(error instanceof AppException) || !error.details) throw error;
+            throw new Error(`invalid settings: ${error.details.map((d) => `${d.field}: ${d.message}`).join('; ')}`);
+          });
         console.log(`tenant ${tenant.id} settings: ${JSON.stringify(tenant.settings)}`);
         return 0;
       });

@@ -50,6 +50,12 @@ export const deliveryConfig = registerAs('delivery', () => {
      */
     strandedAfterMs: env.int('DELIVERY_STRANDED_AFTER_MS', 30_000, { min: 0 }),
     strandedSweepMs: env.int('DELIVERY_STRANDED_SWEEP_MS', 30_000, { min: 100 }),
+    /**
+     * SMS and WhatsApp messages per hour, every tenant together, and per country calling code: a
+     * ceiling on what SMS pumping (toll fraud) can cost before an operator steps in.
+     */
+    smsHourlyBudget: env.int('SMS_HOURLY_BUDGET', 1000, { min: 1 }),
+    smsCountryHourlyBudget: env.int('SMS_COUNTRY_HOURLY_BUDGET', 200, { min: 1 }),
   };
 });
 

@@ -3,6 +3,7 @@ import { configWarnings } from './env-reader';
 import { auditConfig } from './audit.config';
 import { authConfig } from './auth.config';
 import { breachedPasswordConfig } from './breached-password.config';
+import { captchaConfig } from './captcha.config';
 import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
 import { otpConfig } from './otp.config';
@@ -14,6 +15,7 @@ export * from './app.config';
 export * from './audit.config';
 export * from './auth.config';
 export * from './breached-password.config';
+export * from './captcha.config';
 export * from './database.config';
 export * from './delivery.config';
 export * from './otp.config';
@@ -27,6 +29,7 @@ export const configSlices = [
   auditConfig,
   authConfig,
   breachedPasswordConfig,
+  captchaConfig,
   databaseConfig,
   deliveryConfig,
   otpConfig,

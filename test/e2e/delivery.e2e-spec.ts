@@ -1,5 +1,7 @@
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import type Redis from 'ioredis';
+import { REDIS } from '../../src/common/redis/redis.constants';
 import { DeliveryService } from '../../src/modules/delivery/delivery.service';
 import { signGenericWebhook, twilioSignature } from '../../src/modules/delivery/webhooks/webhook-signatures';
 import type { OtpDestination } from '../../src/modules/otp/otp.types';
@@ -10,6 +12,7 @@ import { type TestApp } from '../support/test-app';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { TWILIO_TEST_ACCOUNT, TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
+import { signedInAs } from './admin-support';
 
 const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 /** The address providers call back; Twilio signs the URL it called, so the service checks against this one. */
@@ -211,6 +214,81 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
           .get(DeliveryService)
           .isSuppressed('default', { channel: 'sms', address: phone }, sut.app.get(EntityManager).fork()),
       ).toBe(false);
+    });
+  });
+
+  describe('Twilio status callbacks: what suppresses a number', () => {
+    /** Posts a Twilio status callback for `messageId`, signed as Twilio signs it. */
+    function twilioCallback(messageId: string, params: Record<string, string>) {
+      const path = `/api/delivery/webhooks/twilio?messageId=${messageId}`;
+      return sut.http.post(path, undefined, {
+        raw: { payload: new URLSearchParams(params).toString(), contentType: 'application/x-www-form-urlencoded' },
+        headers: {
+          'x-twilio-signature': twilioSignature(TWILIO_TEST_ACCOUNT.authToken, PUBLIC_BASE_URL + path, params),
+        },
+      });
+    }
+
+    const isSuppressed = (phone: string) =>
+      sut.app
+        .get(DeliveryService)
+        .isSuppressed('default', { channel: 'sms', address: phone }, sut.app.get(EntityManager).fork());
+
+    async function sentSms(): Promise<{ phone: string; message: MessageRow }> {
+      const phone = uniquePhone();
+      expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
+      return { phone, message: await messageIn({ channel: 'sms', address: phone }, 'sent') };
+    }
+
+    it.each([
+      ['30003', 'unreachable handset: switched off, no signal'],
+      ['30007', 'carrier filtering of the message, not of the number'],
+      ['30008', 'unknown carrier error'],
+    ])('should not suppress a number on Twilio %s (%s)', async (code) => {
+      const { phone, message } = await sentSms();
+      const params = { MessageSid: message.provider_message_id!, MessageStatus: 'undelivered', ErrorCode: code };
+      expect((await twilioCallback(message.id, params)).status).toBe(204);
+      const row = (await messagesTo({ channel: 'sms', address: phone })).at(-1)!;
+      expect(row.status).toBe('failed');
+      expect(row.last_error).toContain(code);
+      expect(await isSuppressed(phone)).toBe(false);
+    });
+
+    it('should not suppress again on a late or replayed callback after an admin lifted the suppression', async () => {
+      const { phone, message } = await sentSms();
+      const bounce = { MessageSid: message.provider_message_id!, MessageStatus: 'undelivered', ErrorCode: '30005' };
+      expect((await twilioCallback(message.id, bounce)).status).toBe(204);
+      expect(await isSuppressed(phone)).toBe(true);
+
+      const admin = await signedInAs(sut, ['admin']);
+      const listed = await sut.http.get('/api/admin/delivery/suppressions?limit=100', { token: admin.token });
+      const entry = (listed.body.items as Array<{ id: string; destination: string }>).find(
+        (item) => item.destination === `+*******${phone.slice(-4)}`,
+      );
+      expect(entry).toBeDefined();
+      const lifted = await sut.http.delete(`/api/admin/delivery/suppressions/${entry!.id}`, { token: admin.token });
+      expect(lifted.status).toBe(204);
+
+      // A day later the replay guard has forgotten the callback (its key expired): the same bytes again.
+      const redis = sut.app.get<Redis>(REDIS);
+      const seen = await redis.keys(`${sut.resources.redisPrefix}webhook:seen:twilio:*`);
+      await redis.del(...seen.map((key) => key.slice(sut.resources.redisPrefix.length)));
+      expect((await twilioCallback(message.id, bounce)).status).toBe(204);
+      // And Twilio's later callback for the same message (status `failed`), signed afresh.
+      expect((await twilioCallback(message.id, { ...bounce, MessageStatus: 'failed' })).status).toBe(204);
+      expect(await isSuppressed(phone)).toBe(false);
+
+      // A message sent after the lift (once the resend cooldown has passed) that bounces suppresses again.
+      const cooldowns = await redis.keys(`${sut.resources.redisPrefix}otp:*:cooldown`);
+      if (cooldowns.length > 0) await redis.del(...cooldowns.map((key) => key.slice(sut.resources.redisPrefix.length)));
+      expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
+      const fresh = await eventually('a second sent message', async () => {
+        const rows = await messagesTo({ channel: 'sms', address: phone });
+        return rows.length === 2 && rows[1].status === 'sent' ? rows[1] : undefined;
+      });
+      const freshBounce = { MessageSid: fresh.provider_message_id!, MessageStatus: 'undelivered', ErrorCode: '30005' };
+      expect((await twilioCallback(fresh.id, freshBounce)).status).toBe(204);
+      expect(await isSuppressed(phone)).toBe(true);
     });
   });
 

@@ -117,6 +117,9 @@ describe('account enumeration: identical answers and no timing gap for existing 
     THROTTLE_ENABLED: 'false',
     // Every known-side login is a wrong password: no account may lock during the run.
     LOGIN_MAX_FAILURES: '1000000',
+    // Hundreds of +1 codes per route: past the hourly SMS budgets, which would refuse both sides alike.
+    SMS_HOURLY_BUDGET: '1000000',
+    SMS_COUNTRY_HOURLY_BUDGET: '1000000',
     // No in-process worker: the delivery jobs the known side queues would otherwise run
     // during the next (unknown-side) request and bias it.
     APP_ROLE: 'api',

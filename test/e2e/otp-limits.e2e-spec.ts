@@ -14,18 +14,28 @@ describe('OTP limits and single use', () => {
 
   beforeAll(async () => {
     whatsapp = await WhatsappTestServer.start();
-    sut = await startTestApp({ ...whatsapp.env(), THROTTLE_AUTH_LIMIT: '1000', OTP_RESEND_COOLDOWN: '1' });
+    // X-Forwarded-For names the client: the destination's own caps are tested from many addresses.
+    sut = await startTestApp({
+      ...whatsapp.env(),
+      THROTTLE_AUTH_LIMIT: '1000',
+      OTP_RESEND_COOLDOWN: '1',
+      TRUST_PROXY: '127.0.0.1',
+    });
   });
   afterAll(async () => {
     await sut.close();
     await whatsapp.close();
   });
 
+  let nextAddress = 0;
+  /** A client address of its own (a documentation range: only ever a header, never a peer). */
+  const clientAddress = () => `198.51.100.${++nextAddress % 256}`;
+
   /** Sends a code as soon as the 1 s cooldown allows and answers it. */
-  async function send(phone: string, app: TestApp = sut): Promise<string> {
+  async function send(phone: string, app: TestApp = sut, from = clientAddress()): Promise<string> {
     const next = whatsapp.nextCode(phone);
     await eventually('send-otp accepted', async () => {
-      const response = await app.http.post('/api/auth/send-otp', { phone });
+      const response = await app.http.post('/api/auth/send-otp', { phone }, { headers: { 'x-forwarded-for': from } });
       if (response.status === 429 && response.body.code === 'OTP_RESEND_COOLDOWN') return undefined;
       expect(response.status).toBe(202);
       return response;
@@ -33,8 +43,8 @@ describe('OTP limits and single use', () => {
     return next;
   }
 
-  const verify = (phone: string, otp: string, app: TestApp = sut) =>
-    app.http.fork().post('/api/auth/verify-otp', { phone, otp, client: 'native' });
+  const verify = (phone: string, otp: string, app: TestApp = sut, from = '203.0.113.1') =>
+    app.http.fork({ 'x-forwarded-for': from }).post('/api/auth/verify-otp', { phone, otp, client: 'native' });
 
   it('should refuse a resend within the cooldown with OTP_RESEND_COOLDOWN and Retry-After', async () => {
     const phone = uniquePhone();
@@ -45,11 +55,15 @@ describe('OTP limits and single use', () => {
     expect(again.headers.get('retry-after')).toBe('1');
   });
 
-  it('should cap sends per destination per hour with TOO_MANY_REQUESTS', async () => {
+  it('should cap sends per destination per hour with TOO_MANY_REQUESTS, whatever the client addresses', async () => {
     const phone = uniquePhone();
     for (let i = 0; i < 5; i++) await send(phone);
     const capped = await eventually('the cooldown to pass', async () => {
-      const response = await sut.http.post('/api/auth/send-otp', { phone });
+      const response = await sut.http.post(
+        '/api/auth/send-otp',
+        { phone },
+        { headers: { 'x-forwarded-for': clientAddress() } },
+      );
       return response.body.code === 'OTP_RESEND_COOLDOWN' ? undefined : response;
     });
     expect(capped.status).toBe(429);
@@ -65,7 +79,8 @@ describe('OTP limits and single use', () => {
       expect(response.status).toBe(401);
       expect(response.body.code).toBe('OTP_INVALID');
     }
-    const right = await verify(phone, code);
+    // From another address: this one has spent its share of the destination's failures (otp-targeted-lockout).
+    const right = await verify(phone, code, sut, '203.0.113.2');
     expect(right.status).toBe(401);
     expect(right.body.code).toBe('OTP_EXPIRED');
   });
@@ -74,10 +89,13 @@ describe('OTP limits and single use', () => {
     const phone = uniquePhone();
     for (let round = 0; round < 2; round++) {
       const code = await send(phone);
-      for (let i = 1; i <= 5; i++) expect((await verify(phone, wrong(code, i))).body.code).toBe('OTP_INVALID');
+      const from = `203.0.113.${10 + round}`;
+      for (let i = 1; i <= 5; i++) {
+        expect((await verify(phone, wrong(code, i), sut, from)).body.code).toBe('OTP_INVALID');
+      }
     }
     const code = await send(phone);
-    const blocked = await verify(phone, code);
+    const blocked = await verify(phone, code, sut, '203.0.113.20');
     expect(blocked.status).toBe(429);
     expect(blocked.body.code).toBe('TOO_MANY_REQUESTS');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BreachedPasswordsService } from './breached-passwords.service';
 import { SignInService } from './sign-in.service';
+import { CaptchaModule } from '../captcha/captcha.module';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { MfaModule } from '../mfa/mfa.module';
 import { OtpModule } from '../otp/otp.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -19,7 +21,7 @@ import { PasswordAuthService } from './password-auth.service';
  * the MFA login challenge. Each flow is one controller + one service in this folder.
  */
 @Module({
-  imports: [MfaModule, OtpModule, SessionsModule, UsersModule],
+  imports: [CaptchaModule, DeliveryModule, MfaModule, OtpModule, SessionsModule, UsersModule],
   controllers: [MfaChallengeController, PasskeyLoginController, PasswordAuthController, OtpLoginController],
   providers: [
     BreachedPasswordsService,

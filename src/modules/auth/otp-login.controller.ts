@@ -5,6 +5,7 @@ import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { RequireCaptcha } from '../captcha/require-captcha.decorator';
 import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
 import { OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
 import { OtpLoginService } from './otp-login.service';
@@ -17,11 +18,15 @@ export class OtpLoginController {
   @Post('send-otp')
   @Public()
   @AuthThrottle()
+  @RequireCaptcha()
   @HttpCode(HttpStatus.ACCEPTED)
   @Operation(
     'sendOtp',
     'Send a one-time sign-in code by WhatsApp, SMS or email',
-    'Give `phone` (+ optional `channel`) or `email`. The answer is the same whether or not an account exists.',
+    'Give `phone` (+ optional `channel`) or `email`. The answer is the same whether or not an account exists. ' +
+      'Only mobile numbers are texted (not premium rate, toll-free, landline, satellite or other international ' +
+      "network numbers), in the tenant's `smsCountries` when it names any: others get 422 DESTINATION_UNDELIVERABLE. " +
+      'Phone sends stop with 429 TOO_MANY_REQUESTS while an hourly SMS budget is spent.',
   )
   @ApiBody({ type: SendOtpDto })
   @ApiAcceptedResponse({ type: OtpSentResponseDto })

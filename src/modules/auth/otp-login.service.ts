@@ -9,6 +9,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { MetricsService } from '../../common/metrics/metrics.service';
 import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
+import { PhoneDestinationPolicy } from '../delivery/phone-destination.policy';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
 import { DurationSample } from '../otp/duration-sample';
 import { OtpService } from '../otp/otp.service';
@@ -42,10 +43,13 @@ export class OtpLoginService {
     private readonly em: EntityManager,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
     private readonly signIn: SignInService,
+    private readonly phones: PhoneDestinationPolicy,
   ) {}
 
   async send(ctx: RequestContext, body: SendOtpDto): Promise<OtpSentResponseDto> {
     const destination = await this.destinationOf(ctx, body);
+    // Before any account is looked up: a number we do not text gets one answer, account or not.
+    if (destination.channel !== 'email') await this.phones.assertTextable(ctx.tenantId, destination.address);
     const startedAt = DurationSample.start();
     const userId = await this.users.idOf(
       ctx.tenantId,
@@ -72,6 +76,7 @@ export class OtpLoginService {
         purpose: 'login',
         destination,
         code: body.otp,
+        ip: ctx.ip,
       }));
     } catch (error) {
       const reason = error instanceof AppException ? error.code : 'error';

@@ -8,6 +8,7 @@ import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorat
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { RequireCaptcha } from '../captcha/require-captcha.decorator';
 import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
 import { AuthResultDto } from '../sessions/dto/auth-result.dto';
 import {
@@ -31,6 +32,7 @@ export class PasswordAuthController {
   @Post('register')
   @Public()
   @AuthThrottle()
+  @RequireCaptcha()
   @HttpCode(HttpStatus.ACCEPTED)
   @Operation(
     'register',
@@ -81,6 +83,7 @@ export class PasswordAuthController {
   @Post('login')
   @Public()
   @AuthThrottle()
+  @RequireCaptcha()
   @HttpCode(HttpStatus.OK)
   @Operation('login', 'Sign in with email and password')
   @ApiBody({ type: LoginDto })
@@ -93,6 +96,7 @@ export class PasswordAuthController {
   @Post('password/forgot')
   @Public()
   @AuthThrottle()
+  @RequireCaptcha()
   @HttpCode(HttpStatus.ACCEPTED)
   @Operation('forgotPassword', 'Mail a password reset code', 'Always 202, whether or not the email has an account.')
   @ApiBody({ type: ForgotPasswordDto })

@@ -156,6 +156,7 @@ export class PasswordAuthService {
       purpose: 'email_verify',
       destination: emailDestination(input.email),
       code: input.otp,
+      ip: ctx.ip,
     });
     const user = registrationId ? await this.activate(ctx, input.email, registrationId) : null;
     if (!user) throw new AppException('OTP_EXPIRED');
@@ -216,6 +217,7 @@ export class PasswordAuthService {
       purpose: 'password_reset',
       destination: emailDestination(input.email),
       code: input.otp,
+      ip: ctx.ip,
     });
     const user = issuedFor ? await this.users.findById(ctx.tenantId, issuedFor) : null;
     // The code resets the account it was sent for, and only while the address is still that account's.

@@ -2,7 +2,11 @@ import { Entity, type Opt, Index, PrimaryKey, Property, Unique } from '@mikro-or
 import { randomUUID } from 'node:crypto';
 import type { DeliveryChannel } from '../otp/otp.types';
 
-/** A destination that bounced permanently or complained: nothing is sent to it again until an admin removes it. */
+/**
+ * A destination that bounced permanently or complained: nothing is sent to it again until an
+ * admin lifts it. A lifted entry stays (liftedAt set) so that a late or replayed provider event
+ * about a message sent before the lift cannot put it back; a message sent after the lift can.
+ */
 @Entity({ tableName: 'delivery_suppression' })
 @Unique({ name: 'delivery_suppression_destination_unique', properties: ['tenantId', 'channel', 'destinationHash'] })
 @Index({ name: 'delivery_suppression_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
@@ -27,4 +31,7 @@ export class DeliverySuppression {
 
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'datetime', nullable: true })
+  liftedAt?: Date | null;
 }

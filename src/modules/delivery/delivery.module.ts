@@ -8,6 +8,8 @@ import { DELIVERY_QUEUE } from './delivery.constants';
 import { DeliveryProcessor } from './delivery.processor';
 import { DeliveryService } from './delivery.service';
 import { DeliveryWorker } from './delivery.worker';
+import { PhoneDestinationPolicy } from './phone-destination.policy';
+import { SmsBudget } from './sms-budget';
 import { DeliveryTransports } from './transports/delivery-transports.provider';
 
 /**
@@ -19,8 +21,8 @@ import { DeliveryTransports } from './transports/delivery-transports.provider';
     MikroOrmModule.forFeature([DeliveryMessage, DeliverySuppression]),
     BullModule.registerQueue({ name: DELIVERY_QUEUE }),
   ],
-  providers: [DeliveryService, DeliveryQueueMetrics],
-  exports: [DeliveryService, BullModule],
+  providers: [DeliveryService, DeliveryQueueMetrics, PhoneDestinationPolicy, SmsBudget],
+  exports: [DeliveryService, PhoneDestinationPolicy, SmsBudget, BullModule],
 })
 export class DeliveryModule {}
 

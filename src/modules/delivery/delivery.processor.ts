@@ -25,7 +25,7 @@ returning "m"."id", "m"."tenant_id", "m"."user_id", "m"."channel", "m"."destinat
           "m"."destination_masked", "m"."payload", "m"."expires_at", "m"."created_at",
           exists (select 1 from "delivery_suppression" as "s"
                    where "s"."tenant_id" = "m"."tenant_id" and "s"."channel" = "m"."channel"
-                     and "s"."destination_hash" = "m"."destination_hash") as "suppressed"`;
+                     and "s"."destination_hash" = "m"."destination_hash" and "s"."lifted_at" is null) as "suppressed"`;
 
 const SENT_SQL = `
 update "delivery_message"

@@ -15,6 +15,7 @@ import type { AuditEventType } from '../audit/audit.constants';
 import { AuditService } from '../audit/audit.service';
 import type { DeliveryChannel, OtpDestination, OtpPurpose } from '../otp/otp.types';
 import { maskDestination } from './delivery-destination';
+import { PhoneDestinationPolicy, type TextablePhone } from './phone-destination.policy';
 import {
   DeliveryMessage,
   FINAL_STATUSES,
@@ -93,8 +94,22 @@ export interface ProviderEvent {
 
 const SUPPRESSED_SQL = `
 select 1 from "delivery_suppression"
- where "tenant_id" = ? and "channel" = ? and "destination_hash" = ?
+ where "tenant_id" = ? and "channel" = ? and "destination_hash" = ? and "lifted_at" is null
  limit 1`;
+
+/**
+ * A new entry, or a lifted one suppressed again, but only by a message written after the lift:
+ * a provider's event about an older message (a late callback, or a replay once the replay
+ * guard forgot it) must not undo an admin's decision.
+ */
+const SUPPRESS_SQL = `
+insert into "delivery_suppression"
+  ("id", "tenant_id", "channel", "destination_hash", "destination_masked", "reason", "created_at")
+values (?, ?, ?, ?, ?, ?, ?)
+on conflict ("tenant_id", "channel", "destination_hash") do update
+   set "reason" = excluded."reason", "destination_masked" = excluded."destination_masked",
+       "created_at" = excluded."created_at", "lifted_at" = null
+ where "delivery_suppression"."lifted_at" is not null and "delivery_suppression"."lifted_at" < ?`;
 
 /** The message row and its audit event (same columns as AuditService.record writes). */
 const INSERT_MESSAGE_SQL = `
@@ -127,6 +142,7 @@ export class DeliveryService {
     private readonly audit: AuditService,
     @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
     @Inject(otpConfig.KEY) private readonly otp: ConfigType<typeof otpConfig>,
+    private readonly phones: PhoneDestinationPolicy,
   ) {}
 
   /** Keyed, so the stored hash of a phone number cannot be reversed by enumerating numbers. */
@@ -148,9 +164,15 @@ export class DeliveryService {
     return rows.length > 0;
   }
 
-  /** 422 DESTINATION_UNDELIVERABLE for a suppressed destination. */
-  async assertDeliverable(tenantId: string, destination: OtpDestination): Promise<void> {
+  /**
+   * 422 DESTINATION_UNDELIVERABLE for a suppressed destination, or a phone number this service
+   * does not text (PhoneDestinationPolicy). Answers what the policy found of a phone number.
+   */
+  async assertDeliverable(tenantId: string, destination: OtpDestination): Promise<TextablePhone | null> {
+    const phone =
+      destination.channel === 'email' ? null : await this.phones.assertTextable(tenantId, destination.address);
     if (await this.isSuppressed(tenantId, destination)) throw new AppException('DESTINATION_UNDELIVERABLE');
+    return phone;
   }
 
   /**
@@ -318,7 +340,7 @@ export class DeliveryService {
 
   async listSuppressions(scope: DeliveryScope, filters: { limit: number; cursor?: string }) {
     const position = decodeCursor(filters.cursor);
-    const where: Record<string, unknown> = { ...olderThan(position) };
+    const where: Record<string, unknown> = { ...olderThan(position), liftedAt: null };
     if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
     const rows = await this.em.find(DeliverySuppression, where, {
       orderBy: { createdAt: 'desc', id: 'desc' },
@@ -333,14 +355,22 @@ export class DeliveryService {
     }));
   }
 
-  /** NOT_FOUND for an id outside the caller's scope, as for a missing one. */
+  /**
+   * Lifts a suppression (kept, marked lifted: see SUPPRESS_SQL). NOT_FOUND for an id outside
+   * the caller's scope or already lifted, as for a missing one.
+   */
   async removeSuppression(scope: DeliveryScope, id: string, actorId: string): Promise<void> {
-    const where: Record<string, unknown> = { id };
+    const where: Record<string, unknown> = { id, liftedAt: null };
     if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
     const suppression = await this.em.findOne(DeliverySuppression, where);
     if (!suppression) throw new AppException('NOT_FOUND');
     await this.em.transactional(async (em) => {
-      await em.nativeDelete(DeliverySuppression, { id: suppression.id });
+      const lifted = await em.nativeUpdate(
+        DeliverySuppression,
+        { id: suppression.id, liftedAt: null },
+        { liftedAt: new Date(this.clock.nowMs()) },
+      );
+      if (lifted === 0) throw new AppException('NOT_FOUND');
       await this.audit.record(
         {
           type: 'delivery.suppression_removed',
@@ -403,27 +433,30 @@ export class DeliveryService {
     });
   }
 
-  /** True when a new suppression entry was written. */
+  /**
+   * Suppresses the destination of `message` for its bounce or complaint; true when that wrote
+   * an entry. A destination an admin lifted after `message` was written stays lifted.
+   */
   async suppress(
     em: EntityManager,
-    message: Pick<DeliveryMessage, 'tenantId' | 'channel' | 'destinationHash' | 'destinationMasked'>,
+    message: Pick<DeliveryMessage, 'tenantId' | 'channel' | 'destinationHash' | 'destinationMasked' | 'createdAt'>,
     reason: string,
   ): Promise<boolean> {
-    const inserted = await em
-      .createQueryBuilder(DeliverySuppression)
-      .insert({
-        id: randomUUID(),
-        tenantId: message.tenantId,
-        channel: message.channel,
-        destinationHash: message.destinationHash,
-        destinationMasked: message.destinationMasked,
-        reason: reason.slice(0, 200),
-        createdAt: new Date(),
-      })
-      .onConflict(['tenantId', 'channel', 'destinationHash'])
-      .ignore()
-      .execute<{ affectedRows?: number }>('run');
-    return inserted.affectedRows !== 0;
+    const written = await em.execute<{ affectedRows?: number }>(
+      SUPPRESS_SQL,
+      [
+        randomUUID(),
+        message.tenantId,
+        message.channel,
+        message.destinationHash,
+        message.destinationMasked,
+        reason.slice(0, 200),
+        new Date(this.clock.nowMs()),
+        message.createdAt,
+      ],
+      'run',
+    );
+    return (written.affectedRows ?? 0) > 0;
   }
 }
 

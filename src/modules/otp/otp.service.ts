@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { normalizeIp } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import { CryptoService } from '../../common/crypto/crypto.service';
 import { AppException } from '../../common/errors';
@@ -9,6 +10,8 @@ import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
 import { maskDestination } from '../delivery/delivery-destination';
 import { DeliveryService } from '../delivery/delivery.service';
+import type { TextablePhone } from '../delivery/phone-destination.policy';
+import { SmsBudget } from '../delivery/sms-budget';
 import type { DurationSample } from './duration-sample';
 import { ISSUE_SCRIPT, VERIFY_SCRIPT, type OtpScript } from './otp.scripts';
 import type { IssueOtpResult, OtpDestination, OtpPurpose } from './otp.types';
@@ -29,14 +32,21 @@ export interface VerifyOtpInput {
   purpose: OtpPurpose;
   destination: OtpDestination;
   code: string;
+  /** The client's address: its wrong codes also count against its own share of the destination's budget. */
+  ip?: string;
 }
+
+/** IPv6 clients are grouped by /64, as the throttler does: one host usually owns the whole prefix. */
+const IPV6_PREFIX = 64;
 
 /**
  * One-time codes for every purpose. A code lives only as an HMAC (OTP_PEPPER) in Redis,
  * under a key per (tenant, purpose, destination); the plain code exists in memory until it
  * is encrypted into the delivery row. Sends are limited per destination (cooldown, hourly
  * cap); wrong tries per code (then the code is burned) and per destination across codes
- * (so resending does not buy a brute force more guesses).
+ * (so resending does not buy a brute force more guesses). One client address may use only a
+ * share of a destination's hourly sends and wrong tries, so that it cannot lock the owner out
+ * alone. Phone sends also spend the deployment's SMS budgets.
  */
 @Injectable()
 export class OtpService {
@@ -46,6 +56,7 @@ export class OtpService {
     private readonly delivery: DeliveryService,
     private readonly audit: AuditService,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
+    private readonly smsBudget: SmsBudget,
   ) {}
 
   ttlFor(purpose: OtpPurpose): number {
@@ -54,15 +65,23 @@ export class OtpService {
 
   /**
    * Sends a new code (replacing any live one). 422 DESTINATION_UNDELIVERABLE when the
-   * destination is suppressed, 429 OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After).
+   * destination is suppressed or a phone number this service does not text, 429
+   * OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After), the latter also when an SMS budget is spent.
    */
   async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
     const { tenantId, purpose, destination, ctx } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    await this.delivery.assertDeliverable(tenantId, destination);
+    const phone = await this.delivery.assertDeliverable(tenantId, destination);
+    // The budget first: a send it refuses must not replace the live code nor start a cooldown.
+    if (phone) await this.smsBudget.spend(phone.callingCode);
     const code = this.crypto.randomDigits(OTP_LENGTH);
-    const keys = this.keysOf(tenantId, purpose, destination);
-    await this.applySendLimits(keys, this.hashCode(tenantId, purpose, destination, code), ttl, input.userId ?? '');
+    const keys = this.keysOf(tenantId, purpose, destination, ctx.ip);
+    try {
+      await this.applySendLimits(keys, this.hashCode(tenantId, purpose, destination, code), ttl, input.userId ?? '');
+    } catch (error) {
+      await this.refund(phone);
+      throw error;
+    }
     try {
       await this.delivery.enqueueOtp({
         tenantId,
@@ -77,6 +96,7 @@ export class OtpService {
     } catch (error) {
       // Nothing was sent: do not leave a code nobody received, nor a cooldown for it.
       await this.redis.del(keys.code, keys.cooldown).catch(() => undefined);
+      await this.refund(phone);
       throw error;
     }
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
@@ -86,9 +106,11 @@ export class OtpService {
    * For a destination that must not learn whether an account exists: the same limits, answer
    * and timing as `issue`, and a decoy in place of the code, with the same attempt accounting
    * (a wrong code answers OTP_INVALID, the 5th burns it, then OTP_EXPIRED), that nothing
-   * matches and nobody receives. `imitate`: the recent durations of the caller's real path (its
-   * account lookup included, which costs more for a found account) and the moment this
-   * request's path began.
+   * matches and nobody receives. A phone send spends the SMS budget and gives it back, whatever
+   * the outcome: a spent budget refuses it as it refuses a real send, a refusal costs the same
+   * round trips, and nothing that was not sent stays counted. `imitate`: the recent durations of
+   * the caller's real path (its account lookup included, which costs more for a found account)
+   * and the moment this request's path began.
    */
   async issueWithoutSending(
     input: Omit<IssueOtpInput, 'userId'>,
@@ -96,8 +118,18 @@ export class OtpService {
   ): Promise<IssueOtpResult> {
     const { tenantId, purpose, destination } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    await this.delivery.assertDeliverable(tenantId, destination);
-    await this.applySendLimits(this.keysOf(tenantId, purpose, destination), this.decoyHash(), ttl, '');
+    const phone = await this.delivery.assertDeliverable(tenantId, destination);
+    if (phone) await this.smsBudget.spend(phone.callingCode);
+    try {
+      await this.applySendLimits(
+        this.keysOf(tenantId, purpose, destination, input.ctx.ip),
+        this.decoyHash(),
+        ttl,
+        '',
+      );
+    } finally {
+      await this.refund(phone);
+    }
     await imitate.like.waitLikeFrom(imitate.startedAt);
     return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
   }
@@ -113,18 +145,20 @@ export class OtpService {
   /** `verify`, also answering the user id the code was issued for (null when issued without one). */
   async check(input: VerifyOtpInput): Promise<{ userId: string | null }> {
     const { tenantId, purpose, destination } = input;
-    const keys = this.keysOf(tenantId, purpose, destination);
+    const keys = this.keysOf(tenantId, purpose, destination, input.ip);
     // Anything that is not 6 digits can never match: hash it anyway so timing says nothing.
     const candidate = this.hashCode(tenantId, purpose, destination, String(input.code));
     const [status, value] = (await this.runScript(
       VERIFY_SCRIPT,
-      3,
+      4,
       keys.code,
       keys.failures,
+      keys.addressFailures,
       keys.cooldown,
       candidate,
       this.config.maxAttempts,
       this.config.maxFailuresPerHour,
+      input.ip === undefined ? 0 : this.config.maxFailuresPerHourPerIp,
     )) as [number, string | number];
     const userId = typeof value === 'string' && value.length > 0 ? value : null;
     const data = { purpose, channel: destination.channel, destination: this.mask(destination) };
@@ -148,15 +182,17 @@ export class OtpService {
   private async applySendLimits(keys: OtpKeys, codeHash: string, ttl: number, userId: string): Promise<void> {
     const [status, retryAfter] = (await this.runScript(
       ISSUE_SCRIPT,
-      3,
+      4,
       keys.cooldown,
       keys.sends,
       keys.code,
+      keys.addressSends,
       this.config.resendCooldown,
       this.config.maxPerHour,
       codeHash,
       ttl,
       userId,
+      this.config.maxPerHourPerIp,
     )) as [number, number];
     if (status === 1) throw AppException.tooManyRequests(retryAfter, 'OTP_RESEND_COOLDOWN');
     if (status === 2) throw AppException.tooManyRequests(retryAfter);
@@ -188,13 +224,30 @@ export class OtpService {
     );
   }
 
-  /** Key names carry a keyed hash of the address, never the address itself. */
-  private keysOf(tenantId: string, purpose: OtpPurpose, destination: OtpDestination): OtpKeys {
+  /** A send that was counted against the SMS budget but not made. */
+  private async refund(phone: TextablePhone | null): Promise<void> {
+    if (phone) await this.smsBudget.refund(phone.callingCode).catch(() => undefined);
+  }
+
+  /**
+   * Key names carry keyed hashes of the destination and of the client address, never either
+   * itself. No address (a caller that does not pass one) gets a key no one else counts on.
+   */
+  private keysOf(tenantId: string, purpose: OtpPurpose, destination: OtpDestination, ip?: string): OtpKeys {
     const id = this.crypto
       .hmac(this.config.pepper, `dest:${addressKind(destination)}:${destination.address}`)
       .slice(0, 32);
     const base = `otp:${tenantId}:${purpose}:${id}`;
-    return { code: `${base}:code`, cooldown: `${base}:cooldown`, sends: `${base}:sends`, failures: `${base}:failures` };
+    const client =
+      ip === undefined ? '-' : this.crypto.hmac(this.config.pepper, `ip:${normalizeIp(ip, IPV6_PREFIX)}`).slice(0, 16);
+    return {
+      code: `${base}:code`,
+      cooldown: `${base}:cooldown`,
+      sends: `${base}:sends`,
+      failures: `${base}:failures`,
+      addressSends: `${base}:ip:${client}:sends`,
+      addressFailures: `${base}:ip:${client}:failures`,
+    };
   }
 
   private mask(destination: OtpDestination): string {
@@ -215,4 +268,7 @@ interface OtpKeys {
   cooldown: string;
   sends: string;
   failures: string;
+  /** This client address's share of `sends` and `failures`. */
+  addressSends: string;
+  addressFailures: string;
 }

@@ -8,7 +8,21 @@ describe('parseTenantSettings', () => {
     });
   });
 
+  it('should keep captcha and smsCountries (empty = every country)', () => {
+    expect(parseTenantSettings({ captcha: 'always', smsCountries: ['DE', 'FR'] })).toEqual({
+      captcha: 'always',
+      smsCountries: ['DE', 'FR'],
+    });
+    expect(parseTenantSettings({ captcha: 'off', smsCountries: [] })).toEqual({ captcha: 'off', smsCountries: [] });
+  });
+
   it.each([
+    [{ captcha: 'sometimes' }],
+    [{ captcha: true }],
+    [{ smsCountries: 'DE' }],
+    [{ smsCountries: ['XX'] }],
+    [{ smsCountries: ['de'] }],
+    [{ smsCountries: ['DE', 'DE'] }],
     [{ passwordMinLength: 7 }],
     [{ passwordMinLength: 129 }],
     [{ allowedOtpChannels: 'sms' }],

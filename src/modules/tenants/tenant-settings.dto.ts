@@ -1,6 +1,19 @@
 import { plainToInstance } from 'class-transformer';
-import { ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
-import type { TenantSettings } from './tenant.entity';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO31661Alpha2,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+import { CAPTCHA_MODES, type CaptchaMode, type TenantSettings } from './tenant.entity';
 
 const OTP_CHANNELS = ['whatsapp', 'sms', 'email'] as const;
 
@@ -39,6 +52,18 @@ export class TenantSettingsDto implements TenantSettings {
   @IsOptional()
   @IsBoolean()
   mfaRequired?: boolean;
+
+  @IsOptional()
+  @IsIn(CAPTCHA_MODES)
+  captcha?: CaptchaMode;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(250)
+  @Matches(/^[A-Z]{2}$/, { each: true, message: 'each value must be an upper-case ISO 3166-1 alpha-2 code' })
+  @IsISO31661Alpha2({ each: true })
+  smsCountries?: string[];
 }
 
 /** Validates operator input (CLI JSON); throws an Error naming every bad field. */

@@ -8,7 +8,14 @@ export interface TenantSettings {
   refreshTokenTtl?: number;
   sessionIdleTtl?: number;
   mfaRequired?: boolean;
+  /** `always`: register, send-otp, forgot and login need a verified `captchaToken` (CAPTCHA_VERIFY_URL). */
+  captcha?: CaptchaMode;
+  /** ISO 3166-1 alpha-2 codes of the countries SMS and WhatsApp codes may go to; absent or empty = all. */
+  smsCountries?: string[];
 }
+
+export const CAPTCHA_MODES = ['off', 'always'] as const;
+export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
 
 @Entity({ tableName: 'tenant' })
 export class Tenant {

@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import { REDIS } from '../../common/redis/redis.constants';
+import { captchaConfig } from '../../config/captcha.config';
 import { redisConfig } from '../../config/redis.config';
 import { DEFAULT_TENANT_ID, Tenant, type TenantSettings } from './tenant.entity';
 
@@ -29,6 +30,7 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
     private readonly clock: Clock,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(redisConfig.KEY) private readonly redisSettings: ConfigType<typeof redisConfig>,
+    @Inject(captchaConfig.KEY) private readonly captcha: ConfigType<typeof captchaConfig>,
   ) {}
 
   /** Channels are not covered by ioredis' keyPrefix; prefix by hand so deployments sharing a Redis stay apart. */
@@ -99,12 +101,22 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
     return tenant;
   }
 
-  /** Merges `settings` into the tenant's (or replaces them); input is validated by parseTenantSettings. */
+  /**
+   * Merges `settings` into the tenant's (or replaces them); input is validated by parseTenantSettings.
+   * A CAPTCHA this deployment cannot verify is refused here, whichever path the change came by:
+   * a tenant believing it has CAPTCHA on while nothing checks it would be worse than none.
+   */
   async updateSettings(id: string, settings: TenantSettings, { replace = false } = {}): Promise<Tenant> {
     const em = this.em.fork();
     const tenant = await em.findOne(Tenant, { id });
     if (!tenant) throw new Error(`Tenant ${id} does not exist`);
-    tenant.settings = replace ? { ...settings } : { ...tenant.settings, ...settings };
+    const next = replace ? { ...settings } : { ...tenant.settings, ...settings };
+    if (next.captcha === 'always' && !this.captcha.verify) {
+      throw new AppException('VALIDATION_FAILED', [
+        { field: 'captcha', message: '"always" needs CAPTCHA_VERIFY_URL and CAPTCHA_SECRET to be configured' },
+      ]);
+    }
+    tenant.settings = next;
     await em.flush();
     await this.invalidate(id);
     return tenant;

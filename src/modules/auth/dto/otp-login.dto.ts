@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { CaptchaTokenField } from '../../captcha/require-captcha.decorator';
 import { SessionStartFieldsDto } from '../../sessions/dto/auth-result.dto';
 import { DELIVERY_CHANNELS, type DeliveryChannel } from '../../otp/otp.types';
 
@@ -48,6 +49,9 @@ export class SendOtpDto extends OtpDestinationFieldsDto {
   @IsOptional()
   @IsIn(PHONE_CHANNELS)
   channel?: PhoneChannel;
+
+  @CaptchaTokenField()
+  captchaToken?: string;
 }
 
 export class VerifyOtpDto extends IntersectionType(OtpDestinationFieldsDto, SessionStartFieldsDto) {

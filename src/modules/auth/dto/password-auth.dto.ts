@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { CaptchaTokenField } from '../../captcha/require-captcha.decorator';
 import { SessionStartFieldsDto } from '../../sessions/dto/auth-result.dto';
 
 /** Emails are compared lower-cased and trimmed everywhere; normalising here keeps the rest simple. */
@@ -41,11 +42,17 @@ export class RegisterDto extends EmailFieldDto {
   @IsString()
   @MaxLength(100)
   lastName?: string;
+
+  @CaptchaTokenField()
+  captchaToken?: string;
 }
 
 export class ResendVerificationDto extends EmailFieldDto {}
 
-export class ForgotPasswordDto extends EmailFieldDto {}
+export class ForgotPasswordDto extends EmailFieldDto {
+  @CaptchaTokenField()
+  captchaToken?: string;
+}
 
 export class VerifyEmailDto extends SessionStartFieldsDto {
   @ApiProperty(EMAIL_DOC)
@@ -74,6 +81,9 @@ export class LoginDto extends SessionStartFieldsDto {
   @IsNotEmpty()
   @MaxLength(128)
   password!: string;
+
+  @CaptchaTokenField()
+  captchaToken?: string;
 }
 
 export class ResetPasswordDto extends EmailFieldDto {

@@ -15,8 +15,16 @@ import { verifyGenericWebhook, verifyTwilioSignature } from './webhook-signature
 const REPLAY_WINDOW_SECONDS = 600;
 /** Twilio signs no timestamp, so a captured callback stays valid: remember it for a day. */
 const TWILIO_REPLAY_WINDOW_SECONDS = 24 * 3600;
-/** Twilio error codes of a status callback that mean the number can never receive messages. */
-const TWILIO_PERMANENT_CODES = new Set(['21211', '21610', '21612', '21614', '30003', '30005', '30006']);
+/**
+ * Twilio error codes of a status callback that mean the number cannot receive our messages
+ * (invalid, opted out with STOP, unroutable, not a mobile, unknown to its carrier, landline),
+ * so its owner is better served by suppressing it than by texting it again. Carrier states
+ * that pass are not among them: 30003 (handset switched off or without signal), 30004
+ * (blocked, often by a temporary carrier rule), 30007 (the carrier filtered the message, not
+ * the number), 30008 (unknown): the next message may well arrive, and suppressing would lock
+ * the owner out of phone sign-in for good.
+ */
+const TWILIO_PERMANENT_CODES = new Set(['21211', '21610', '21612', '21614', '30005', '30006']);
 
 declare module 'fastify' {
   interface FastifyRequest {
