@@ -4,8 +4,10 @@ import { auditConfig } from './audit.config';
 import { authConfig } from './auth.config';
 import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
+import { metricsConfig } from './metrics.config';
 import { otpConfig } from './otp.config';
 import { redisConfig } from './redis.config';
+import { tenantsConfig } from './tenants.config';
 import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
 
@@ -14,8 +16,10 @@ export * from './audit.config';
 export * from './auth.config';
 export * from './database.config';
 export * from './delivery.config';
+export * from './metrics.config';
 export * from './otp.config';
 export * from './redis.config';
+export * from './tenants.config';
 export * from './throttle.config';
 export * from './webauthn.config';
 export { ConfigError, configWarnings } from './env-reader';
@@ -26,8 +30,10 @@ export const configSlices = [
   authConfig,
   databaseConfig,
   deliveryConfig,
+  metricsConfig,
   otpConfig,
   redisConfig,
+  tenantsConfig,
   throttleConfig,
   webauthnConfig,
 ];
