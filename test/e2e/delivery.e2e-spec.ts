@@ -14,6 +14,7 @@ import { WhatsappTestServer } from '../support/whatsapp-test-server';
 const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 /** The address providers call back; Twilio signs the URL it called, so the service checks against this one. */
 const PUBLIC_BASE_URL = 'https://auth.example.test';
+const METRICS_TOKEN = 'delivery-metrics-scraper-token-0123456789';
 
 interface MessageRow {
   id: string;
@@ -40,6 +41,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       DELIVERY_WEBHOOK_SECRET: WEBHOOK_SECRET,
       PUBLIC_BASE_URL,
       DELIVERY_PROVIDER_TIMEOUT_MS: '1000',
+      METRICS_TOKEN,
     });
     ({ smtp, twilio, whatsapp, sut } = stack);
   });
@@ -368,7 +370,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
   });
 
   it('should publish delivery metrics: outcomes by channel, latency and queue depth', async () => {
-    const metrics = await sut.http.fork().get('/metrics');
+    const metrics = await sut.http.fork().get('/metrics', { token: METRICS_TOKEN });
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/delivery_messages_total\{channel="email",outcome="sent"\} [1-9]/);
     expect(metrics.text).toMatch(/delivery_messages_total\{channel="sms",outcome="bounced"\} [1-9]/);

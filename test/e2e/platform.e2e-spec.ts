@@ -1,10 +1,12 @@
 import { startTestApp, type TestApp } from '../support/test-app';
 
+const METRICS_TOKEN = 'platform-metrics-scraper-token-0123456789';
+
 describe('platform: errors, health, docs', () => {
   let sut: TestApp;
 
   beforeAll(async () => {
-    sut = await startTestApp();
+    sut = await startTestApp({ METRICS_TOKEN });
   });
   afterAll(() => sut.close());
 
@@ -51,7 +53,7 @@ describe('platform: errors, health, docs', () => {
 
   it('should publish Prometheus metrics with request durations by route', async () => {
     await sut.http.get('/health/live');
-    const response = await sut.http.get('/metrics');
+    const response = await sut.http.get('/metrics', { token: METRICS_TOKEN });
     expect(response.status).toBe(200);
     expect(response.text).toContain('http_request_duration_seconds_bucket');
     expect(response.text).toContain('route="/health/live"');

@@ -3,6 +3,7 @@ import { TEST_REDIS_URL } from '../support/test-env';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const LIMIT = 3;
+const METRICS_TOKEN = 'throttling-metrics-scraper-token-0123456789';
 const wrongLogin = { email: 'nobody@example.com', password: 'not the password' };
 
 /** Forgets every throttle counter of one app (each test starts with a full budget). */
@@ -136,7 +137,7 @@ describe('throttling', () => {
     let sut: TestApp;
 
     beforeAll(async () => {
-      sut = await startTestApp({ THROTTLE_DEFAULT_LIMIT: '4', THROTTLE_AUTH_LIMIT: '1000' });
+      sut = await startTestApp({ THROTTLE_DEFAULT_LIMIT: '4', THROTTLE_AUTH_LIMIT: '1000', METRICS_TOKEN });
     });
     afterAll(() => sut?.close());
     beforeEach(() => resetThrottles(redis, sut.resources.redisPrefix));
@@ -162,7 +163,7 @@ describe('throttling', () => {
     it('should exempt health, metrics and docs', async () => {
       for (let i = 0; i < 6; i++) {
         for (const path of ['/health/live', '/health/ready', '/metrics', '/docs-json']) {
-          const response = await sut.http.get(path);
+          const response = await sut.http.get(path, path === '/metrics' ? { token: METRICS_TOKEN } : {});
           expect(response.status).toBe(200);
           expect(response.headers.get('ratelimit-limit')).toBeNull();
         }
