@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { AuditService } from '../../src/modules/audit/audit.service';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -284,6 +285,65 @@ describe('admin API: users, audit, delivery', () => {
       );
       expect(response.status).toBe(200);
       expect(await adminsOf(tenantId)).toEqual([]);
+    });
+  });
+
+  describe('hostile cursors and dates', () => {
+    const cursorOf = (at: string, id: string) => Buffer.from(`${at}|${id}`).toString('base64url');
+    const hostileCursors = [
+      cursorOf('-200000-01-01T00:00:00.000Z', randomUUID()),
+      cursorOf('+275760-09-13T00:00:00.000Z', randomUUID()),
+      cursorOf('2026-01-01T00:00:00.000Z', '-'.repeat(36)),
+      cursorOf('2026-01-01T00:00:00.000Z', 'f'.repeat(36)),
+      cursorOf('0', randomUUID()),
+      cursorOf('2026-01-01T00:00:00.000Z', `${randomUUID()}|x`),
+    ];
+
+    it('should answer VALIDATION_FAILED, never a 5xx, to every list given a cursor PostgreSQL cannot hold', async () => {
+      for (const path of [
+        '/api/admin/users',
+        '/api/admin/audit',
+        '/api/admin/delivery/messages',
+        '/api/admin/delivery/suppressions',
+        '/api/auth/history',
+      ]) {
+        for (const cursor of hostileCursors) {
+          const response = await get(`${path}?cursor=${cursor}`);
+          expect({ path, cursor, status: response.status, code: response.body.code }).toEqual({
+            path,
+            cursor,
+            status: 400,
+            code: 'VALIDATION_FAILED',
+          });
+        }
+      }
+    });
+
+    it('should answer VALIDATION_FAILED, never a 5xx, to audit from/to outside what PostgreSQL can hold', async () => {
+      for (const query of [
+        'from=-200000-01-01T00:00:00.000Z',
+        'to=%2B275760-09-13T00:00:00.000Z',
+        'from=275760-09-13',
+        'to=-000001-01-01T00:00:00Z',
+        'from=2026-02-31T00:00:00Z',
+        'from=1',
+        'to=Tue%2C%2001%20Jan%202030',
+      ]) {
+        const response = await get(`/api/admin/audit?${query}`);
+        expect({ query, status: response.status, code: response.body.code }).toEqual({
+          query,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+      }
+    });
+
+    it('should still accept ISO 8601 dates with an offset and the cursors it hands out', async () => {
+      const response = await get('/api/admin/audit?from=2020-01-01T00:00:00%2B02:00&to=2999-12-31&limit=1');
+      expect(response.status).toBe(200);
+      // Every admin read is audited, so there is always a second page.
+      expect(typeof response.body.nextCursor).toBe('string');
+      expect((await get(`/api/admin/audit?limit=1&cursor=${response.body.nextCursor}`)).status).toBe(200);
     });
   });
 
