@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
+import { matchedRoute } from './common/http/matched-route';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { createLogger, lazyChildLoggerFactory, PinoNestLogger } from './common/logging/logger';
 import { SECURITY_HEADERS } from './common/http/security-headers';
@@ -174,8 +175,8 @@ function assertJsonBody(request: FastifyRequest): void {
   if (!hasBody) return;
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
-  const path = request.url.split('?')[0];
-  if (type === 'application/x-www-form-urlencoded' && FORM_BODY_PATHS.includes(path)) return;
+  const route = matchedRoute(request);
+  if (type === 'application/x-www-form-urlencoded' && route !== undefined && FORM_BODY_PATHS.includes(route)) return;
   throw new AppException('UNSUPPORTED_MEDIA_TYPE');
 }
 

@@ -1,6 +1,31 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const METRICS_TOKEN = 'platform-metrics-scraper-token-0123456789';
+
+/** One request with the exact request target given (origin-form `/a`, or absolute-form `http://host/a`). */
+function sendWithTarget(
+  baseUrl: string,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: any }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, method, path: target, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+}
 
 describe('platform: errors, health, docs', () => {
   let sut: TestApp;
@@ -42,6 +67,38 @@ describe('platform: errors, health, docs', () => {
     const response = await sut.http.get('/api/auth/history', { headers: { 'x-tenant-id': 'no-such-tenant' } });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('TENANT_UNKNOWN');
+  });
+
+  it('should refuse an unknown tenant in an absolute-form request (POST http://host/api/...) like any other', async () => {
+    const email = `absolute-${randomBytes(4).toString('hex')}@example.com`;
+    const body = JSON.stringify({ email, password: 'correct horse battery staple' });
+    const { host } = new URL(sut.url);
+    for (const target of [`http://${host}/api/auth/register`, 'http://evil.example/api/auth/register']) {
+      const response = await sendWithTarget(
+        sut.url,
+        'POST',
+        target,
+        { 'content-type': 'application/json', 'x-tenant-id': 'no-such-tenant' },
+        body,
+      );
+      expect({ target, status: response.status, code: response.body?.code }).toEqual({
+        target,
+        status: 400,
+        code: 'TENANT_UNKNOWN',
+      });
+    }
+    const history = await sendWithTarget(sut.url, 'GET', `http://${host}/api/auth/history`, {
+      'x-tenant-id': 'no-such-tenant',
+    });
+    expect(history.body.code).toBe('TENANT_UNKNOWN');
+    expect(await sut.app.get(EntityManager).fork().count(User, { email })).toBe(0);
+  });
+
+  it('should answer an absolute-form request for a known tenant like its origin-form twin', async () => {
+    const { host } = new URL(sut.url);
+    const absolute = await sendWithTarget(sut.url, 'GET', `http://${host}/api/auth/history`, {});
+    expect(absolute.status).toBe(401);
+    expect(absolute.body.code).toBe('UNAUTHORIZED');
   });
 
   it('should send security headers and no X-Powered-By', async () => {

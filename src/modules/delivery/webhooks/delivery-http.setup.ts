@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { PermissionsService } from '../../../common/auth/permissions.service';
 import { renderError } from '../../../common/errors/render-error';
 import { AppException } from '../../../common/errors';
+import { matchedRoute } from '../../../common/http/matched-route';
 import { AccessTokenVerifier } from '../../sessions/access-token.verifier';
 import { DELIVERY_QUEUE, GENERIC_WEBHOOK_PATH } from '../delivery.constants';
 
@@ -65,7 +66,7 @@ async function keepRawBodyOfSignedWebhook(
   _reply: FastifyReply,
   payload: NodeJS.ReadableStream,
 ): Promise<NodeJS.ReadableStream> {
-  if (request.method !== 'POST' || request.url.split('?')[0] !== GENERIC_WEBHOOK_PATH) return payload;
+  if (request.method !== 'POST' || matchedRoute(request) !== GENERIC_WEBHOOK_PATH) return payload;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of payload) {
