@@ -142,6 +142,9 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
     // A stray OPTIONS without preflight headers is answered like any other, not with a text 400.
     strictPreflight: false,
     credentials: true,
+    // Every method an /api route answers; @fastify/cors' default (GET, HEAD, POST) left the web
+    // origin unable to rename a device or revoke a session.
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
   });
   app.useGlobalPipes(createValidationPipe());

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -99,6 +99,34 @@ describe('platform: errors, health, docs', () => {
     const absolute = await sendWithTarget(sut.url, 'GET', `http://${host}/api/auth/history`, {});
     expect(absolute.status).toBe(401);
     expect(absolute.body.code).toBe('UNAUTHORIZED');
+  });
+
+  it('should let the allowed web origin preflight every method the API uses, PATCH and DELETE included', async () => {
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+      const response = await fetch(`${sut.url}/api/devices/${randomUUID()}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://localhost:3000',
+          'access-control-request-method': method,
+          'access-control-request-headers': 'content-type,authorization,x-tenant-id,x-request-id',
+        },
+      });
+      expect({ method, status: response.status }).toEqual({ method, status: 204 });
+      expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+      expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+      const allowed = (response.headers.get('access-control-allow-methods') ?? '').split(',').map((m) => m.trim());
+      expect(allowed).toContain(method);
+      const headers = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+      for (const header of ['content-type', 'authorization', 'x-tenant-id']) expect(headers).toContain(header);
+    }
+  });
+
+  it('should not let another origin preflight', async () => {
+    const response = await fetch(`${sut.url}/api/devices/${randomUUID()}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('should send security headers and no X-Powered-By', async () => {
