@@ -1,8 +1,10 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
+import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { DeliverySuppression } from '../../src/modules/delivery/delivery-suppression.entity';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { signedInAs } from './admin-support';
+import { createUser, signedInAs } from './admin-support';
 
 const PASSWORD = 'correct horse battery staple';
 const LONE_SURROGATES = ['\ud800', '\udfff', 'ada\ud83d@example.com', '\ude00ada@example.com', 'ada@exa\udbffmple.com'];
@@ -81,6 +83,111 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
         firstName: '𝒜da',
       });
       expect(response.status).toBe(202);
+    });
+  });
+
+  describe('canonical email addresses', () => {
+    const accountsWith = (...emails: string[]) =>
+      sut.app
+        .get(EntityManager)
+        .fork()
+        .find(User, { tenantId: 'default', email: { $in: emails } });
+
+    it('should make one account of Ada@EXAMPLE.com and ada@example.com', async () => {
+      const local = `ada-${tag()}`;
+      for (const email of [`${local.toUpperCase()}@EXAMPLE.com`, `${local}@example.com`, ` ${local}@Example.COM `]) {
+        expect((await sut.http.post('/api/auth/register', { email, password: PASSWORD })).status).toBe(202);
+      }
+      const accounts = await accountsWith(`${local}@example.com`, `${local.toUpperCase()}@EXAMPLE.com`);
+      expect(accounts.map((user) => user.email)).toEqual([`${local}@example.com`]);
+    });
+
+    it('should make one account of a Unicode domain and its punycode (ada@exämple.com, ada@xn--exmple-cua.com)', async () => {
+      const local = `ada-${tag()}`;
+      const variants = [
+        `${local}@exämple.com`,
+        `${local}@xn--exmple-cua.com`,
+        `${local}@EXÄMPLE.com`,
+        `${local}@XN--EXMPLE-CUA.COM`,
+      ];
+      for (const email of variants) {
+        expect((await sut.http.post('/api/auth/register', { email, password: PASSWORD })).status).toBe(202);
+      }
+      const accounts = await accountsWith(...variants, `${local}@exämple.com`.normalize('NFD'));
+      expect(accounts.map((user) => user.email)).toEqual([`${local}@xn--exmple-cua.com`]);
+    });
+
+    it('should fold a decomposed Unicode domain and full-width letters into the same account', async () => {
+      const local = `ada-${tag()}`;
+      for (const email of [`${local}@exämple.com`, `${local}@exämple.com`.normalize('NFD'), `${local}@ｅxämple.com`]) {
+        expect((await sut.http.post('/api/auth/register', { email, password: PASSWORD })).status).toBe(202);
+      }
+      const all = await sut.app
+        .get(EntityManager)
+        .fork()
+        .find(User, { tenantId: 'default', email: { $like: `${local}@%` } });
+      expect(all.map((user) => user.email)).toEqual([`${local}@xn--exmple-cua.com`]);
+    });
+
+    it('should not let a Unicode spelling of a suppressed address make a second account or receive a code', async () => {
+      const local = `bounced-${tag()}`;
+      const canonical = `${local}@xn--exmple-cua.com`;
+      await createUser(sut, { email: canonical, emailVerifiedAt: null });
+      const delivery = sut.app.get(DeliveryService);
+      const em = sut.app.get(EntityManager).fork();
+      await em
+        .persist(
+          em.create(DeliverySuppression, {
+            tenantId: 'default',
+            channel: 'email',
+            destinationHash: delivery.destinationHash({ channel: 'email', address: canonical }),
+            destinationMasked: 'b***@xn--exmple-cua.com',
+            reason: 'bounce: 550',
+          }),
+        )
+        .flush();
+      const variants = [`${local}@exämple.com`, `${local.toUpperCase()}@EXÄMPLE.COM`];
+
+      for (const email of variants) {
+        expect((await sut.http.post('/api/auth/register', { email, password: PASSWORD })).status).toBe(202);
+        const sent = await sut.http.post('/api/auth/send-otp', { email });
+        expect({ email, status: sent.status, code: sent.body.code }).toEqual({
+          email,
+          status: 422,
+          code: 'DESTINATION_UNDELIVERABLE',
+        });
+      }
+      expect((await accountsWith(canonical, ...variants)).map((user) => user.email)).toEqual([canonical]);
+      const hashes = [canonical, ...variants].map((address) => delivery.destinationHash({ channel: 'email', address }));
+      const messages = await em
+        .getConnection()
+        .execute(`select id from delivery_message where destination_hash in (?, ?, ?)`, hashes);
+      expect(messages).toEqual([]);
+    });
+
+    it('should refuse quoted local parts and control characters with 400 VALIDATION_FAILED', async () => {
+      const local = `ctl-${tag()}`;
+      for (const email of [
+        `"${local}"@example.com`,
+        `"${local} x"@example.com`,
+        `${local}@example.com\r\n`,
+        `${local}@example.com\r\nBcc: victim@example.com`,
+        `\t${local}@example.com`,
+        `${local}\u0000@example.com`,
+        `${local}@example.com\u0085`,
+        `${local}@exa\u007fmple.com`,
+      ]) {
+        for (const [path, body] of EMAIL_ROUTES) {
+          const response = await sut.http.fork().post(path, body(email));
+          expectValidationFailed(response, { path, email: JSON.stringify(email) });
+          expect(response.body.details).toEqual([{ field: 'email', message: expect.any(String) }]);
+        }
+      }
+      const all = await sut.app
+        .get(EntityManager)
+        .fork()
+        .find(User, { tenantId: 'default', email: { $like: `%${local}%` } });
+      expect(all).toEqual([]);
     });
   });
 });
