@@ -56,10 +56,11 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        // Order matters: tenant first (tokens are checked against it), then authentication.
-        { provide: APP_GUARD, useExisting: TenantGuard },
-        // Per-IP throttling before authentication, so unauthenticated floods are cut off cheaply.
+        // Order matters. Per-IP throttling first: a flood is cut off before it costs a tenant
+        // lookup (made-up X-Tenant-Id values each miss every cache) or a token check.
         { provide: APP_GUARD, useExisting: AppThrottlerGuard },
+        // Then the tenant, before authentication: tokens are checked against it.
+        { provide: APP_GUARD, useExisting: TenantGuard },
         // Deny by default: every route needs a live session unless marked @Public().
         { provide: APP_GUARD, useClass: AccessTokenGuard },
       ],

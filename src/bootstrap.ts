@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
+import { matchedRoute } from './common/http/matched-route';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { createLogger, lazyChildLoggerFactory, PinoNestLogger } from './common/logging/logger';
 import { SECURITY_HEADERS } from './common/http/security-headers';
@@ -141,6 +142,9 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
     // A stray OPTIONS without preflight headers is answered like any other, not with a text 400.
     strictPreflight: false,
     credentials: true,
+    // Every method an /api route answers; @fastify/cors' default (GET, HEAD, POST) left the web
+    // origin unable to rename a device or revoke a session.
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
   });
   app.useGlobalPipes(createValidationPipe());
@@ -174,8 +178,8 @@ function assertJsonBody(request: FastifyRequest): void {
   if (!hasBody) return;
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
-  const path = request.url.split('?')[0];
-  if (type === 'application/x-www-form-urlencoded' && FORM_BODY_PATHS.includes(path)) return;
+  const route = matchedRoute(request);
+  if (type === 'application/x-www-form-urlencoded' && route !== undefined && FORM_BODY_PATHS.includes(route)) return;
   throw new AppException('UNSUPPORTED_MEDIA_TYPE');
 }
 
@@ -186,6 +190,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .addCookieAuth('sa_access', { type: 'apiKey', in: 'cookie', name: 'sa_access' }, 'access-cookie')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics only)' },
+      'metrics-token',
+    )
     .build();
   return SwaggerModule.createDocument(app, builder, {
     operationIdFactory: (_controllerKey, methodKey) => methodKey,

@@ -18,6 +18,7 @@ import { TenantsService } from '../modules/tenants/tenants.service';
 import { revokeSessionsCommand, rotateKeysCommand } from '../modules/sessions/sessions.cli';
 import { ROLES, type Role, type User } from '../modules/users/user.entity';
 import { UsersService } from '../modules/users/users.service';
+import { canonicalEmail } from '../common/http/canonical-email';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -44,7 +45,9 @@ function inRequestContext<T>(app: INestApplicationContext, work: () => Promise<T
 
 async function findUserByEmail(app: INestApplicationContext, flags: Flags): Promise<User> {
   const tenantId = typeof flags.tenant === 'string' ? flags.tenant : DEFAULT_TENANT_ID;
-  const email = required(flags, 'email').trim().toLowerCase();
+  const given = required(flags, 'email');
+  const email = canonicalEmail(given);
+  if (email === undefined) throw new Error(`--email ${JSON.stringify(given)} is not an email address`);
   const user = await app.get(UsersService).findByEmail(tenantId, email);
   if (!user) throw new Error(`no user ${email} in tenant ${tenantId}`);
   return user;

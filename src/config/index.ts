@@ -6,8 +6,10 @@ import { breachedPasswordConfig } from './breached-password.config';
 import { captchaConfig } from './captcha.config';
 import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
+import { metricsConfig } from './metrics.config';
 import { otpConfig } from './otp.config';
 import { redisConfig } from './redis.config';
+import { tenantsConfig } from './tenants.config';
 import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
 
@@ -18,8 +20,10 @@ export * from './breached-password.config';
 export * from './captcha.config';
 export * from './database.config';
 export * from './delivery.config';
+export * from './metrics.config';
 export * from './otp.config';
 export * from './redis.config';
+export * from './tenants.config';
 export * from './throttle.config';
 export * from './webauthn.config';
 export { ConfigError, configWarnings } from './env-reader';
@@ -32,8 +36,10 @@ export const configSlices = [
   captchaConfig,
   databaseConfig,
   deliveryConfig,
+  metricsConfig,
   otpConfig,
   redisConfig,
+  tenantsConfig,
   throttleConfig,
   webauthnConfig,
 ];

@@ -1,4 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import { AuditService } from '../../src/modules/audit/audit.service';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -191,6 +192,158 @@ describe('admin API: users, audit, delivery', () => {
     it('should answer NOT_FOUND for an unknown user', async () => {
       const response = await sut.http.delete(`/api/admin/users/${unknownId()}/sessions`, { token: admin.token });
       expect(response.status).toBe(404);
+    });
+  });
+
+  describe('platform admins and the last admin of a tenant', () => {
+    const adminsOf = async (tenantId: string) =>
+      (await sut.app.get(EntityManager).fork().find(User, { tenantId, status: 'active' })).filter((user) =>
+        user.roles.includes('admin'),
+      );
+
+    it("should not let a tenant's admin change a platform admin's roles or status, or revoke their sessions", async () => {
+      const tenantId = await createTenant(sut);
+      const tenantAdmin = await signedInAs(sut, ['user', 'admin'], { tenantId });
+      const platform = await signedInAs(sut, ['user', 'admin'], { tenantId, isPlatformAdmin: true });
+      const asTenantAdmin = { token: tenantAdmin.token, headers: tenantHeader(tenantId) };
+      for (const body of [{ roles: ['user'] }, { roles: ['user', 'admin', 'support'] }, { status: 'restricted' }]) {
+        const response = await sut.http.patch(`/api/admin/users/${platform.id}`, body, asTenantAdmin);
+        expect({ body, status: response.status, code: response.body.code }).toEqual({
+          body,
+          status: 403,
+          code: 'FORBIDDEN',
+        });
+      }
+      const revoke = await sut.http.delete(`/api/admin/users/${platform.id}/sessions`, asTenantAdmin);
+      expect(revoke.status).toBe(403);
+      expect(revoke.body.code).toBe('FORBIDDEN');
+      const row = await sut.app.get(EntityManager).fork().findOneOrFail(User, { id: platform.id });
+      expect(row).toMatchObject({ roles: ['user', 'admin'], status: 'active', isPlatformAdmin: true });
+      const me = await sut.http.get('/api/auth/me', { token: platform.token, headers: tenantHeader(tenantId) });
+      expect(me.status).toBe(200);
+    });
+
+    it('should let a platform admin change another platform admin', async () => {
+      const tenantId = await createTenant(sut);
+      const platform = await signedInAs(sut, ['user', 'admin'], { tenantId, isPlatformAdmin: true });
+      const other = await signedInAs(sut, ['user', 'admin'], { tenantId, isPlatformAdmin: true });
+      const response = await sut.http.patch(
+        `/api/admin/users/${other.id}`,
+        { roles: ['user', 'admin', 'auditor'] },
+        { token: platform.token, headers: tenantHeader(tenantId) },
+      );
+      expect(response.status).toBe(200);
+      expect(response.body.roles).toEqual(['user', 'auditor', 'admin']);
+    });
+
+    it('should not let the last active admin of a tenant demote, restrict or disable themselves (409 CONFLICT)', async () => {
+      const tenantId = await createTenant(sut);
+      const only = await signedInAs(sut, ['user', 'admin'], { tenantId });
+      const asOnly = { token: only.token, headers: tenantHeader(tenantId) };
+      for (const body of [
+        { roles: ['user'] },
+        { roles: ['user', 'auditor'] },
+        { status: 'restricted' },
+        { status: 'disabled' },
+      ]) {
+        const response = await sut.http.patch(`/api/admin/users/${only.id}`, body, asOnly);
+        expect({ body, status: response.status, code: response.body.code }).toEqual({
+          body,
+          status: 409,
+          code: 'CONFLICT',
+        });
+      }
+      expect((await adminsOf(tenantId)).map((user) => user.id)).toEqual([only.id]);
+      // With a second admin in place, the first may step down.
+      await signedInAs(sut, ['user', 'admin'], { tenantId });
+      expect((await sut.http.patch(`/api/admin/users/${only.id}`, { roles: ['user'] }, asOnly)).status).toBe(200);
+    });
+
+    it('should leave one admin when the last two demote each other at the same time', async () => {
+      const tenantId = await createTenant(sut);
+      const first = await signedInAs(sut, ['user', 'admin'], { tenantId });
+      const second = await signedInAs(sut, ['user', 'admin'], { tenantId });
+      const demote = (actor: SignedIn, target: SignedIn) =>
+        sut.http.patch(
+          `/api/admin/users/${target.id}`,
+          { roles: ['user'] },
+          { token: actor.token, headers: tenantHeader(tenantId) },
+        );
+      const statuses = (await Promise.all([demote(first, second), demote(second, first)])).map((r) => r.status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+      expect(await adminsOf(tenantId)).toHaveLength(1);
+    });
+
+    it('should let a platform admin remove the last admin of a tenant', async () => {
+      const tenantId = await createTenant(sut);
+      const only = await signedInAs(sut, ['user', 'admin'], { tenantId });
+      const platform = await signedInAs(sut, ['user', 'admin'], { isPlatformAdmin: true });
+      const response = await sut.http.patch(
+        `/api/admin/users/${only.id}?tenantId=${tenantId}`,
+        { status: 'disabled' },
+        { token: platform.token },
+      );
+      expect(response.status).toBe(200);
+      expect(await adminsOf(tenantId)).toEqual([]);
+    });
+  });
+
+  describe('hostile cursors and dates', () => {
+    const cursorOf = (at: string, id: string) => Buffer.from(`${at}|${id}`).toString('base64url');
+    const hostileCursors = [
+      cursorOf('-200000-01-01T00:00:00.000Z', randomUUID()),
+      cursorOf('+275760-09-13T00:00:00.000Z', randomUUID()),
+      cursorOf('2026-01-01T00:00:00.000Z', '-'.repeat(36)),
+      cursorOf('2026-01-01T00:00:00.000Z', 'f'.repeat(36)),
+      cursorOf('0', randomUUID()),
+      cursorOf('2026-01-01T00:00:00.000Z', `${randomUUID()}|x`),
+    ];
+
+    it('should answer VALIDATION_FAILED, never a 5xx, to every list given a cursor PostgreSQL cannot hold', async () => {
+      for (const path of [
+        '/api/admin/users',
+        '/api/admin/audit',
+        '/api/admin/delivery/messages',
+        '/api/admin/delivery/suppressions',
+        '/api/auth/history',
+      ]) {
+        for (const cursor of hostileCursors) {
+          const response = await get(`${path}?cursor=${cursor}`);
+          expect({ path, cursor, status: response.status, code: response.body.code }).toEqual({
+            path,
+            cursor,
+            status: 400,
+            code: 'VALIDATION_FAILED',
+          });
+        }
+      }
+    });
+
+    it('should answer VALIDATION_FAILED, never a 5xx, to audit from/to outside what PostgreSQL can hold', async () => {
+      for (const query of [
+        'from=-200000-01-01T00:00:00.000Z',
+        'to=%2B275760-09-13T00:00:00.000Z',
+        'from=275760-09-13',
+        'to=-000001-01-01T00:00:00Z',
+        'from=2026-02-31T00:00:00Z',
+        'from=1',
+        'to=Tue%2C%2001%20Jan%202030',
+      ]) {
+        const response = await get(`/api/admin/audit?${query}`);
+        expect({ query, status: response.status, code: response.body.code }).toEqual({
+          query,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+      }
+    });
+
+    it('should still accept ISO 8601 dates with an offset and the cursors it hands out', async () => {
+      const response = await get('/api/admin/audit?from=2020-01-01T00:00:00%2B02:00&to=2999-12-31&limit=1');
+      expect(response.status).toBe(200);
+      // Every admin read is audited, so there is always a second page.
+      expect(typeof response.body.nextCursor).toBe('string');
+      expect((await get(`/api/admin/audit?limit=1&cursor=${response.body.nextCursor}`)).status).toBe(200);
     });
   });
 

@@ -2,6 +2,9 @@ import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type Redis from 'ioredis';
 import { REDIS } from '../../src/common/redis/redis.constants';
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { DELIVERY_QUEUE } from '../../src/modules/delivery/delivery.constants';
 import { DeliveryService } from '../../src/modules/delivery/delivery.service';
 import { signGenericWebhook, twilioSignature } from '../../src/modules/delivery/webhooks/webhook-signatures';
 import type { OtpDestination } from '../../src/modules/otp/otp.types';
@@ -12,11 +15,12 @@ import { type TestApp } from '../support/test-app';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { TWILIO_TEST_ACCOUNT, TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
-import { signedInAs } from './admin-support';
+import { createTenant, signedInAs, tenantHeader } from './admin-support';
 
 const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 /** The address providers call back; Twilio signs the URL it called, so the service checks against this one. */
 const PUBLIC_BASE_URL = 'https://auth.example.test';
+const METRICS_TOKEN = 'delivery-metrics-scraper-token-0123456789';
 
 interface MessageRow {
   id: string;
@@ -43,6 +47,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       DELIVERY_WEBHOOK_SECRET: WEBHOOK_SECRET,
       PUBLIC_BASE_URL,
       DELIVERY_PROVIDER_TIMEOUT_MS: '1000',
+      METRICS_TOKEN,
     });
     ({ smtp, twilio, whatsapp, sut } = stack);
   });
@@ -446,7 +451,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
   });
 
   it('should publish delivery metrics: outcomes by channel, latency and queue depth', async () => {
-    const metrics = await sut.http.fork().get('/metrics');
+    const metrics = await sut.http.fork().get('/metrics', { token: METRICS_TOKEN });
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/delivery_messages_total\{channel="email",outcome="sent"\} [1-9]/);
     expect(metrics.text).toMatch(/delivery_messages_total\{channel="sms",outcome="bounced"\} [1-9]/);
@@ -455,16 +460,25 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
   });
 
   describe('queue dashboard (/admin/queues)', () => {
-    async function tokenOf(roles: User['roles']): Promise<string> {
+    const queue = () => sut.app.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+
+    async function tokenOf(roles: User['roles'], { isPlatformAdmin = false } = {}): Promise<string> {
       const email = uniqueEmail('dashboard');
       const em = sut.app.get(EntityManager).fork();
-      await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date(), roles })).flush();
+      await em
+        .persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date(), roles, isPlatformAdmin }))
+        .flush();
       const next = smtp.nextCode(email);
       expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
       const login = await sut.http.fork().post('/api/auth/verify-otp', { email, otp: await next, client: 'native' });
       expect(login.status).toBe(200);
       return login.body.accessToken as string;
     }
+
+    // The queue is shared by every test of the file: a pause that got through must not stall the others.
+    afterEach(async () => {
+      if (await queue().isPaused()) await queue().resume();
+    });
 
     it('should refuse a caller without a token with 401', async () => {
       const response = await sut.http.fork().get('/admin/queues');
@@ -480,18 +494,49 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       expect(api.status).toBe(403);
     });
 
-    it('should show the dashboard to an admin', async () => {
-      const token = await tokenOf(['user', 'admin']);
+    it("should not let a tenant's admin see or pause the delivery queue that every tenant shares", async () => {
+      const tenantId = await createTenant(sut, `acme-${Date.now().toString(36)}`);
+      const acmeAdmin = await signedInAs(sut, ['user', 'admin'], { tenantId });
+      const defaultAdmin = await signedInAs(sut, ['user', 'admin']);
+      for (const caller of [acmeAdmin, defaultAdmin]) {
+        for (const [method, path] of [
+          ['GET', '/admin/queues'],
+          ['GET', '/admin/queues/api/queues'],
+          ['PUT', '/admin/queues/api/queues/pause'],
+          ['PUT', `/admin/queues/api/queues/${DELIVERY_QUEUE}/pause`],
+          ['PUT', `/admin/queues/api/queues/${DELIVERY_QUEUE}/clean/completed`],
+        ]) {
+          const response = await sut.http
+            .fork()
+            .request(method, path, { token: caller.token, headers: tenantHeader(caller.tenantId) });
+          expect({ method, path, tenant: caller.tenantId, status: response.status }).toEqual({
+            method,
+            path,
+            tenant: caller.tenantId,
+            status: 403,
+          });
+          expect(response.body.code).toBe('FORBIDDEN');
+        }
+      }
+      expect(await queue().isPaused()).toBe(false);
+    });
+
+    it('should show the dashboard to a platform admin, who may pause and resume the queue', async () => {
+      const token = await tokenOf(['user', 'admin'], { isPlatformAdmin: true });
       const page = await sut.http.fork().get('/admin/queues', { token });
       expect(page.status).toBe(200);
       expect(page.headers.get('content-type')).toContain('text/html');
       const queues = await sut.http.fork().get('/admin/queues/api/queues', { token });
       expect(queues.status).toBe(200);
       expect(JSON.stringify(queues.body)).toContain('delivery');
+      expect((await sut.http.fork().request('PUT', '/admin/queues/api/queues/pause', { token })).status).toBe(200);
+      expect(await queue().isPaused()).toBe(true);
+      expect((await sut.http.fork().request('PUT', '/admin/queues/api/queues/resume', { token })).status).toBe(200);
+      expect(await queue().isPaused()).toBe(false);
     });
 
-    it('should refuse an admin demoted in the database on the very next dashboard request', async () => {
-      const token = await tokenOf(['user', 'admin']);
+    it('should refuse a platform admin demoted in the database on the very next dashboard request', async () => {
+      const token = await tokenOf(['user', 'admin'], { isPlatformAdmin: true });
       expect((await sut.http.fork().get('/admin/queues/api/queues', { token })).status).toBe(200);
       const payload = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string };
       // Straight in the database: the token and the live session still say admin.

@@ -1,10 +1,37 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
+
+const METRICS_TOKEN = 'platform-metrics-scraper-token-0123456789';
+
+/** One request with the exact request target given (origin-form `/a`, or absolute-form `http://host/a`). */
+function sendWithTarget(
+  baseUrl: string,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: any }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, method, path: target, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+}
 
 describe('platform: errors, health, docs', () => {
   let sut: TestApp;
 
   beforeAll(async () => {
-    sut = await startTestApp();
+    sut = await startTestApp({ METRICS_TOKEN });
   });
   afterAll(() => sut.close());
 
@@ -42,6 +69,66 @@ describe('platform: errors, health, docs', () => {
     expect(response.body.code).toBe('TENANT_UNKNOWN');
   });
 
+  it('should refuse an unknown tenant in an absolute-form request (POST http://host/api/...) like any other', async () => {
+    const email = `absolute-${randomBytes(4).toString('hex')}@example.com`;
+    const body = JSON.stringify({ email, password: 'correct horse battery staple' });
+    const { host } = new URL(sut.url);
+    for (const target of [`http://${host}/api/auth/register`, 'http://evil.example/api/auth/register']) {
+      const response = await sendWithTarget(
+        sut.url,
+        'POST',
+        target,
+        { 'content-type': 'application/json', 'x-tenant-id': 'no-such-tenant' },
+        body,
+      );
+      expect({ target, status: response.status, code: response.body?.code }).toEqual({
+        target,
+        status: 400,
+        code: 'TENANT_UNKNOWN',
+      });
+    }
+    const history = await sendWithTarget(sut.url, 'GET', `http://${host}/api/auth/history`, {
+      'x-tenant-id': 'no-such-tenant',
+    });
+    expect(history.body.code).toBe('TENANT_UNKNOWN');
+    expect(await sut.app.get(EntityManager).fork().count(User, { email })).toBe(0);
+  });
+
+  it('should answer an absolute-form request for a known tenant like its origin-form twin', async () => {
+    const { host } = new URL(sut.url);
+    const absolute = await sendWithTarget(sut.url, 'GET', `http://${host}/api/auth/history`, {});
+    expect(absolute.status).toBe(401);
+    expect(absolute.body.code).toBe('UNAUTHORIZED');
+  });
+
+  it('should let the allowed web origin preflight every method the API uses, PATCH and DELETE included', async () => {
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+      const response = await fetch(`${sut.url}/api/devices/${randomUUID()}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://localhost:3000',
+          'access-control-request-method': method,
+          'access-control-request-headers': 'content-type,authorization,x-tenant-id,x-request-id',
+        },
+      });
+      expect({ method, status: response.status }).toEqual({ method, status: 204 });
+      expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+      expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+      const allowed = (response.headers.get('access-control-allow-methods') ?? '').split(',').map((m) => m.trim());
+      expect(allowed).toContain(method);
+      const headers = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+      for (const header of ['content-type', 'authorization', 'x-tenant-id']) expect(headers).toContain(header);
+    }
+  });
+
+  it('should not let another origin preflight', async () => {
+    const response = await fetch(`${sut.url}/api/devices/${randomUUID()}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('should send security headers and no X-Powered-By', async () => {
     const response = await sut.http.get('/health/live');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
@@ -51,7 +138,7 @@ describe('platform: errors, health, docs', () => {
 
   it('should publish Prometheus metrics with request durations by route', async () => {
     await sut.http.get('/health/live');
-    const response = await sut.http.get('/metrics');
+    const response = await sut.http.get('/metrics', { token: METRICS_TOKEN });
     expect(response.status).toBe(200);
     expect(response.text).toContain('http_request_duration_seconds_bucket');
     expect(response.text).toContain('route="/health/live"');

@@ -204,25 +204,30 @@ describe('RBAC: admin routes by role', () => {
     expect((await sut.http.get('/api/auth/me', { token: before.body.accessToken })).status).toBe(401);
   });
 
-  it('should expose the live check for other modules (queue dashboard): assertLive and assertLiveRole', async () => {
+  it('should expose the live checks for other modules (queue dashboard): assertLive and assertLivePlatformAdmin', async () => {
     const permissions = sut.app.get(PermissionsService);
-    const admin = await signedInAs(sut, ['admin']);
-    const auth = {
-      userId: admin.id,
+    const principalOf = (signedIn: { id: string; sessionId: string }) => ({
+      userId: signedIn.id,
       tenantId: 'default',
-      sessionId: admin.sessionId,
+      sessionId: signedIn.sessionId,
       roles: ['admin' as Role],
       amr: ['pwd'],
       aal: 1 as const,
       authTime: 0,
       via: 'bearer' as const,
-    };
-    await expect(permissions.assertLiveRole(auth, 'admin')).resolves.toMatchObject({ id: admin.id });
+    });
+    const platform = await signedInAs(sut, ['admin'], { isPlatformAdmin: true });
+    const tenantAdmin = await signedInAs(sut, ['admin']);
+    const auth = principalOf(platform);
+    await expect(permissions.assertLivePlatformAdmin(auth)).resolves.toMatchObject({ id: platform.id });
+    await expect(permissions.assertLivePlatformAdmin(principalOf(tenantAdmin))).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await sut.app
       .get(EntityManager)
       .fork()
-      .nativeUpdate(User, { id: admin.id }, { roles: ['user'] });
-    await expect(permissions.assertLiveRole(auth, 'admin')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      .nativeUpdate(User, { id: platform.id }, { roles: ['user'] });
+    await expect(permissions.assertLivePlatformAdmin(auth)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(permissions.assertLive(auth, 'users:read')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(permissions.assertLive(undefined, 'users:read')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });

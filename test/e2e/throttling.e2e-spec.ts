@@ -1,8 +1,12 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const LIMIT = 3;
+const METRICS_TOKEN = 'throttling-metrics-scraper-token-0123456789';
 const wrongLogin = { email: 'nobody@example.com', password: 'not the password' };
 
 /** Forgets every throttle counter of one app (each test starts with a full budget). */
@@ -136,7 +140,7 @@ describe('throttling', () => {
     let sut: TestApp;
 
     beforeAll(async () => {
-      sut = await startTestApp({ THROTTLE_DEFAULT_LIMIT: '4', THROTTLE_AUTH_LIMIT: '1000' });
+      sut = await startTestApp({ THROTTLE_DEFAULT_LIMIT: '4', THROTTLE_AUTH_LIMIT: '1000', METRICS_TOKEN });
     });
     afterAll(() => sut?.close());
     beforeEach(() => resetThrottles(redis, sut.resources.redisPrefix));
@@ -162,11 +166,61 @@ describe('throttling', () => {
     it('should exempt health, metrics and docs', async () => {
       for (let i = 0; i < 6; i++) {
         for (const path of ['/health/live', '/health/ready', '/metrics', '/docs-json']) {
-          const response = await sut.http.get(path);
+          const response = await sut.http.get(path, path === '/metrics' ? { token: METRICS_TOKEN } : {});
           expect(response.status).toBe(200);
           expect(response.headers.get('ratelimit-limit')).toBeNull();
         }
       }
+    });
+  });
+
+  describe('made-up tenants (X-Tenant-Id)', () => {
+    const NEGATIVE_CACHE_SIZE = 20;
+    let sut: TestApp;
+    const madeUpTenant = () => `made-up-${randomBytes(6).toString('hex')}`;
+
+    beforeAll(async () => {
+      sut = await startTestApp({
+        THROTTLE_AUTH_LIMIT: String(LIMIT),
+        THROTTLE_DEFAULT_LIMIT: '1000',
+        TENANT_NEGATIVE_CACHE_SIZE: String(NEGATIVE_CACHE_SIZE),
+        TENANT_NEGATIVE_CACHE_TTL_MS: '60000',
+      });
+    });
+    afterAll(() => sut?.close());
+    beforeEach(() => resetThrottles(redis, sut.resources.redisPrefix));
+
+    it('should throttle logins from one IP however many tenants it makes up', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT + 3; i++) {
+        const response = await sut.http.post('/api/auth/login', wrongLogin, {
+          headers: { 'x-tenant-id': madeUpTenant() },
+        });
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual([...Array<number>(LIMIT).fill(400), 429, 429, 429]);
+    });
+
+    it('should forget the oldest unknown tenants once TENANT_NEGATIVE_CACHE_SIZE are remembered', async () => {
+      const first = madeUpTenant();
+      const history = (tenantId: string) => sut.http.get('/api/auth/history', { headers: { 'x-tenant-id': tenantId } });
+      expect((await history(first)).body.code).toBe('TENANT_UNKNOWN');
+      for (let i = 0; i < NEGATIVE_CACHE_SIZE; i++) expect((await history(madeUpTenant())).status).toBe(400);
+      // Created behind the service's back (no invalidation): only a fresh lookup can find it.
+      const em = sut.app.get(EntityManager).fork();
+      await em.persist(em.create(Tenant, { id: first, name: first })).flush();
+      const again = await history(first);
+      expect(again.status).toBe(401);
+      expect(again.body.code).toBe('UNAUTHORIZED');
+    });
+
+    it('should remember an unknown tenant for TENANT_NEGATIVE_CACHE_TTL_MS, so repeating it costs no query', async () => {
+      const tenantId = madeUpTenant();
+      const history = () => sut.http.get('/api/auth/history', { headers: { 'x-tenant-id': tenantId } });
+      expect((await history()).body.code).toBe('TENANT_UNKNOWN');
+      const em = sut.app.get(EntityManager).fork();
+      await em.persist(em.create(Tenant, { id: tenantId, name: tenantId })).flush();
+      expect((await history()).body.code).toBe('TENANT_UNKNOWN');
     });
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -7,7 +8,10 @@ import { ERROR_STATUS } from '../../src/common/errors/error-codes';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ERROR_KEYS, insertVerifiedUser } from './deployment';
 import {
+  encodeInvalidUtf8,
+  INVALID_UTF8_MARKER,
   operationsOf,
+  replaceStrings,
   requestArbitrary,
   SchemaArbitraries,
   type Credential,
@@ -166,7 +170,8 @@ describe('HTTP fuzzing from the OpenAPI document (one in-process instance, throt
                   count: 1,
                   example:
                     `${request.method} ${request.path.slice(0, 200)} [${request.kind}, ${credential}] ` +
-                    `headers=${JSON.stringify(request.headers).slice(0, 300)} body=${(request.body ?? '').slice(0, 300)} ` +
+                    `headers=${JSON.stringify(request.headers).slice(0, 300)} ` +
+                    `body=${JSON.stringify(String(request.body ?? '').slice(0, 300))} ` +
                     `-> ${answer?.status} ${answer?.text.slice(0, 300)}`,
                 });
               }
@@ -185,6 +190,44 @@ describe('HTTP fuzzing from the OpenAPI document (one in-process instance, throt
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBaseline);
     // About 45 s on an idle 2-core machine; the margin is for a busy one.
   }, 180_000);
+
+  it('should answer every body whose strings are all lone surrogates, NUL, invalid UTF-8 or confusables without a 5xx', async () => {
+    const traps = [
+      '\ud800',
+      'ada\udfff@example.com',
+      '\udc00\ud800',
+      'ada@example.com\u0000',
+      'ada@example.com\r\nBcc: victim@example.com',
+      `ada${INVALID_UTF8_MARKER}@example.com`,
+      `${INVALID_UTF8_MARKER}${INVALID_UTF8_MARKER}`,
+      '\u0430dmin@ex\u0430mple.com',
+      'ada@ex\u00e4mple.com',
+      '"ada"@example.com',
+      '\u202etxt.exe',
+    ];
+    const failures: string[] = [];
+    await signInAccounts();
+    for (const operation of operations.filter((candidate) => candidate.body)) {
+      const [valid] = fc.sample(schemas.valid(operation.body!), { numRuns: 1, seed: SEED });
+      for (const [index, trap] of traps.entries()) {
+        const answer = await send(
+          {
+            kind: 'mutated',
+            method: operation.method,
+            path: operation.path.replace(/\{[^}]+\}/g, () => randomUUID()),
+            headers: { 'content-type': 'application/json' },
+            body: encodeInvalidUtf8(JSON.stringify(replaceStrings(valid, trap)), index),
+          },
+          'user',
+        );
+        const violation = violationOf(answer);
+        if (violation) {
+          failures.push(`${operation.method} ${operation.path} ${JSON.stringify(trap)}: ${violation} ${answer.text}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
 
   it('should answer a body over 100 kB with 413 PAYLOAD_TOO_LARGE in the error shape', async () => {
     const body = JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(101 * 1024) });

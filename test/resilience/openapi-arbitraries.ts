@@ -50,8 +50,8 @@ export interface FuzzRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
-  /** The raw body sent, already encoded. */
-  body?: string;
+  /** The raw body sent, already encoded (bytes when it holds invalid UTF-8). */
+  body?: string | Buffer;
 }
 
 export type Credential = 'none' | 'user' | 'admin' | 'garbage';
@@ -84,8 +84,74 @@ export function operationsOf(...documents: OpenApiDocument[]): {
   return { operations: [...seen.values()], schemas };
 }
 
+/**
+ * Byte sequences no UTF-8 decoder may accept: overlong encodings of '/' and of NUL, a UTF-16
+ * surrogate encoded as UTF-8 (CESU-8), a code point past U+10FFFF, stray continuation and
+ * invalid lead bytes.
+ */
+export const INVALID_UTF8: readonly Buffer[] = [
+  Buffer.from([0xc0, 0xaf]),
+  Buffer.from([0xe0, 0x80, 0xaf]),
+  Buffer.from([0xf0, 0x80, 0x80, 0xaf]),
+  Buffer.from([0xc0, 0x80]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from([0xf4, 0x90, 0x80, 0x80]),
+  Buffer.from([0x80]),
+  Buffer.from([0xff, 0xfe]),
+];
+
+/** Stands for one of INVALID_UTF8 until the request is encoded: a JavaScript string cannot hold invalid UTF-8. */
+export const INVALID_UTF8_MARKER = '\uE000invalid-utf8\uE000';
+
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
+
+/** `text` with `inserted` at a position chosen by `at`. */
+const insertAt = (text: string, inserted: string, at: number) => {
+  const index = at % (text.length + 1);
+  return `${text.slice(0, index)}${inserted}${text.slice(index)}`;
+};
+
+/**
+ * Text that is not what it looks like: lone UTF-16 surrogates (valid JSON, not valid Unicode),
+ * NUL and other control characters, invalid UTF-8 on the wire, and mixed-script, confusable,
+ * bidi-override and differently normalised spellings of the same address.
+ */
+export const unicodeTrap: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(fc.string({ maxLength: 12 }), loneSurrogate, fc.nat()).map(([text, unit, at]) => insertAt(text, unit, at)),
+  fc.tuple(fc.emailAddress(), loneSurrogate, fc.nat()).map(([email, unit, at]) => insertAt(email, unit, at)),
+  fc
+    .tuple(fc.emailAddress(), fc.constantFrom('\u0000', '\r\n', '\n', '\u0085', '\u001b', '\u007f', '\u2028'), fc.nat())
+    .map(([email, control, at]) => insertAt(email, control, at)),
+  fc.tuple(fc.emailAddress(), fc.nat()).map(([email, at]) => insertAt(email, INVALID_UTF8_MARKER, at)),
+  fc.tuple(fc.string({ maxLength: 12 }), fc.nat()).map(([text, at]) => insertAt(text, INVALID_UTF8_MARKER, at)),
+  fc.constantFrom(
+    '\u0430dmin@example.com',
+    'admin@ex\u0430mple.com',
+    'p\u0430yp\u0430l',
+    'ada@ex\u00e4mple.com',
+    'ada@exa\u0308mple.com',
+    'ada@xn--exmple-cua.com',
+    'ada@\uff45xample.com',
+    'ADA@EX\u00c4MPLE.COM',
+    '\u0130@example.com',
+    '\u00df@example.com',
+    'a\u200bda@example.com',
+    '\ufeffada@example.com',
+    'ada@example.com\u202e',
+    '\u202etxt.exe',
+    '"ada"@example.com',
+    '"a\\"b"@example.com',
+    'ada@[127.0.0.1]',
+    'a\u0301'.repeat(200),
+    '\u0000',
+    '\ud800\ud800',
+    '\udc00\ud800',
+  ),
+);
+
 /** Strings an attacker tries first: injections, traversal, encodings, extremes. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
+  unicodeTrap,
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.constantFrom(
@@ -166,11 +232,14 @@ export class SchemaArbitraries {
     return fc
       .tuple(
         this.valid(schema),
-        fc.constantFrom('drop', 'add', 'retype', 'retype', 'proto', 'constructor', 'replace'),
+        fc.constantFrom('drop', 'add', 'retype', 'retype', 'proto', 'constructor', 'replace', 'unicode', 'unicode'),
         hostileString,
         hostileValue,
+        unicodeTrap,
       )
-      .map(([value, how, key, replacement]) => {
+      .map(([value, how, key, replacement, trap]) => {
+        // Every string of an otherwise valid body, email fields included, becomes the trap.
+        if (how === 'unicode') return replaceStrings(value, trap);
         if (how === 'replace' || !value || typeof value !== 'object' || Array.isArray(value)) return replacement;
         const record = { ...(value as Record<string, unknown>) };
         const keys = Object.keys(record);
@@ -259,6 +328,8 @@ export function requestArbitrary(
     { weight: 3, arbitrary: fc.uuid() },
     fc.constantFrom('me', 'current', '0', '-1', '%2e%2e', '..', 'null', '%00', 'a'.repeat(250)),
     hostileString.map((text) => encodeURIComponent(text.replace(/[\uD800-\uDFFF]/g, '\uFFFD')) || 'x'),
+    // What a lone surrogate, NUL or an overlong '/' look like percent-encoded.
+    fc.constantFrom('%ED%A0%80', '%ED%B0%80', '%C0%AF', '%C0%80', '%00', '%uD800', '%FF', 'a%C0%AFb'),
   );
   const perOperation = operations.map((operation) =>
     fc
@@ -292,12 +363,13 @@ export function requestArbitrary(
           { requiredKeys: [] },
         ),
         credential: credentials,
+        invalidBytes: fc.nat(),
       })
-      .map(({ pathValues, query, payload, headers, credential }): { request: FuzzRequest; credential: Credential } => {
+      .map(({ pathValues, query, payload, headers, credential, invalidBytes }) => {
         const [kind, body] = payload;
         let index = 0;
         const path = operation.path.replace(/\{[^}]+\}/g, () => pathValues[index++ % pathValues.length]);
-        const search = new URLSearchParams(Object.entries(query)).toString();
+        const search = encodeInvalidUtf8InUrl(new URLSearchParams(Object.entries(query)).toString(), invalidBytes);
         const sendsBody = !['GET', 'HEAD'].includes(operation.method) && body !== undefined && body !== null;
         const requestHeaders: Record<string, string> = { ...headers };
         if (kind === 'valid') {
@@ -306,16 +378,14 @@ export function requestArbitrary(
         }
         if (sendsBody) requestHeaders['content-type'] ??= 'application/json';
         else delete requestHeaders['content-type'];
-        return {
-          request: {
-            kind,
-            method: operation.method,
-            path: search ? `${path}?${search}` : path,
-            headers: requestHeaders,
-            body: sendsBody ? JSON.stringify(body) : undefined,
-          },
-          credential,
+        const request: FuzzRequest = {
+          kind,
+          method: operation.method,
+          path: search ? `${path}?${search}` : path,
+          headers: requestHeaders,
+          body: sendsBody ? encodeInvalidUtf8(JSON.stringify(body), invalidBytes) : undefined,
         };
+        return { request, credential };
       }),
   );
   const randomRoute = fc
@@ -344,6 +414,37 @@ export function requestArbitrary(
       };
     });
   return fc.oneof({ weight: 9, arbitrary: fc.oneof(...perOperation) }, { weight: 1, arbitrary: randomRoute });
+}
+
+/** A copy of `value` whose every string (keys aside) is `replacement`. */
+export function replaceStrings(value: unknown, replacement: string): unknown {
+  if (typeof value === 'string') return replacement;
+  if (Array.isArray(value)) return value.map((item) => replaceStrings(item, replacement));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replaceStrings(item, replacement)]));
+  }
+  return value;
+}
+
+/** The JSON text with every INVALID_UTF8_MARKER replaced by invalid UTF-8 bytes (a string when there is none). */
+export function encodeInvalidUtf8(text: string, seed: number): string | Buffer {
+  const parts = text.split(INVALID_UTF8_MARKER);
+  if (parts.length === 1) return text;
+  const chunks: Buffer[] = [];
+  parts.forEach((part, index) => {
+    if (index > 0) chunks.push(INVALID_UTF8[(seed + index) % INVALID_UTF8.length]);
+    chunks.push(Buffer.from(part, 'utf8'));
+  });
+  return Buffer.concat(chunks);
+}
+
+/** The same for a URL: the marker, percent-encoded, becomes percent-encoded invalid bytes. */
+function encodeInvalidUtf8InUrl(text: string, seed: number): string {
+  const parts = text.split(encodeURIComponent(INVALID_UTF8_MARKER));
+  return parts.reduce((url, part, index) => {
+    const bytes = INVALID_UTF8[(seed + index) % INVALID_UTF8.length];
+    return `${url}${[...bytes].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')}${part}`;
+  });
 }
 
 type Payload = [FuzzRequest['kind'], unknown];

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { User, type Role } from '../../modules/users/user.entity';
+import { User } from '../../modules/users/user.entity';
 import { AppException } from '../errors';
 import type { AuthPrincipal } from './auth-principal';
 import { rolesGrant, type Permission } from './permissions';
@@ -20,10 +20,14 @@ export class PermissionsService {
     return user;
   }
 
-  /** Same, for checks that name a role rather than a permission (the queue dashboard: admin). */
-  async assertLiveRole(auth: AuthPrincipal | undefined, role: Role): Promise<User> {
+  /**
+   * The caller's current user row when it is an active admin with reach across tenants; else
+   * FORBIDDEN. For what every tenant shares (the one delivery queue): a tenant's own admin
+   * must not pause or empty another tenant's deliveries.
+   */
+  async assertLivePlatformAdmin(auth: AuthPrincipal | undefined): Promise<User> {
     const user = await this.liveUser(auth);
-    if (!user.roles.includes(role)) throw new AppException('FORBIDDEN');
+    if (!user.isPlatformAdmin || !user.roles.includes('admin')) throw new AppException('FORBIDDEN');
     return user;
   }
 

@@ -1,4 +1,5 @@
 import { AppException } from '../errors';
+import { parseIsoDateTime } from './iso-date-time';
 
 /**
  * Keyset pagination over (createdAt, id), newest first: stable under concurrent inserts
@@ -13,14 +14,23 @@ export function encodeCursor(position: CursorPosition): string {
   return Buffer.from(`${position.createdAt.toISOString()}|${position.id}`).toString('base64url');
 }
 
+/** Exactly what encodeCursor writes: a UTC timestamp to the millisecond and a UUID. */
+const CURSOR_PATTERN =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/**
+ * A cursor is opaque to clients but comes back from them: anything but the exact shape we
+ * hand out (a year PostgreSQL cannot store, an id of 36 dashes) is VALIDATION_FAILED here,
+ * never a query error later.
+ */
 export function decodeCursor(cursor: string | undefined): CursorPosition | undefined {
   if (!cursor) return undefined;
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+  const match = CURSOR_PATTERN.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const createdAt = match ? parseIsoDateTime(match[1]) : undefined;
+  if (!match || !createdAt) {
     throw new AppException('VALIDATION_FAILED', [{ field: 'cursor', message: 'is not a valid cursor' }]);
   }
-  return { createdAt, id };
+  return { createdAt, id: match[2].toLowerCase() };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { AppException, type ErrorDetail } from '../errors';
+import { illFormedStringPath, WELL_FORMED_MESSAGE } from './well-formed-unicode';
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
@@ -36,6 +37,16 @@ class BoundedValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (exceedsDepth(value))
       throw new AppException('VALIDATION_FAILED', [{ field: 'body', message: 'nested too deeply' }]);
+    // Before any validator sees it: a lone surrogate makes isEmail's encodeURI throw (a 500),
+    // and no field of this API has a use for text that is not Unicode.
+    if (metadata.type !== 'custom') {
+      const path = illFormedStringPath(value);
+      if (path !== undefined) {
+        throw new AppException('VALIDATION_FAILED', [
+          { field: path || metadata.data || metadata.type, message: WELL_FORMED_MESSAGE },
+        ]);
+      }
+    }
     return super.transform(value, metadata);
   }
 }

@@ -13,6 +13,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { throttleConfig } from '../../config/throttle.config';
 import { AppException } from '../errors';
+import { matchedRoute } from '../http/matched-route';
 import { THROTTLE_SCOPE, type ThrottleScope } from './throttle.decorators';
 
 export const AUTH_THROTTLER = 'auth';
@@ -31,8 +32,9 @@ interface Verdict {
 const VERDICT = Symbol('throttleVerdict');
 type RequestWithVerdict = FastifyRequest & { [VERDICT]?: Verdict };
 
-export function isExemptPath(url: string): boolean {
-  return EXEMPT_PATH.test(url.split('?', 1)[0] ?? url);
+/** `route` is the matched route's pattern; an unknown route is never exempt. */
+export function isExemptPath(route: string | undefined): boolean {
+  return route !== undefined && EXEMPT_PATH.test(route);
 }
 
 /** Per IP for `default` (one budget across routes); per IP and route for `auth`. */
@@ -66,7 +68,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (!this.config.enabled || context.getType() !== 'http') return true;
-    return isExemptPath(context.switchToHttp().getRequest<FastifyRequest>().url);
+    return isExemptPath(matchedRoute(context.switchToHttp().getRequest<FastifyRequest>()));
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {

@@ -27,7 +27,7 @@ describe('throttler keys', () => {
     for (const path of ['/health/live', '/health/ready', '/metrics', '/docs', '/docs-json', '/.well-known/jwks.json']) {
       expect(isExemptPath(path)).toBe(true);
     }
-    for (const path of ['/api/auth/login', '/api/health/live', '/metricsx', '/api/docs', '/docsx']) {
+    for (const path of ['/api/auth/login', '/api/health/live', '/metricsx', '/api/docs', '/docsx', undefined]) {
       expect(isExemptPath(path)).toBe(false);
     }
   });

@@ -56,10 +56,12 @@ export class AdminUsersController {
   @Operation(
     'updateUser',
     "Change a user's roles or status",
-    'Restricting or disabling revokes every session of the user and blocks sign-in (ACCOUNT_RESTRICTED).',
+    'Restricting or disabling revokes every session of the user and blocks sign-in (ACCOUNT_RESTRICTED). ' +
+      'Only platform admins change a platform admin (403 FORBIDDEN otherwise). Removing the last active admin ' +
+      'of a tenant (demoting, restricting or disabling them) answers 409 CONFLICT, unless a platform admin does it.',
   )
   @ApiOkResponse({ type: AdminUserDto })
-  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT')
   updateUser(
     @CurrentAdmin() admin: AdminActor,
     @Param('id', ParseIdPipe) id: string,
@@ -73,9 +75,13 @@ export class AdminUsersController {
   @Delete(':id/sessions')
   @RequirePermissions('sessions:revoke')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @Operation('revokeUserSessions', 'Revoke every session of a user')
+  @Operation(
+    'revokeUserSessions',
+    'Revoke every session of a user',
+    "Only platform admins revoke a platform admin's sessions (403 FORBIDDEN otherwise).",
+  )
   @ApiNoContentResponse({ description: 'Every session of the user is revoked' })
-  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
+  @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND', 'FORBIDDEN')
   revokeUserSessions(
     @CurrentAdmin() admin: AdminActor,
     @Param('id', ParseIdPipe) id: string,

@@ -24,7 +24,16 @@ export interface UserFilters {
 export interface RoleChangeActor {
   actorId: string | null;
   via: 'admin' | 'cli';
+  /** An admin with reach across tenants; with operators, the only ones who may remove a tenant's last admin. */
+  isPlatformAdmin?: boolean;
 }
+
+/** Active users holding `admin` in a tenant, locked in id order so that concurrent changes queue instead of deadlocking. */
+const LOCK_ACTIVE_ADMINS_SQL = `
+select "id" from "app_user"
+ where "tenant_id" = ? and "status" = 'active' and 'admin' = any("roles")
+ order by "id"
+   for update`;
 
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
 
@@ -80,7 +89,12 @@ export class AdminUsersService {
 
   async update(scope: AdminScope, id: string, input: UpdateUserDto, ctx: RequestContext): Promise<AdminUserDto> {
     const user = await this.findInScope(scope, id);
-    const actor: RoleChangeActor = { actorId: scope.actor.userId, via: 'admin' };
+    assertMayManage(scope, user);
+    const actor: RoleChangeActor = {
+      actorId: scope.actor.userId,
+      via: 'admin',
+      isPlatformAdmin: scope.actor.isPlatformAdmin,
+    };
     if (input.roles !== undefined) await this.changeRoles(actor, user, input.roles, ctx);
     if (input.status !== undefined) await this.changeStatus(actor, user, input.status, ctx);
     return this.toAdminView(user);
@@ -89,6 +103,7 @@ export class AdminUsersService {
   /** DELETE /api/admin/users/:id/sessions: every session of the user, audited with the admin as actor. */
   async revokeSessions(scope: AdminScope, id: string, ctx: RequestContext): Promise<void> {
     const user = await this.findInScope(scope, id);
+    assertMayManage(scope, user);
     const revoked = await this.sessions.revokeAllForUser(user.tenantId, user.id, REASON_ADMIN, undefined, ctx);
     await this.audit.record(
       {
@@ -110,6 +125,7 @@ export class AdminUsersService {
   async changeRoles(actor: RoleChangeActor, user: User, roles: Role[], ctx?: RequestContext): Promise<void> {
     const to = ROLES.filter((role) => roles.includes(role));
     await this.em.transactional(async (tx) => {
+      const otherAdmins = to.includes('admin') ? undefined : await this.lockActiveAdmins(tx, user);
       // Locked re-read: the audit event's "from" is what the row really held, even under concurrent changes.
       const row = await tx.findOneOrFail(
         User,
@@ -118,6 +134,7 @@ export class AdminUsersService {
       );
       const from = [...row.roles];
       if (from.length === to.length && from.every((role) => to.includes(role))) return;
+      if (otherAdmins !== undefined) assertNotLastAdmin(actor, row, otherAdmins);
       row.roles = to;
       await this.audit.record(
         {
@@ -167,6 +184,7 @@ export class AdminUsersService {
   /** Restricting or disabling cuts the user off: the row first (sign-in refuses it), then every session. */
   async changeStatus(actor: RoleChangeActor, user: User, status: UserStatus, ctx?: RequestContext) {
     const changed = await this.em.transactional(async (tx) => {
+      const otherAdmins = status === 'active' ? undefined : await this.lockActiveAdmins(tx, user);
       const row = await tx.findOneOrFail(
         User,
         { id: user.id },
@@ -174,6 +192,7 @@ export class AdminUsersService {
       );
       const from = row.status;
       if (from === status) return false;
+      if (otherAdmins !== undefined) assertNotLastAdmin(actor, row, otherAdmins);
       row.status = status;
       await this.audit.record(
         {
@@ -197,6 +216,16 @@ export class AdminUsersService {
     return changed;
   }
 
+  /**
+   * The other active admins of the user's tenant, with every active admin row of the tenant
+   * locked until the transaction ends: two admins demoting each other at once are decided one
+   * after the other, so the second sees the first's change and the tenant keeps an admin.
+   */
+  private async lockActiveAdmins(tx: EntityManager, user: User): Promise<string[]> {
+    const rows = await tx.execute<Array<{ id: string }>>(LOCK_ACTIVE_ADMINS_SQL, [user.tenantId]);
+    return rows.map((row) => row.id).filter((id) => id !== user.id);
+  }
+
   /** Inside the scope or NOT_FOUND: another tenant's user is indistinguishable from no user. */
   private async findInScope(scope: AdminScope, id: string): Promise<User> {
     const user = await this.em.findOne(User, {
@@ -214,4 +243,20 @@ export class AdminUsersService {
       updatedAt: user.updatedAt.toISOString(),
     };
   }
+}
+
+/** Platform admins are changed (roles, status, sessions) by platform admins only, never by a tenant's own admin. */
+function assertMayManage(scope: AdminScope, user: User): void {
+  if (user.isPlatformAdmin && !scope.actor.isPlatformAdmin) throw new AppException('FORBIDDEN');
+}
+
+/**
+ * A tenant keeps at least one active admin: removing the last one (demoting, restricting or
+ * disabling them, themselves included) is a CONFLICT, except for a platform admin or an
+ * operator at the CLI, who can restore one.
+ */
+function assertNotLastAdmin(actor: RoleChangeActor, row: User, otherAdmins: string[]): void {
+  if (actor.via === 'cli' || actor.isPlatformAdmin) return;
+  const isActiveAdmin = row.status === 'active' && row.roles.includes('admin');
+  if (isActiveAdmin && otherAdmins.length === 0) throw new AppException('CONFLICT');
 }

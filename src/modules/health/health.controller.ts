@@ -1,11 +1,16 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Controller, Get, Header, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, Headers, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../../common/auth/public.decorator';
+import { AppException } from '../../common/errors';
+import { ApiErrors } from '../../common/http/api-docs';
+import { METRICS_CONTENT_TYPE, publicScrapeVerdict } from '../../common/metrics/metrics-access';
 import { MetricsService } from '../../common/metrics/metrics.service';
 import { REDIS } from '../../common/redis/redis.constants';
+import { metricsConfig } from '../../config/metrics.config';
 
 const PROBE_TIMEOUT_MS = 1500;
 
@@ -29,6 +34,7 @@ export class HealthController {
     private readonly orm: MikroORM,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly metrics: MetricsService,
+    @Inject(metricsConfig.KEY) private readonly metricsAccess: ConfigType<typeof metricsConfig>,
   ) {}
 
   @Get('health/live')
@@ -57,11 +63,26 @@ export class HealthController {
   }
 
   @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  @ApiOperation({ operationId: 'metrics', summary: 'Prometheus metrics of this process' })
+  @Header('Content-Type', METRICS_CONTENT_TYPE)
+  @ApiOperation({
+    operationId: 'metrics',
+    summary: 'Prometheus metrics of this process',
+    description:
+      'Only with `Authorization: Bearer <METRICS_TOKEN>`. Without METRICS_TOKEN this route answers 404 ' +
+      '(METRICS_PORT serves the metrics on 127.0.0.1 instead).',
+  })
+  @ApiBearerAuth('metrics-token')
   @ApiProduces('text/plain')
   @ApiOkResponse({ schema: { type: 'string', example: 'http_request_duration_seconds_bucket{...} 1' } })
-  metricsText() {
-    return this.metrics.registry.metrics();
+  @ApiErrors('UNAUTHORIZED', 'NOT_FOUND')
+  metricsText(@Headers('authorization') authorization: string | undefined) {
+    switch (publicScrapeVerdict(this.metricsAccess.token, authorization)) {
+      case 'allowed':
+        return this.metrics.registry.metrics();
+      case 'unauthorized':
+        throw new AppException('UNAUTHORIZED');
+      case 'not_found':
+        throw new AppException('NOT_FOUND');
+    }
   }
 }

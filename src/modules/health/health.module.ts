@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
+import { MetricsListener } from './metrics-listener';
 
-@Module({ controllers: [HealthController] })
+@Module({ controllers: [HealthController], providers: [MetricsListener] })
 export class HealthModule {}

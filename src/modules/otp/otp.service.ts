@@ -121,12 +121,7 @@ export class OtpService {
     const phone = await this.delivery.assertDeliverable(tenantId, destination);
     if (phone) await this.smsBudget.spend(phone.callingCode);
     try {
-      await this.applySendLimits(
-        this.keysOf(tenantId, purpose, destination, input.ctx.ip),
-        this.decoyHash(),
-        ttl,
-        '',
-      );
+      await this.applySendLimits(this.keysOf(tenantId, purpose, destination, input.ctx.ip), this.decoyHash(), ttl, '');
     } finally {
       await this.refund(phone);
     }

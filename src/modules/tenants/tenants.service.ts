@@ -7,6 +7,8 @@ import { AppException } from '../../common/errors';
 import { REDIS } from '../../common/redis/redis.constants';
 import { captchaConfig } from '../../config/captcha.config';
 import { redisConfig } from '../../config/redis.config';
+import { tenantsConfig } from '../../config/tenants.config';
+import { BoundedTtlCache } from './bounded-ttl-cache';
 import { DEFAULT_TENANT_ID, Tenant, type TenantSettings } from './tenant.entity';
 
 const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -15,6 +17,8 @@ const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
  * settings) is broadcast over Redis pub/sub so every process drops its copy at once; the TTL
  * only bounds staleness when a message is lost (a subscriber reconnecting). Disabling a
  * tenant also revokes its sessions, so authenticated callers are cut off regardless.
+ * Tenants that exist are few (operators create them); ids that do not exist come from
+ * clients, so they are remembered apart, in a cache bounded in size and age.
  */
 const CACHE_MS = 5_000;
 const CHANGED_CHANNEL = 'tenant-changed';
@@ -22,7 +26,8 @@ const CHANGED_CHANNEL = 'tenant-changed';
 @Injectable()
 export class TenantsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TenantsService.name);
-  private readonly cache = new Map<string, { tenant: Tenant | null; until: number }>();
+  private readonly cache = new Map<string, { tenant: Tenant; until: number }>();
+  private readonly unknown: BoundedTtlCache<string, true>;
   private subscriber?: Redis;
 
   constructor(
@@ -31,7 +36,10 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(redisConfig.KEY) private readonly redisSettings: ConfigType<typeof redisConfig>,
     @Inject(captchaConfig.KEY) private readonly captcha: ConfigType<typeof captchaConfig>,
-  ) {}
+    @Inject(tenantsConfig.KEY) settings: ConfigType<typeof tenantsConfig>,
+  ) {
+    this.unknown = new BoundedTtlCache(settings.negativeCacheSize, settings.negativeCacheTtlMs);
+  }
 
   /** Channels are not covered by ioredis' keyPrefix; prefix by hand so deployments sharing a Redis stay apart. */
   private get channel(): string {
@@ -43,7 +51,7 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
     subscriber.on('error', () => {
       // Reconnects by itself; meanwhile the cache TTL bounds staleness.
     });
-    subscriber.on('message', (_channel: string, id: string) => this.cache.delete(id));
+    subscriber.on('message', (_channel: string, id: string) => this.forget(id));
     this.subscriber = subscriber;
     try {
       await subscriber.connect();
@@ -61,13 +69,20 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
   async resolveActive(id: string): Promise<Tenant> {
     if (!TENANT_ID_PATTERN.test(id)) throw new AppException('TENANT_UNKNOWN');
     const now = this.clock.nowMs();
+    if (this.unknown.get(id, now)) throw new AppException('TENANT_UNKNOWN');
     const cached = this.cache.get(id);
     let tenant = cached && cached.until > now ? cached.tenant : undefined;
     if (tenant === undefined) {
-      tenant = await this.em.fork().findOne(Tenant, { id });
+      const found = await this.em.fork().findOne(Tenant, { id });
+      if (!found) {
+        this.cache.delete(id);
+        this.unknown.set(id, true, now);
+        throw new AppException('TENANT_UNKNOWN');
+      }
+      tenant = found;
       this.cache.set(id, { tenant, until: now + CACHE_MS });
     }
-    if (!tenant?.isActive) throw new AppException('TENANT_UNKNOWN');
+    if (!tenant.isActive) throw new AppException('TENANT_UNKNOWN');
     return tenant;
   }
 
@@ -122,8 +137,13 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
     return tenant;
   }
 
-  private async invalidate(id: string): Promise<void> {
+  private forget(id: string): void {
     this.cache.delete(id);
+    this.unknown.delete(id);
+  }
+
+  private async invalidate(id: string): Promise<void> {
+    this.forget(id);
     try {
       await this.redis.publish(this.channel, id);
     } catch (error) {

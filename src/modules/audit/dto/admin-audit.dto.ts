@@ -1,7 +1,7 @@
 import { PageQueryDto } from '../../../common/http/page-query.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
+import { IsoDateTimeQuery } from '../../../common/http/iso-date-time';
 import { AUDIT_EVENT_TYPES } from '../audit.constants';
 
 export class ListAuditEventsQueryDto extends PageQueryDto {
@@ -20,16 +20,22 @@ export class ListAuditEventsQueryDto extends PageQueryDto {
   @IsIn(['success', 'failure'])
   outcome?: 'success' | 'failure';
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Inclusive lower bound' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Inclusive lower bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999',
+  })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsoDateTimeQuery()
   from?: Date;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Exclusive upper bound' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Exclusive upper bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999',
+  })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsoDateTimeQuery()
   to?: Date;
 
   @ApiPropertyOptional({

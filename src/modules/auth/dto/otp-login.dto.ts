@@ -1,15 +1,12 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { EmailAddress } from '../../../common/http/email-address';
 import { CaptchaTokenField } from '../../captcha/require-captcha.decorator';
 import { SessionStartFieldsDto } from '../../sessions/dto/auth-result.dto';
 import { DELIVERY_CHANNELS, type DeliveryChannel } from '../../otp/otp.types';
 
 export const PHONE_CHANNELS = ['whatsapp', 'sms'] as const;
 export type PhoneChannel = (typeof PHONE_CHANNELS)[number];
-
-const NormalizedEmail = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
 
 const PHONE_DOC = {
   example: '+14155550123',
@@ -37,10 +34,7 @@ class OtpDestinationFieldsDto {
 
   @ApiPropertyOptional(EMAIL_DOC)
   @ValidateIf(required('email'))
-  @NormalizedEmail()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail()
+  @EmailAddress()
   email?: string;
 }
 

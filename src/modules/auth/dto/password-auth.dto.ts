@@ -1,14 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { EmailAddress } from '../../../common/http/email-address';
 import { CaptchaTokenField } from '../../captcha/require-captcha.decorator';
 import { SessionStartFieldsDto } from '../../sessions/dto/auth-result.dto';
 
-/** Emails are compared lower-cased and trimmed everywhere; normalising here keeps the rest simple. */
-const NormalizedEmail = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
-
-const EMAIL_DOC = { example: 'ada@example.com', maxLength: 320, format: 'email' } as const;
+const EMAIL_DOC = {
+  example: 'ada@example.com',
+  maxLength: 320,
+  format: 'email',
+  description:
+    'Stored lower-cased with the domain in ASCII (punycode); quoted local parts and control characters are refused',
+} as const;
 /** Policy limits (8 to 128, tenant minimum, common list) are checked by the service with the tenant's settings. */
 const NEW_PASSWORD_DOC = {
   example: 'correct horse battery staple',
@@ -19,10 +21,7 @@ const NEW_PASSWORD_DOC = {
 
 class EmailFieldDto {
   @ApiProperty(EMAIL_DOC)
-  @NormalizedEmail()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail()
+  @EmailAddress()
   email!: string;
 }
 
@@ -56,10 +55,7 @@ export class ForgotPasswordDto extends EmailFieldDto {
 
 export class VerifyEmailDto extends SessionStartFieldsDto {
   @ApiProperty(EMAIL_DOC)
-  @NormalizedEmail()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail()
+  @EmailAddress()
   email!: string;
 
   @ApiProperty({ example: '123456', pattern: '^[0-9]{6}$' })
@@ -70,10 +66,7 @@ export class VerifyEmailDto extends SessionStartFieldsDto {
 
 export class LoginDto extends SessionStartFieldsDto {
   @ApiProperty(EMAIL_DOC)
-  @NormalizedEmail()
-  @IsString()
-  @MaxLength(320)
-  @IsEmail()
+  @EmailAddress()
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery staple', maxLength: 128 })

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { PermissionsService } from '../../../common/auth/permissions.service';
 import { renderError } from '../../../common/errors/render-error';
 import { AppException } from '../../../common/errors';
+import { matchedRoute } from '../../../common/http/matched-route';
 import { AccessTokenVerifier } from '../../sessions/access-token.verifier';
 import { DELIVERY_QUEUE, GENERIC_WEBHOOK_PATH } from '../delivery.constants';
 
@@ -20,7 +21,7 @@ const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 /**
  * The raw-Fastify parts of delivery: the exact body bytes of the signed webhook (the HMAC is
  * over them, not over re-serialised JSON) and the Bull Board dashboard, which Nest guards do
- * not cover, so it runs the admin API's live role check itself.
+ * not cover, so it runs the live platform-admin check itself.
  */
 @Injectable()
 export class DeliveryHttpSetup implements OnModuleInit {
@@ -42,18 +43,19 @@ export class DeliveryHttpSetup implements OnModuleInit {
     const serverAdapter = new BullBoardFastifyAdapter();
     serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
     createBullBoard({ queues: [new BullMQAdapter(this.queue, { readOnlyMode: false })], serverAdapter });
-    const requireAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
+    const requirePlatformAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
       try {
+        // One queue carries every tenant's messages: only platform admins may see or steer it.
         // The same live check as the admin API: a demoted or disabled admin is out at once.
-        await this.permissions.assertLiveRole(await this.verifier.authenticate(request), 'admin');
+        await this.permissions.assertLivePlatformAdmin(await this.verifier.authenticate(request));
       } catch (error) {
         const { status, body, headers } = renderError(error, String(request.id));
         return reply.status(status).headers(headers).type('application/json; charset=utf-8').send(body);
       }
     };
-    // An encapsulated context: the admin check applies to every dashboard route and nothing else.
+    // An encapsulated context: the check applies to every dashboard route and nothing else.
     await fastify.register(async (scope) => {
-      scope.addHook('onRequest', requireAdmin);
+      scope.addHook('onRequest', requirePlatformAdmin);
       await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
     });
   }
@@ -64,7 +66,7 @@ async function keepRawBodyOfSignedWebhook(
   _reply: FastifyReply,
   payload: NodeJS.ReadableStream,
 ): Promise<NodeJS.ReadableStream> {
-  if (request.method !== 'POST' || request.url.split('?')[0] !== GENERIC_WEBHOOK_PATH) return payload;
+  if (request.method !== 'POST' || matchedRoute(request) !== GENERIC_WEBHOOK_PATH) return payload;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of payload) {
