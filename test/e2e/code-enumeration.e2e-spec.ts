@@ -34,6 +34,8 @@ describe('code enumeration: wrong guesses after a code request answer alike for 
       THROTTLE_AUTH_LIMIT: '100000',
       THROTTLE_DEFAULT_LIMIT: '100000',
       OTP_RESEND_COOLDOWN: '60',
+      // Every guess comes from one address: its share of a destination's failures must not end the sequence first.
+      OTP_MAX_FAILURES_PER_HOUR_PER_IP: '10',
     });
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { DeliveryService } from '../../src/modules/delivery/delivery.service';
 import { DeliverySuppression } from '../../src/modules/delivery/delivery-suppression.entity';
+import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createUser, signedInAs } from './admin-support';
@@ -87,11 +88,12 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
   });
 
   describe('canonical email addresses', () => {
+    // A registration is no account until its code is verified: the pending registrations are what register makes.
     const accountsWith = (...emails: string[]) =>
       sut.app
         .get(EntityManager)
         .fork()
-        .find(User, { tenantId: 'default', email: { $in: emails } });
+        .find(PendingRegistration, { tenantId: 'default', email: { $in: emails } });
 
     it('should make one account of Ada@EXAMPLE.com and ada@example.com', async () => {
       const local = `ada-${tag()}`;
@@ -125,7 +127,7 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
       const all = await sut.app
         .get(EntityManager)
         .fork()
-        .find(User, { tenantId: 'default', email: { $like: `${local}@%` } });
+        .find(PendingRegistration, { tenantId: 'default', email: { $like: `${local}@%` } });
       expect(all.map((user) => user.email)).toEqual([`${local}@xn--exmple-cua.com`]);
     });
 
