@@ -6,6 +6,7 @@ import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
 import { otpConfig } from './otp.config';
 import { redisConfig } from './redis.config';
+import { sessionsConfig } from './sessions.config';
 import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
 
@@ -16,6 +17,7 @@ export * from './database.config';
 export * from './delivery.config';
 export * from './otp.config';
 export * from './redis.config';
+export * from './sessions.config';
 export * from './throttle.config';
 export * from './webauthn.config';
 export { ConfigError, configWarnings } from './env-reader';
@@ -28,6 +30,7 @@ export const configSlices = [
   deliveryConfig,
   otpConfig,
   redisConfig,
+  sessionsConfig,
   throttleConfig,
   webauthnConfig,
 ];
