@@ -10,6 +10,10 @@ export const sessionsConfig = registerAs('sessions', () => {
      * 0 = strict reuse detection.
      */
     refreshReuseGraceSeconds: env.int('REFRESH_REUSE_GRACE_SECONDS', 10, { min: 0, max: 60 }),
+    /** Live sessions per user; a sign-in beyond it revokes the least recently used. */
+    maxSessionsPerUser: env.int('MAX_SESSIONS_PER_USER', 50, { min: 1, max: 1000 }),
+    /** Devices remembered per user; a new one beyond it forgets the least recently seen (and its sessions). */
+    maxDevicesPerUser: env.int('MAX_DEVICES_PER_USER', 50, { min: 1, max: 1000 }),
   };
 });
 

@@ -290,12 +290,45 @@ export class SessionRepository {
     return rows.map(revokedOf);
   }
 
-  /** Live = not revoked, before both the absolute and the idle end. */
-  findLive(em: EntityManager, tenantId: string, userId: string, now: Date): Promise<Session[]> {
+  /**
+   * Revokes the user's live sessions beyond the `keep` most recently used (last sign-in or
+   * refresh). Exact only while the caller holds lockSignInsOf: otherwise two sign-ins
+   * committing at once could each count without the other.
+   */
+  async revokeLeastRecentlyUsed(
+    em: EntityManager,
+    input: { tenantId: string; userId: string; keep: number; reason: string; now: Date },
+  ): Promise<RevokedSession[]> {
+    const rows = await em.execute<RevokedRow[]>(
+      `update "session" set "revoked_at" = ?, "revoke_reason" = ?, "sealed_successor" = null
+        where "revoked_at" is null and "id" in (
+          select "id" from "session"
+           where "tenant_id" = ? and "user_id" = ? and "revoked_at" is null
+             and "expires_at" > ? and "idle_expires_at" > ?
+           order by "last_seen_at" desc, "created_at" desc, "id" desc
+          offset ?)
+       returning "id", "user_id", "device_id", "tenant_id"`,
+      [input.now, input.reason.slice(0, 64), input.tenantId, input.userId, input.now, input.now, input.keep],
+    );
+    return rows.map(revokedOf);
+  }
+
+  /**
+   * Serialises the sign-ins of one user until the caller's transaction ends, so that the
+   * session and device caps count what the previous sign-in committed. A transaction-level
+   * advisory lock: nothing to release, and other users' sign-ins never wait (a hash
+   * collision only makes two users wait for each other).
+   */
+  async lockSignInsOf(em: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`sign-in:${tenantId}:${userId}`]);
+  }
+
+  /** Live = not revoked, before both the absolute and the idle end. Newest first; `limit` bounds a listing. */
+  findLive(em: EntityManager, tenantId: string, userId: string, now: Date, limit?: number): Promise<Session[]> {
     return em.find(
       Session,
       { tenantId, userId, revokedAt: null, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } },
-      { orderBy: { createdAt: 'desc', id: 'asc' } },
+      { orderBy: { createdAt: 'desc', id: 'asc' }, limit },
     );
   }
 

@@ -81,8 +81,18 @@ export class SessionsService {
     const refresh = newRefreshToken(sessionId);
     const expiresAt = new Date(now.getTime() + lifetimes.refresh * 1000);
     const sinceMonoMs = performance.now();
-    const { session, device, isNew } = await this.em.fork().transactional(async (em) => {
+    const { session, device, isNew, revoked } = await this.em.fork().transactional(async (em) => {
+      // The caps below count what earlier sign-ins committed: without the lock, a burst of
+      // sign-ins would each see the others' sessions as not yet there.
+      await this.repository.lockSignInsOf(em, user.tenantId, user.id);
       const { device, isNew } = await this.devices.recordSignIn(user, input.device, ctx, em);
+      const revoked: RevokedSession[] = [];
+      if (isNew) {
+        for (const forgotten of await this.devices.forgetBeyondCap(user, ctx, em)) {
+          const where = { tenantId: user.tenantId, userId: user.id, deviceId: forgotten };
+          revoked.push(...(await this.revokeIn(em, where, 'device_limit', ctx)));
+        }
+      }
       const session = em.create(Session, {
         id: sessionId,
         tenantId: user.tenantId,
@@ -100,6 +110,15 @@ export class SessionsService {
         idleExpiresAt: new Date(Math.min(expiresAt.getTime(), now.getTime() + lifetimes.idle * 1000)),
       });
       await em.flush();
+      const leastRecentlyUsed = await this.repository.revokeLeastRecentlyUsed(em, {
+        tenantId: user.tenantId,
+        userId: user.id,
+        keep: this.settings.maxSessionsPerUser,
+        reason: 'session_limit',
+        now,
+      });
+      await this.auditRevocations(em, leastRecentlyUsed, 'session_limit', ctx);
+      revoked.push(...leastRecentlyUsed);
       await this.audit.record(
         {
           type: 'session.created',
@@ -114,8 +133,9 @@ export class SessionsService {
         em,
       );
       if (input.signInEvent) await this.audit.record({ ...input.signInEvent, sessionId, deviceId: device.id }, ctx, em);
-      return { session, device, isNew };
+      return { session, device, isNew, revoked };
     });
+    await this.store.remove(revoked.map((entry) => entry.id));
     const view = this.users.toView(user);
     await this.publish(session, user, view, this.devices.summaryOf(device), sinceMonoMs);
     if (isNew) await this.devices.notifyNewSignIn(user, device, ctx);
@@ -292,7 +312,8 @@ export class SessionsService {
   /** Live sessions of a user, newest first; `currentSessionId` marks the caller's own. */
   async listLive(tenantId: string, userId: string, currentSessionId?: string): Promise<SessionResponseDto[]> {
     const now = this.clock.now();
-    const sessions = await this.repository.findLive(this.em, tenantId, userId, now);
+    // The cap bounds the list; the limit also bounds a user who was over it before a lower cap.
+    const sessions = await this.repository.findLive(this.em, tenantId, userId, now, this.settings.maxSessionsPerUser);
     const devices = await this.devices.summariesOf(sessions.flatMap((session) => session.deviceId ?? []));
     return sessions.map((session) => ({
       id: session.id,
@@ -377,6 +398,16 @@ export class SessionsService {
     ctx?: RequestContext,
   ): Promise<RevokedSession[]> {
     const rows = await this.repository.revokeWhere(em, where, reason, this.clock.now());
+    await this.auditRevocations(em, rows, reason, ctx);
+    return rows;
+  }
+
+  private async auditRevocations(
+    em: EntityManager,
+    rows: RevokedSession[],
+    reason: string,
+    ctx?: RequestContext,
+  ): Promise<void> {
     for (const row of rows) {
       await this.audit.record(
         {
@@ -392,7 +423,6 @@ export class SessionsService {
         em,
       );
     }
-    return rows;
   }
 
   /**
