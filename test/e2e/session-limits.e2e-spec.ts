@@ -82,7 +82,7 @@ describe('session and device caps (MAX_SESSIONS_PER_USER, MAX_DEVICES_PER_USER)'
     });
     afterAll(() => manyDevices.close());
 
-    // Each from its own new device: nothing but the sign-in lock orders them (one device would, by its row).
+    // Each from its own new device: one device would make them wait for each other on its row.
     const burstOf = (app: TestApp, user: Awaited<ReturnType<typeof createUser>>) =>
       Promise.all(
         Array.from({ length: 20 }, () => startSession(app, user, { client: 'native', device: { id: randomUUID() } })),

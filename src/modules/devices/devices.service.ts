@@ -108,8 +108,7 @@ export class DevicesService {
   /**
    * Forgets the user's devices beyond MAX_DEVICES_PER_USER, least recently seen first (the
    * one signing in now was just seen), audited `device.removed`; answers their ids so that
-   * the caller ends their sessions in the same transaction. Exact when the caller serialises
-   * the user's sign-ins (SessionRepository.lockSignInsOf).
+   * the caller ends their sessions in the same transaction.
    */
   async forgetBeyondCap(user: User, ctx: RequestContext, em: EntityManager): Promise<string[]> {
     const rows = await em.execute<Array<{ id: string; name: string }>>(

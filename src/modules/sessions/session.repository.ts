@@ -292,35 +292,57 @@ export class SessionRepository {
 
   /**
    * Revokes the user's live sessions beyond the `keep` most recently used (last sign-in or
-   * refresh). Exact only while the caller holds lockSignInsOf: otherwise two sign-ins
-   * committing at once could each count without the other.
+   * refresh), with their `session.revoked` events, in ONE statement. Run after a sign-in
+   * committed, it sees every sign-in committed before it: when a burst is over, the last one
+   * to run has seen them all.
    */
   async revokeLeastRecentlyUsed(
     em: EntityManager,
-    input: { tenantId: string; userId: string; keep: number; reason: string; now: Date },
+    input: {
+      tenantId: string;
+      userId: string;
+      keep: number;
+      reason: string;
+      now: Date;
+      audit: { ip: string | null; userAgent: string | null; requestId: string | null };
+    },
   ): Promise<RevokedSession[]> {
-    const rows = await em.execute<RevokedRow[]>(
-      `update "session" set "revoked_at" = ?, "revoke_reason" = ?, "sealed_successor" = null
-        where "revoked_at" is null and "id" in (
-          select "id" from "session"
-           where "tenant_id" = ? and "user_id" = ? and "revoked_at" is null
-             and "expires_at" > ? and "idle_expires_at" > ?
-           order by "last_seen_at" desc, "created_at" desc, "id" desc
-          offset ?)
-       returning "id", "user_id", "device_id", "tenant_id"`,
-      [input.now, input.reason.slice(0, 64), input.tenantId, input.userId, input.now, input.now, input.keep],
+    const reason = input.reason.slice(0, 64);
+    const rows = await em.getConnection().execute<RevokedRow[]>(
+      `with revoked as (
+         update "session" set "revoked_at" = ?, "revoke_reason" = ?, "sealed_successor" = null
+          where "revoked_at" is null and "id" in (
+            select "id" from "session"
+             where "tenant_id" = ? and "user_id" = ? and "revoked_at" is null
+               and "expires_at" > ? and "idle_expires_at" > ?
+             order by "last_seen_at" desc, "created_at" desc, "id" desc
+            offset ?)
+         returning "id", "user_id", "device_id", "tenant_id"
+       ),
+       -- AuditService.record's rows, inlined so the events commit with the revocations
+       audited as (
+         insert into "audit_event" ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id",
+                                    "device_id", "ip", "user_agent", "request_id", "data", "created_at")
+         select gen_random_uuid(), r."tenant_id", 'session.revoked', 'success', r."user_id", r."user_id", r."id",
+                r."device_id", ?, ?, ?, jsonb_build_object('reason', ?::text), ? from revoked r
+       )
+       select * from revoked`,
+      [
+        input.now,
+        reason,
+        input.tenantId,
+        input.userId,
+        input.now,
+        input.now,
+        input.keep,
+        input.audit.ip,
+        input.audit.userAgent,
+        input.audit.requestId,
+        reason,
+        new Date(),
+      ],
     );
     return rows.map(revokedOf);
-  }
-
-  /**
-   * Serialises the sign-ins of one user until the caller's transaction ends, so that the
-   * session and device caps count what the previous sign-in committed. A transaction-level
-   * advisory lock: nothing to release, and other users' sign-ins never wait (a hash
-   * collision only makes two users wait for each other).
-   */
-  async lockSignInsOf(em: EntityManager, tenantId: string, userId: string): Promise<void> {
-    await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`sign-in:${tenantId}:${userId}`]);
   }
 
   /** Live = not revoked, before both the absolute and the idle end. Newest first; `limit` bounds a listing. */

@@ -81,18 +81,8 @@ export class SessionsService {
     const refresh = newRefreshToken(sessionId);
     const expiresAt = new Date(now.getTime() + lifetimes.refresh * 1000);
     const sinceMonoMs = performance.now();
-    const { session, device, isNew, revoked } = await this.em.fork().transactional(async (em) => {
-      // The caps below count what earlier sign-ins committed: without the lock, a burst of
-      // sign-ins would each see the others' sessions as not yet there.
-      await this.repository.lockSignInsOf(em, user.tenantId, user.id);
+    const { session, device, isNew } = await this.em.fork().transactional(async (em) => {
       const { device, isNew } = await this.devices.recordSignIn(user, input.device, ctx, em);
-      const revoked: RevokedSession[] = [];
-      if (isNew) {
-        for (const forgotten of await this.devices.forgetBeyondCap(user, ctx, em)) {
-          const where = { tenantId: user.tenantId, userId: user.id, deviceId: forgotten };
-          revoked.push(...(await this.revokeIn(em, where, 'device_limit', ctx)));
-        }
-      }
       const session = em.create(Session, {
         id: sessionId,
         tenantId: user.tenantId,
@@ -110,15 +100,6 @@ export class SessionsService {
         idleExpiresAt: new Date(Math.min(expiresAt.getTime(), now.getTime() + lifetimes.idle * 1000)),
       });
       await em.flush();
-      const leastRecentlyUsed = await this.repository.revokeLeastRecentlyUsed(em, {
-        tenantId: user.tenantId,
-        userId: user.id,
-        keep: this.settings.maxSessionsPerUser,
-        reason: 'session_limit',
-        now,
-      });
-      await this.auditRevocations(em, leastRecentlyUsed, 'session_limit', ctx);
-      revoked.push(...leastRecentlyUsed);
       await this.audit.record(
         {
           type: 'session.created',
@@ -133,13 +114,47 @@ export class SessionsService {
         em,
       );
       if (input.signInEvent) await this.audit.record({ ...input.signInEvent, sessionId, deviceId: device.id }, ctx, em);
-      return { session, device, isNew, revoked };
+      return { session, device, isNew };
     });
-    await this.store.remove(revoked.map((entry) => entry.id));
+    await this.store.remove((await this.enforceCaps(user, isNew, ctx)).map((entry) => entry.id));
     const view = this.users.toView(user);
     await this.publish(session, user, view, this.devices.summaryOf(device), sinceMonoMs);
     if (isNew) await this.devices.notifyNewSignIn(user, device, ctx);
     return this.respond(session, user, view, input.client ?? 'web', refresh.token, lifetimes, reply);
+  }
+
+  /**
+   * Holds the user to MAX_DEVICES_PER_USER and MAX_SESSIONS_PER_USER, least recently used
+   * first. Runs after the sign-in committed rather than inside it: each run sees every
+   * sign-in committed before it, so the last of a burst to finish sees them all and the burst
+   * ends within the caps, and no lock makes a user's sign-ins wait for each other (holding
+   * pool connections meanwhile). While a burst is in flight, the user may hold the cap plus
+   * those sign-ins.
+   */
+  private async enforceCaps(user: User, hasNewDevice: boolean, ctx: RequestContext): Promise<RevokedSession[]> {
+    const revoked: RevokedSession[] = [];
+    // Only a new device can take the user past the device cap: known ones skip this round trip.
+    if (hasNewDevice) {
+      const ofForgottenDevices = await this.em.fork().transactional(async (em) => {
+        const rows: RevokedSession[] = [];
+        for (const deviceId of await this.devices.forgetBeyondCap(user, ctx, em)) {
+          rows.push(
+            ...(await this.revokeIn(em, { tenantId: user.tenantId, userId: user.id, deviceId }, 'device_limit', ctx)),
+          );
+        }
+        return rows;
+      });
+      revoked.push(...ofForgottenDevices);
+    }
+    const leastRecentlyUsed = await this.repository.revokeLeastRecentlyUsed(this.em, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      keep: this.settings.maxSessionsPerUser,
+      reason: 'session_limit',
+      now: this.clock.now(),
+      audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
+    });
+    return [...revoked, ...leastRecentlyUsed];
   }
 
   /**
@@ -398,16 +413,6 @@ export class SessionsService {
     ctx?: RequestContext,
   ): Promise<RevokedSession[]> {
     const rows = await this.repository.revokeWhere(em, where, reason, this.clock.now());
-    await this.auditRevocations(em, rows, reason, ctx);
-    return rows;
-  }
-
-  private async auditRevocations(
-    em: EntityManager,
-    rows: RevokedSession[],
-    reason: string,
-    ctx?: RequestContext,
-  ): Promise<void> {
     for (const row of rows) {
       await this.audit.record(
         {
@@ -423,6 +428,7 @@ export class SessionsService {
         em,
       );
     }
+    return rows;
   }
 
   /**
