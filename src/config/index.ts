@@ -10,6 +10,7 @@ import { metricsConfig } from './metrics.config';
 import { otpConfig } from './otp.config';
 import { redisConfig } from './redis.config';
 import { tenantsConfig } from './tenants.config';
+import { sessionsConfig } from './sessions.config';
 import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
 
@@ -24,6 +25,7 @@ export * from './metrics.config';
 export * from './otp.config';
 export * from './redis.config';
 export * from './tenants.config';
+export * from './sessions.config';
 export * from './throttle.config';
 export * from './webauthn.config';
 export { ConfigError, configWarnings } from './env-reader';
@@ -40,6 +42,7 @@ export const configSlices = [
   otpConfig,
   redisConfig,
   tenantsConfig,
+  sessionsConfig,
   throttleConfig,
   webauthnConfig,
 ];

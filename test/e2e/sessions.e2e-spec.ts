@@ -137,40 +137,52 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
       });
     });
 
-    it('should answer REFRESH_TOKEN_REUSED to a replayed token and revoke the whole session', async () => {
-      const session = await startSession(sut, await createUser(sut), { client: 'native' });
-      const rotated = await sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
-      const replay = await sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
-      expect(replay.status).toBe(401);
-      expect(replay.body.code).toBe('REFRESH_TOKEN_REUSED');
-      const successor = await sut.http.post('/api/auth/refresh', { refreshToken: rotated.body.refreshToken });
-      expect(successor.body.code).toBe('REFRESH_TOKEN_INVALID');
-      expect((await sut.http.get('/api/auth/me', { token: rotated.body.accessToken })).status).toBe(401);
-      expect(await auditTypes(session.sessionId)).toEqual(
-        expect.arrayContaining(['session.refreshed', 'session.revoked', 'refresh.reuse_detected']),
-      );
-    });
+    // Strict reuse detection, as before the grace window (refresh-grace.e2e-spec.ts covers the window itself).
+    describe('with REFRESH_REUSE_GRACE_SECONDS=0', () => {
+      let strict: TestApp;
 
-    it('should give exactly one success to 20 concurrent refreshes with one token', async () => {
-      const session = await startSession(sut, await createUser(sut), { client: 'native' });
-      const answers = await Promise.all(
-        Array.from({ length: 20 }, () => sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken })),
-      );
-      const ok = answers.filter((answer) => answer.status === 200);
-      expect(ok).toHaveLength(1);
-      for (const answer of answers.filter((entry) => entry.status !== 200)) {
-        expect(['REFRESH_TOKEN_REUSED', 'REFRESH_TOKEN_INVALID']).toContain(answer.body.code);
-      }
-      const row = await em().findOneOrFail(Session, { id: session.sessionId });
-      const successors = await em().count(RefreshToken, { sessionId: session.sessionId });
-      expect(successors).toBe(1);
-      if (row.revokedAt === null) {
-        const me = await sut.http.get('/api/auth/me', { token: ok[0].body.accessToken });
-        expect(me.status).toBe(200);
-      } else {
-        const me = await sut.http.get('/api/auth/me', { token: ok[0].body.accessToken });
-        expect(me.status).toBe(401);
-      }
+      beforeAll(async () => {
+        strict = await startTestApp({ REFRESH_REUSE_GRACE_SECONDS: '0' }, sut.resources);
+      });
+      afterAll(() => strict.close());
+
+      it('should answer REFRESH_TOKEN_REUSED to a replayed token and revoke the whole session', async () => {
+        const session = await startSession(strict, await createUser(strict), { client: 'native' });
+        const rotated = await strict.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
+        const replay = await strict.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
+        expect(replay.status).toBe(401);
+        expect(replay.body.code).toBe('REFRESH_TOKEN_REUSED');
+        const successor = await strict.http.post('/api/auth/refresh', { refreshToken: rotated.body.refreshToken });
+        expect(successor.body.code).toBe('REFRESH_TOKEN_INVALID');
+        expect((await strict.http.get('/api/auth/me', { token: rotated.body.accessToken })).status).toBe(401);
+        expect(await auditTypes(session.sessionId)).toEqual(
+          expect.arrayContaining(['session.refreshed', 'session.revoked', 'refresh.reuse_detected']),
+        );
+      });
+
+      it('should give exactly one success to 20 concurrent refreshes with one token', async () => {
+        const session = await startSession(strict, await createUser(strict), { client: 'native' });
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            strict.http.post('/api/auth/refresh', { refreshToken: session.refreshToken }),
+          ),
+        );
+        const ok = answers.filter((answer) => answer.status === 200);
+        expect(ok).toHaveLength(1);
+        for (const answer of answers.filter((entry) => entry.status !== 200)) {
+          expect(['REFRESH_TOKEN_REUSED', 'REFRESH_TOKEN_INVALID']).toContain(answer.body.code);
+        }
+        const row = await em().findOneOrFail(Session, { id: session.sessionId });
+        const successors = await em().count(RefreshToken, { sessionId: session.sessionId });
+        expect(successors).toBe(1);
+        if (row.revokedAt === null) {
+          const me = await strict.http.get('/api/auth/me', { token: ok[0].body.accessToken });
+          expect(me.status).toBe(200);
+        } else {
+          const me = await strict.http.get('/api/auth/me', { token: ok[0].body.accessToken });
+          expect(me.status).toBe(401);
+        }
+      });
     });
 
     it('should rotate the web cookie and set it HttpOnly, SameSite=Strict, Path=/api/auth', async () => {

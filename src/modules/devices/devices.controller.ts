@@ -14,7 +14,11 @@ export class DevicesController {
 
   @Get()
   @Authenticated()
-  @Operation('listDevices', "The caller's devices with their live session counts")
+  @Operation(
+    'listDevices',
+    "The caller's devices with their live session counts",
+    'At most MAX_DEVICES_PER_USER (default 50): a sign-in from a new device beyond it forgets the least recently seen device and ends its sessions.',
+  )
   @ApiOkResponse({ type: [DeviceResponseDto] })
   listDevices(@CurrentAuth() auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
     return this.devices.list(auth);

@@ -1,10 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
 import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
+import { sessionsConfig } from '../../config/sessions.config';
 import { AuditService } from '../audit/audit.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import type { DeviceInputDto } from '../sessions/dto/auth-result.dto';
@@ -39,6 +41,7 @@ export class DevicesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly delivery: DeliveryService,
+    @Inject(sessionsConfig.KEY) private readonly limits: ConfigType<typeof sessionsConfig>,
   ) {}
 
   /**
@@ -103,6 +106,37 @@ export class DevicesService {
   }
 
   /**
+   * Forgets the user's devices beyond MAX_DEVICES_PER_USER, least recently seen first (the
+   * one signing in now was just seen), audited `device.removed`; answers their ids so that
+   * the caller ends their sessions in the same transaction.
+   */
+  async forgetBeyondCap(user: User, ctx: RequestContext, em: EntityManager): Promise<string[]> {
+    const rows = await em.execute<Array<{ id: string; name: string }>>(
+      `delete from "device" where "id" in (
+         select "id" from "device" where "tenant_id" = ? and "user_id" = ?
+          order by "last_seen_at" desc, "first_seen_at" desc, "id" desc
+         offset ?)
+       returning "id", "name"`,
+      [user.tenantId, user.id, this.limits.maxDevicesPerUser],
+    );
+    for (const row of rows) {
+      await this.audit.record(
+        {
+          type: 'device.removed',
+          outcome: 'success',
+          tenantId: user.tenantId,
+          subjectId: user.id,
+          deviceId: row.id,
+          data: { name: row.name, reason: 'device_limit' },
+        },
+        ctx,
+        em,
+      );
+    }
+    return rows.map((row) => row.id);
+  }
+
+  /**
    * Emails the user about a sign-in from a device seen for the first time (call it after the
    * session committed). Not for a user without a verified email, nor for the first device of
    * an account: that one is the user's own sign-up, not news. Best effort: a notice that could
@@ -138,7 +172,12 @@ export class DevicesService {
   }
 
   async listFor(tenantId: string, userId: string): Promise<DeviceResponseDto[]> {
-    const devices = await this.em.find(Device, { tenantId, userId }, { orderBy: { lastSeenAt: 'desc', id: 'asc' } });
+    // The cap bounds the list; the limit also bounds a user who was over it before a lower cap.
+    const devices = await this.em.find(
+      Device,
+      { tenantId, userId },
+      { orderBy: { lastSeenAt: 'desc', id: 'asc' }, limit: this.limits.maxDevicesPerUser },
+    );
     const now = this.clock.now();
     const counts = await this.em.execute<Array<{ device_id: string; count: string }>>(
       `select "device_id", count(*) as "count" from "session"

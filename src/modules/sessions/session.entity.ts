@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 /**
  * The durable record of a sign-in. The refresh token itself is never stored: only the
  * SHA-256 of the current one; rotated ones move to `refresh_token` so a replay is recognised.
+ * For the reuse grace window the current token is also kept sealed under the previous one
+ * (refresh-successor.ts), never in clear.
  */
 @Entity({ tableName: 'session' })
 @Index({ name: 'session_user_idx', properties: ['tenantId', 'userId', 'createdAt'] })
@@ -59,6 +61,21 @@ export class Session {
 
   @Property({ type: 'string', length: 64, nullable: true })
   revokeReason: string | null = null;
+
+  /** SHA-256 of the refresh token the current one replaced: its replay within the grace window gets the current one. */
+  @Property({ type: 'string', length: 64, nullable: true, hidden: true })
+  previousTokenHash: string | null = null;
+
+  /** When the current refresh token replaced the previous one; the grace window runs from here. */
+  @Property({ type: 'datetime', nullable: true })
+  rotatedAt: Date | null = null;
+
+  /**
+   * The current refresh token sealed under the previous one; null with a grace window of 0
+   * and once revoked. Lazy: nothing but the grace lookup ever reads it.
+   */
+  @Property({ type: 'blob', nullable: true, hidden: true, lazy: true })
+  sealedSuccessor: Buffer | null = null;
 }
 
 /** A refresh token that was rotated away: presenting it again is a replay. */

@@ -41,6 +41,8 @@ export interface RotationInput {
   tenantId: string;
   oldHash: string;
   newHash: string;
+  /** The new token sealed under the old one (refresh-successor.ts); null = no grace window. */
+  sealedSuccessor: Buffer | null;
   now: Date;
   idleExpiresAt: Date;
   audit: { id: string; ip: string | null; userAgent: string | null; requestId: string | null; createdAt: Date };
@@ -50,6 +52,13 @@ export interface Rotation {
   session: SessionFacts;
   user: User;
   device: DeviceSummaryDto | null;
+}
+
+/** A session whose current token replaced the presented one within the grace window. */
+export interface GraceCandidate extends Rotation {
+  /** SHA-256 of the session's current refresh token. */
+  tokenHash: string;
+  sealedSuccessor: Buffer;
 }
 
 interface RotationRow {
@@ -80,6 +89,37 @@ interface RotationRow {
 
 const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
+/** What an AuthResult needs of a session row `r`, its user `u` and its device `d`. */
+const ROTATION_COLUMNS = `r."id", r."tenant_id", r."user_id", r."device_id", r."amr", r."aal", r."auth_time", r."created_at",
+       r."last_seen_at", r."expires_at", r."idle_expires_at",
+       u."email", u."email_verified_at", u."phone", u."phone_verified_at", u."first_name", u."last_name",
+       u."roles", u."status", u."is_mfa_enabled", u."created_at" as "user_created_at",
+       d."name" as "device_name", d."platform" as "device_platform"`;
+
+function rotationOf(row: RotationRow): Rotation {
+  return {
+    session: {
+      id: row.id,
+      tenantId: row.tenant_id,
+      userId: row.user_id,
+      deviceId: row.device_id,
+      amr: row.amr,
+      aal: Number(row.aal) as 1 | 2,
+      authTime: new Date(row.auth_time),
+      createdAt: new Date(row.created_at),
+      lastSeenAt: new Date(row.last_seen_at),
+      expiresAt: new Date(row.expires_at),
+      idleExpiresAt: new Date(row.idle_expires_at),
+    },
+    user: userOf(row),
+    // device.name is NOT NULL: a null here means no device row (as findOne giving null did).
+    device:
+      row.device_id && row.device_name !== null
+        ? { id: row.device_id, name: row.device_name, platform: row.device_platform }
+        : null,
+  };
+}
+
 /**
  * The fields UsersService.toView and the token read, as a detached User: em.map() would
  * register it in an identity map and cost more than the rest of the refresh (profiled).
@@ -102,13 +142,28 @@ function userOf(row: RotationRow): User {
   });
 }
 
+interface RevokedRow {
+  id: string;
+  user_id: string;
+  device_id: string | null;
+  tenant_id: string;
+}
+
+const revokedOf = (row: RevokedRow): RevokedSession => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  userId: row.user_id,
+  deviceId: row.device_id,
+});
+
 /** The session table's conditional writes: every state change is one guarded UPDATE. */
 @Injectable()
 export class SessionRepository {
   /**
    * Compare-and-swap of the refresh token, as ONE statement (one round trip, its own
    * transaction): rotates only while `oldHash` is current, the session is live and its user
-   * is active; the same statement records the old hash as rotated (replay detection) and the
+   * is active; the same statement records the old hash as rotated (replay detection), keeps
+   * it with the sealed new token for the grace window (see findWithinGrace) and the
    * `session.refreshed` audit event, and returns what the AuthResult needs (session, user,
    * device), so nothing is re-read. Concurrent callers with one token serialise on the row
    * lock and re-check `token_hash` after it: exactly one wins. Null: nothing rotated.
@@ -117,7 +172,8 @@ export class SessionRepository {
     const rows = await em.getConnection().execute<RotationRow[]>(
       `with rotated as (
          update "session" s
-            set "token_hash" = ?, "last_seen_at" = ?, "idle_expires_at" = least(s."expires_at", ?::timestamptz)
+            set "token_hash" = ?, "previous_token_hash" = s."token_hash", "rotated_at" = ?, "sealed_successor" = ?,
+                "last_seen_at" = ?, "idle_expires_at" = least(s."expires_at", ?::timestamptz)
           where s."id" = ? and s."tenant_id" = ? and s."token_hash" = ? and s."revoked_at" is null
             and s."expires_at" > ? and s."idle_expires_at" > ?
             -- a disabled or restricted user never gets new tokens (the caller then revokes)
@@ -136,16 +192,14 @@ export class SessionRepository {
          select ?, r."tenant_id", 'session.refreshed', 'success', r."user_id", r."user_id", r."id",
                 r."device_id", ?, ?, ?, null, ? from rotated r
        )
-       select r."id", r."tenant_id", r."user_id", r."device_id", r."amr", r."aal", r."auth_time", r."created_at",
-              r."last_seen_at", r."expires_at", r."idle_expires_at",
-              u."email", u."email_verified_at", u."phone", u."phone_verified_at", u."first_name", u."last_name",
-              u."roles", u."status", u."is_mfa_enabled", u."created_at" as "user_created_at",
-              d."name" as "device_name", d."platform" as "device_platform"
+       select ${ROTATION_COLUMNS}
          from rotated r
          join "app_user" u on u."id" = r."user_id"
          left join "device" d on d."id" = r."device_id"`,
       [
         input.newHash,
+        input.now,
+        input.sealedSuccessor,
         input.now,
         input.idleExpiresAt,
         input.id,
@@ -163,28 +217,34 @@ export class SessionRepository {
       ],
     );
     const row = rows[0];
+    return row ? rotationOf(row) : null;
+  }
+
+  /**
+   * The session whose current refresh token replaced `presentedHash` after `rotatedAfter`
+   * (the grace window), while it is live and its user active; null otherwise. Once the
+   * current token rotates in turn, `previous_token_hash` moves on and the presented token
+   * no longer matches: a replay after the successor was used is never answered here.
+   */
+  async findWithinGrace(
+    em: EntityManager,
+    input: { id: string; tenantId: string; presentedHash: string; rotatedAfter: Date; now: Date },
+  ): Promise<GraceCandidate | null> {
+    const rows = await em
+      .getConnection()
+      .execute<Array<RotationRow & { token_hash: string; sealed_successor: Buffer }>>(
+        `select ${ROTATION_COLUMNS}, r."token_hash", r."sealed_successor"
+           from "session" r
+           join "app_user" u on u."id" = r."user_id" and u."tenant_id" = r."tenant_id" and u."status" = 'active'
+           left join "device" d on d."id" = r."device_id"
+          where r."id" = ? and r."tenant_id" = ? and r."previous_token_hash" = ? and r."rotated_at" > ?
+            and r."sealed_successor" is not null and r."revoked_at" is null
+            and r."expires_at" > ? and r."idle_expires_at" > ?`,
+        [input.id, input.tenantId, input.presentedHash, input.rotatedAfter, input.now, input.now],
+      );
+    const row = rows[0];
     if (!row) return null;
-    return {
-      session: {
-        id: row.id,
-        tenantId: row.tenant_id,
-        userId: row.user_id,
-        deviceId: row.device_id,
-        amr: row.amr,
-        aal: Number(row.aal) as 1 | 2,
-        authTime: new Date(row.auth_time),
-        createdAt: new Date(row.created_at),
-        lastSeenAt: new Date(row.last_seen_at),
-        expiresAt: new Date(row.expires_at),
-        idleExpiresAt: new Date(row.idle_expires_at),
-      },
-      user: userOf(row),
-      // device.name is NOT NULL: a null here means no device row (as findOne giving null did).
-      device:
-        row.device_id && row.device_name !== null
-          ? { id: row.device_id, name: row.device_name, platform: row.device_platform }
-          : null,
-    };
+    return { ...rotationOf(row), tokenHash: row.token_hash, sealedSuccessor: row.sealed_successor };
   }
 
   /**
@@ -221,20 +281,76 @@ export class SessionRepository {
     if (filter.userId !== undefined) add('"user_id" = ?', filter.userId);
     if (filter.deviceId !== undefined) add('"device_id" = ?', filter.deviceId);
     if (filter.exceptId !== undefined && UUID_PATTERN.test(filter.exceptId)) add('"id" <> ?', filter.exceptId);
-    const rows = await em.execute<Array<{ id: string; user_id: string; device_id: string | null; tenant_id: string }>>(
-      `update "session" set "revoked_at" = ?, "revoke_reason" = ? where ${conditions.join(' and ')}
+    const rows = await em.execute<RevokedRow[]>(
+      `update "session" set "revoked_at" = ?, "revoke_reason" = ?, "sealed_successor" = null
+        where ${conditions.join(' and ')}
        returning "id", "user_id", "device_id", "tenant_id"`,
       params,
     );
-    return rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, userId: row.user_id, deviceId: row.device_id }));
+    return rows.map(revokedOf);
   }
 
-  /** Live = not revoked, before both the absolute and the idle end. */
-  findLive(em: EntityManager, tenantId: string, userId: string, now: Date): Promise<Session[]> {
+  /**
+   * Revokes the user's live sessions beyond the `keep` most recently used (last sign-in or
+   * refresh), with their `session.revoked` events, in ONE statement. Run after a sign-in
+   * committed, it sees every sign-in committed before it: when a burst is over, the last one
+   * to run has seen them all.
+   */
+  async revokeLeastRecentlyUsed(
+    em: EntityManager,
+    input: {
+      tenantId: string;
+      userId: string;
+      keep: number;
+      reason: string;
+      now: Date;
+      audit: { ip: string | null; userAgent: string | null; requestId: string | null };
+    },
+  ): Promise<RevokedSession[]> {
+    const reason = input.reason.slice(0, 64);
+    const rows = await em.getConnection().execute<RevokedRow[]>(
+      `with revoked as (
+         update "session" set "revoked_at" = ?, "revoke_reason" = ?, "sealed_successor" = null
+          where "revoked_at" is null and "id" in (
+            select "id" from "session"
+             where "tenant_id" = ? and "user_id" = ? and "revoked_at" is null
+               and "expires_at" > ? and "idle_expires_at" > ?
+             order by "last_seen_at" desc, "created_at" desc, "id" desc
+            offset ?)
+         returning "id", "user_id", "device_id", "tenant_id"
+       ),
+       -- AuditService.record's rows, inlined so the events commit with the revocations
+       audited as (
+         insert into "audit_event" ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id",
+                                    "device_id", "ip", "user_agent", "request_id", "data", "created_at")
+         select gen_random_uuid(), r."tenant_id", 'session.revoked', 'success', r."user_id", r."user_id", r."id",
+                r."device_id", ?, ?, ?, jsonb_build_object('reason', ?::text), ? from revoked r
+       )
+       select * from revoked`,
+      [
+        input.now,
+        reason,
+        input.tenantId,
+        input.userId,
+        input.now,
+        input.now,
+        input.keep,
+        input.audit.ip,
+        input.audit.userAgent,
+        input.audit.requestId,
+        reason,
+        new Date(),
+      ],
+    );
+    return rows.map(revokedOf);
+  }
+
+  /** Live = not revoked, before both the absolute and the idle end. Newest first; `limit` bounds a listing. */
+  findLive(em: EntityManager, tenantId: string, userId: string, now: Date, limit?: number): Promise<Session[]> {
     return em.find(
       Session,
       { tenantId, userId, revokedAt: null, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } },
-      { orderBy: { createdAt: 'desc', id: 'asc' } },
+      { orderBy: { createdAt: 'desc', id: 'asc' }, limit },
     );
   }
 

@@ -27,7 +27,7 @@ export class SessionsController {
   @Operation(
     'refresh',
     'Rotate the refresh token and get a new access token',
-    'Web clients send the HttpOnly `sa_refresh` cookie (and an allowed Origin); native clients send `refreshToken` in the body. The presented token dies; presenting it again revokes the session (REFRESH_TOKEN_REUSED).',
+    'Web clients send the HttpOnly `sa_refresh` cookie (and an allowed Origin); native clients send `refreshToken` in the body. The presented token dies. Presented again within REFRESH_REUSE_GRACE_SECONDS (default 10 s) while its successor is unused, it gets that same successor (two tabs refreshing at once); later, or once the successor was used, it revokes the session (REFRESH_TOKEN_REUSED).',
   )
   @ApiOkResponse({ type: AuthResultDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'FORBIDDEN')
@@ -65,7 +65,11 @@ export class SessionsController {
 
   @Get('sessions')
   @Authenticated()
-  @Operation('listSessions', "The caller's live sessions")
+  @Operation(
+    'listSessions',
+    "The caller's live sessions",
+    'At most MAX_SESSIONS_PER_USER (default 50): a sign-in beyond it revokes the least recently used session.',
+  )
   @ApiOkResponse({ type: [SessionResponseDto] })
   listSessions(@CurrentAuth() auth: AuthPrincipal): Promise<SessionResponseDto[]> {
     return this.sessions.listLive(auth.tenantId, auth.userId, auth.sessionId);

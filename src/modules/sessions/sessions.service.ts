@@ -2,13 +2,14 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { FastifyReply } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { appConfig } from '../../config/app.config';
 import { authConfig } from '../../config/auth.config';
+import { sessionsConfig } from '../../config/sessions.config';
 import { type AuditInput, AuditService } from '../audit/audit.service';
 import type { DeviceSummaryDto } from '../devices/dto/device.dto';
 import { DevicesService } from '../devices/devices.service';
@@ -21,10 +22,17 @@ import type { AuthResultDto, ClientType, DeviceInputDto } from './dto/auth-resul
 import type { MeResponseDto, SessionResponseDto } from './dto/session-response.dto';
 import type { LiveState } from './access-token.verifier';
 import { type LiveSession, LiveSessionStore } from './live-session.store';
+import { openSuccessor, sealSuccessor } from './refresh-successor';
 import { clearSessionCookies, setSessionCookies } from './session-cookies';
 import { RefreshToken, Session } from './session.entity';
-import { type RevokedSession, type SessionFacts, type SessionFilter, SessionRepository } from './session.repository';
-import { newRefreshToken, parseRefreshToken, UUID_PATTERN } from './session-token';
+import {
+  type Rotation,
+  type RevokedSession,
+  type SessionFacts,
+  type SessionFilter,
+  SessionRepository,
+} from './session.repository';
+import { hashRefreshToken, newRefreshToken, parseRefreshToken, UUID_PATTERN } from './session-token';
 
 export interface StartSessionInput {
   user: User;
@@ -61,6 +69,7 @@ export class SessionsService {
     private readonly repository: SessionRepository,
     @Inject(authConfig.KEY) private readonly auth: ConfigType<typeof authConfig>,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+    @Inject(sessionsConfig.KEY) private readonly settings: ConfigType<typeof sessionsConfig>,
   ) {}
 
   /** Starts a session after a successful sign-in and answers API.md's AuthResult. */
@@ -107,6 +116,7 @@ export class SessionsService {
       if (input.signInEvent) await this.audit.record({ ...input.signInEvent, sessionId, deviceId: device.id }, ctx, em);
       return { session, device, isNew };
     });
+    await this.store.remove((await this.enforceCaps(user, isNew, ctx)).map((entry) => entry.id));
     const view = this.users.toView(user);
     await this.publish(session, user, view, this.devices.summaryOf(device), sinceMonoMs);
     if (isNew) await this.devices.notifyNewSignIn(user, device, ctx);
@@ -114,8 +124,44 @@ export class SessionsService {
   }
 
   /**
+   * Holds the user to MAX_DEVICES_PER_USER and MAX_SESSIONS_PER_USER, least recently used
+   * first. Runs after the sign-in committed rather than inside it: each run sees every
+   * sign-in committed before it, so the last of a burst to finish sees them all and the burst
+   * ends within the caps, and no lock makes a user's sign-ins wait for each other (holding
+   * pool connections meanwhile). While a burst is in flight, the user may hold the cap plus
+   * those sign-ins.
+   */
+  private async enforceCaps(user: User, hasNewDevice: boolean, ctx: RequestContext): Promise<RevokedSession[]> {
+    const revoked: RevokedSession[] = [];
+    // Only a new device can take the user past the device cap: known ones skip this round trip.
+    if (hasNewDevice) {
+      const ofForgottenDevices = await this.em.fork().transactional(async (em) => {
+        const rows: RevokedSession[] = [];
+        for (const deviceId of await this.devices.forgetBeyondCap(user, ctx, em)) {
+          rows.push(
+            ...(await this.revokeIn(em, { tenantId: user.tenantId, userId: user.id, deviceId }, 'device_limit', ctx)),
+          );
+        }
+        return rows;
+      });
+      revoked.push(...ofForgottenDevices);
+    }
+    const leastRecentlyUsed = await this.repository.revokeLeastRecentlyUsed(this.em, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      keep: this.settings.maxSessionsPerUser,
+      reason: 'session_limit',
+      now: this.clock.now(),
+      audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
+    });
+    return [...revoked, ...leastRecentlyUsed];
+  }
+
+  /**
    * Rotates a refresh token with one compare-and-swap statement (see SessionRepository.rotate).
-   * A token that was already rotated is a replay: the session is revoked (REFRESH_TOKEN_REUSED).
+   * A token rotated less than REFRESH_REUSE_GRACE_SECONDS ago whose successor is still
+   * current gets that same successor (two tabs refreshing at once); any other token that was
+   * already rotated is a replay: the session is revoked (REFRESH_TOKEN_REUSED).
    */
   async refresh(token: string, client: ClientType, ctx: RequestContext, reply: FastifyReply): Promise<AuthResultDto> {
     const parsed = parseRefreshToken(token);
@@ -123,6 +169,7 @@ export class SessionsService {
     const lifetimes = await this.lifetimesOf(ctx.tenantId);
     const now = this.clock.now();
     const next = newRefreshToken(parsed.sessionId);
+    const hasGrace = this.settings.refreshReuseGraceSeconds > 0;
     const sinceMonoMs = performance.now();
     // No fork: the rotation is one raw statement, nothing enters an identity map.
     const rotation = await this.repository.rotate(this.em, {
@@ -130,6 +177,7 @@ export class SessionsService {
       tenantId: ctx.tenantId,
       oldHash: parsed.hash,
       newHash: next.hash,
+      sealedSuccessor: hasGrace ? sealSuccessor(this.auth.encryptionKey, token, parsed.sessionId, next.token) : null,
       now,
       idleExpiresAt: new Date(now.getTime() + lifetimes.idle * 1000),
       audit: {
@@ -140,11 +188,68 @@ export class SessionsService {
         createdAt: new Date(),
       },
     });
-    if (!rotation) return this.refusal(this.em.fork(), parsed, ctx, now);
-    const { session, user, device } = rotation;
+    if (rotation) return this.answerRefresh(rotation, next.token, client, lifetimes, sinceMonoMs, reply);
+    const graced = hasGrace ? await this.successorWithinGrace(token, parsed, ctx, now) : null;
+    if (graced) return this.answerRefresh(graced.rotation, graced.successor, client, lifetimes, sinceMonoMs, reply);
+    return this.refusal(this.em.fork(), parsed, ctx, now);
+  }
+
+  private async answerRefresh(
+    { session, user, device }: Rotation,
+    refreshToken: string,
+    client: ClientType,
+    lifetimes: Lifetimes,
+    sinceMonoMs: number,
+    reply: FastifyReply,
+  ): Promise<AuthResultDto> {
     const view = this.users.toView(user);
     await this.publish(session, user, view, device, sinceMonoMs);
-    return this.respond(session, user, view, client, next.token, lifetimes, reply);
+    return this.respond(session, user, view, client, refreshToken, lifetimes, reply);
+  }
+
+  /**
+   * The successor a racing replay of `token` gets within the grace window: the session's
+   * current refresh token, unsealed with `token` itself. Null when the window is over, the
+   * successor was used (rotated in turn), the session is gone or the seal does not open
+   * (ENCRYPTION_KEY changed): then the replay path decides. Nothing rotates here, so every
+   * racer holds the same live token afterwards.
+   */
+  private async successorWithinGrace(
+    token: string,
+    parsed: { sessionId: string; hash: string },
+    ctx: RequestContext,
+    now: Date,
+  ): Promise<{ rotation: Rotation; successor: string } | null> {
+    const candidate = await this.repository.findWithinGrace(this.em, {
+      id: parsed.sessionId,
+      tenantId: ctx.tenantId,
+      presentedHash: parsed.hash,
+      rotatedAfter: new Date(now.getTime() - this.settings.refreshReuseGraceSeconds * 1000),
+      now,
+    });
+    if (!candidate) return null;
+    const successor = openSuccessor(this.auth.encryptionKey, token, parsed.sessionId, candidate.sealedSuccessor);
+    if (!successor) return null;
+    const isCurrent = timingSafeEqual(
+      Buffer.from(hashRefreshToken(successor), 'hex'),
+      Buffer.from(candidate.tokenHash, 'hex'),
+    );
+    if (!isCurrent) return null;
+    const { session } = candidate;
+    await this.audit.record(
+      {
+        type: 'session.refreshed',
+        outcome: 'success',
+        tenantId: session.tenantId,
+        subjectId: session.userId,
+        sessionId: session.id,
+        deviceId: session.deviceId,
+        data: { reuseGrace: true },
+      },
+      ctx,
+      this.em.fork(),
+    );
+    return { rotation: candidate, successor };
   }
 
   /** The rare path of a refresh that did not rotate: a replay, an inactive user, or just a bad token. */
@@ -222,7 +327,8 @@ export class SessionsService {
   /** Live sessions of a user, newest first; `currentSessionId` marks the caller's own. */
   async listLive(tenantId: string, userId: string, currentSessionId?: string): Promise<SessionResponseDto[]> {
     const now = this.clock.now();
-    const sessions = await this.repository.findLive(this.em, tenantId, userId, now);
+    // The cap bounds the list; the limit also bounds a user who was over it before a lower cap.
+    const sessions = await this.repository.findLive(this.em, tenantId, userId, now, this.settings.maxSessionsPerUser);
     const devices = await this.devices.summariesOf(sessions.flatMap((session) => session.deviceId ?? []));
     return sessions.map((session) => ({
       id: session.id,

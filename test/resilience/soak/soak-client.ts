@@ -10,9 +10,9 @@ export const MIX = {
   resend: 0.1,
   /** Present an email or phone code a second time after it was accepted. */
   codeReuse: 0.1,
-  /** Present a refresh token that was already rotated. */
+  /** Present a refresh token that was already rotated: within its grace window, after it, or after its successor was used. */
   refreshReplay: 0.08,
-  /** Two refreshes with one token at once, one per API process. */
+  /** Two refreshes with one token at once, one per API process (two tabs). */
   raceRefresh: 0.05,
   /** Two verify-otp with one code at once, one per API process. */
   raceVerify: 0.05,
@@ -21,6 +21,12 @@ export const MIX = {
   /** Refresh a second time in a row. */
   secondRefresh: 0.3,
 } as const;
+
+/**
+ * The deployment's REFRESH_REUSE_GRACE_SECONDS: long enough that a replay one think time after
+ * its rotation is within it even on a loaded machine, short enough to wait out in a flow.
+ */
+export const SOAK_REFRESH_GRACE_SECONDS = 5;
 
 /** How long a flow waits for a message before calling it late (the final accounting decides "lost"). */
 const MESSAGE_DEADLINE_MS = 15_000;
@@ -45,6 +51,10 @@ export class SoakLedger {
   readonly expectedNotices = new Map<string, number>();
   /** Every accepted single-use secret (`code:<destination>:<code>`, `refresh:<token>`) and how often it was accepted. */
   readonly accepted = new Map<string, number>();
+  /** The successor each refresh token was rotated to: the only answer its grace window may give again. */
+  private readonly successorOf = new Map<string, string>();
+  /** Replays answered within the grace window with the successor the token already had. */
+  graceAnswers = 0;
   /** Answers that were not the contract's, e.g. "refresh replay: expected 401 REFRESH_TOKEN_REUSED, got 200". */
   unexpected = 0;
   readonly unexpectedDetails: string[] = [];
@@ -68,6 +78,21 @@ export class SoakLedger {
 
   accept(secret: string): void {
     this.accepted.set(secret, (this.accepted.get(secret) ?? 0) + 1);
+  }
+
+  /**
+   * A refresh answered 200. The first answer rotates the token; another one (a racing tab, a
+   * replay within the grace window) is legitimate only when it gives the same successor: a
+   * different one means the token was rotated twice, a secret accepted twice.
+   */
+  acceptRefresh(presented: string, successor: unknown): void {
+    const first = this.successorOf.get(presented);
+    if (first !== undefined && first === successor) {
+      this.graceAnswers++;
+      return;
+    }
+    if (first === undefined && typeof successor === 'string') this.successorOf.set(presented, successor);
+    this.accept(`refresh:${presented}`);
   }
 
   /** Secrets accepted more than once. */
@@ -278,7 +303,7 @@ export class SoakClient {
   private async refresh(session: Session): Promise<Session | undefined> {
     const { ledger } = this.context;
     const response = await this.call('POST', '/api/auth/refresh', { body: { refreshToken: session.refreshToken } });
-    if (response.status === 200) ledger.accept(`refresh:${session.refreshToken}`);
+    if (response.status === 200) ledger.acceptRefresh(session.refreshToken, response.body?.refreshToken);
     const next = this.sessionOf('refresh', response);
     if (!next) return undefined;
     if (next.refreshToken === session.refreshToken || next.sessionId !== session.sessionId) {
@@ -289,32 +314,79 @@ export class SoakClient {
     return next;
   }
 
-  /** A stolen, already-rotated token comes back: refused, and the whole session dies with it. */
+  /**
+   * A rotated refresh token comes back. Within its grace window, while its successor is
+   * unused, it is a second tab: answered that same successor. After the window, or once the
+   * successor was used, it is a stolen token: refused, and the whole session dies with it.
+   */
   private async replayRotated(rotated: string, current: Session): Promise<void> {
     const { ledger } = this.context;
+    const variant = this.random();
+    if (variant < 1 / 3) return this.replayWithinGrace(rotated, current);
+    let live = current;
+    if (variant < 2 / 3) {
+      const next = await this.refresh(current);
+      if (!next) return;
+      live = next;
+    } else {
+      // The window is time in the service processes, whose clocks a test cannot move: let it pass.
+      await sleep(SOAK_REFRESH_GRACE_SECONDS * 1000 + 1000);
+    }
     const replay = await this.call('POST', '/api/auth/refresh', { body: { refreshToken: rotated } });
+    // Past its grace window, any 200 is the token accepted a second time.
     if (replay.status === 200) ledger.accept(`refresh:${rotated}`);
     const refused = ledger.check('replayed refresh token', replay, 401, 'REFRESH_TOKEN_REUSED');
     // After a 5xx (reported as such) nobody knows whether the session was revoked: stop here.
     if (!refused && (replay.status === 0 || replay.status >= 500)) return;
-    const survivor = await this.call('POST', '/api/auth/refresh', { body: { refreshToken: current.refreshToken } });
-    if (survivor.status === 200) ledger.accept(`refresh:${current.refreshToken}`);
+    const survivor = await this.call('POST', '/api/auth/refresh', { body: { refreshToken: live.refreshToken } });
+    if (survivor.status === 200) ledger.accept(`refresh:${live.refreshToken}`);
     ledger.check('refresh of a session revoked by a replay', survivor, 401, 'REFRESH_TOKEN_INVALID');
-    const me = await this.call('GET', '/api/auth/me', { token: current.accessToken });
+    const me = await this.call('GET', '/api/auth/me', { token: live.accessToken });
     ledger.check('me of a session revoked by a replay', me, 401, 'UNAUTHORIZED');
     ledger.count('attack: refresh replay');
+    ledger.count(
+      variant < 2 / 3
+        ? 'attack: refresh replay after its successor was used'
+        : 'attack: refresh replay after its grace',
+    );
   }
 
-  /** The same refresh token on both processes at once: exactly one rotation, the other is a replay. */
+  /** A second tab presents the token just rotated: it gets the same successor, and the session lives on. */
+  private async replayWithinGrace(rotated: string, current: Session): Promise<void> {
+    const { ledger } = this.context;
+    const replay = await this.call('POST', '/api/auth/refresh', { body: { refreshToken: rotated } });
+    if (replay.status === 200) ledger.acceptRefresh(rotated, replay.body?.refreshToken);
+    const again = this.sessionOf('refresh replay within its grace', replay);
+    if (!again) return;
+    if (again.refreshToken !== current.refreshToken || again.sessionId !== current.sessionId) {
+      ledger.check('refresh replay within its grace (the same successor)', { ...replay, status: -1 }, 200);
+      return;
+    }
+    const me = await this.call('GET', '/api/auth/me', { token: again.accessToken });
+    if (!ledger.check('me with the access token of a grace answer', me, 200)) return;
+    ledger.count('refresh replay within its grace');
+    await this.logout(current, 'logout (after a replay within its grace)');
+  }
+
+  /** The same refresh token on both processes at once (two tabs): one rotation, and both get its successor. */
   private async raceRefresh(session: Session): Promise<void> {
     const { ledger } = this.context;
     const body = { refreshToken: session.refreshToken };
     const answers = await Promise.all([0, 1].map((target) => this.send(target, 'POST', '/api/auth/refresh', { body })));
-    for (const answer of answers) if (answer.status === 200) ledger.accept(`refresh:${session.refreshToken}`);
-    const [winner, loser] = answers[0].status === 200 ? answers : [answers[1], answers[0]];
-    ledger.check('racing refresh (one wins)', winner, 200);
-    ledger.check('racing refresh (the other is a replay)', loser, 401, 'REFRESH_TOKEN_REUSED');
-    ledger.count('attack: racing refresh');
+    for (const answer of answers) {
+      if (answer.status === 200) ledger.acceptRefresh(session.refreshToken, answer.body?.refreshToken);
+    }
+    const [first, second] = answers.map((answer) => this.sessionOf('racing refresh (both answered)', answer));
+    if (!first || !second) return;
+    if (first.refreshToken !== second.refreshToken || first.sessionId !== session.sessionId) {
+      ledger.check('racing refresh (one successor, the same session)', { ...answers[1], status: -1 }, 200);
+      return;
+    }
+    const me = await this.call('GET', '/api/auth/me', { token: second.accessToken });
+    if (!ledger.check('me with the access token of the other racer', me, 200)) return;
+    const next = await this.refresh(first);
+    if (!next) return;
+    ledger.count('racing refresh (two tabs)');
   }
 
   /** send-otp by SMS → code from the Twilio sink → verify-otp (a new phone signs up) → logout. */
