@@ -58,7 +58,7 @@ export class MfaChallengeController {
   @Operation(
     'verifyMfa',
     'Answer the second factor; starts a session with aal 2',
-    'Wrong factors count per token (5 burn it) and per account (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429).',
+    "Every guess takes a place in the token's budget (5, the fifth wrong one burns it) and the account's (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429) before the factor is checked; a right one gives its place back.",
   )
   @ApiBody({ type: VerifyMfaDto })
   @ApiOkResponse({ type: MfaAuthResultDto })

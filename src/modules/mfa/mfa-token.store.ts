@@ -6,7 +6,7 @@ import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto
 
 /** API.md: the mfaToken lives 5 minutes. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
-/** Wrong second factors on one token before it is burned (the account throttle still applies on top). */
+/** Guesses at the second factor on one token; the last wrong one burns it (the account's budget applies on top). */
 export const MFA_TOKEN_MAX_FAILURES = 5;
 
 /** What the first factor established, carried to the second. */
@@ -18,12 +18,13 @@ export interface PendingMfa {
   device?: DeviceInputDto;
 }
 
-// Counts a failure only on a live token (HINCRBY would otherwise recreate it without a TTL).
-const FAIL_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-if failures >= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
-return failures
+// Takes a guess only on a live token (HINCRBY would otherwise recreate it without a TTL), and
+// only while guesses are left: concurrent guesses on one token cannot all see room left.
+const RESERVE_ATTEMPT_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if attempts > tonumber(ARGV[1]) then return 0 end
+return attempts
 `;
 
 /**
@@ -41,7 +42,7 @@ export class MfaTokenStore {
     const token = this.crypto.randomToken(32);
     await this.redis
       .multi()
-      .hset(this.key(token), { data: JSON.stringify(pending), failures: 0 })
+      .hset(this.key(token), { data: JSON.stringify(pending), attempts: 0 })
       .expire(this.key(token), MFA_TOKEN_TTL_SECONDS)
       .exec();
     return token;
@@ -61,8 +62,23 @@ export class MfaTokenStore {
     return (await this.redis.del(this.key(token))) === 1;
   }
 
-  async recordFailure(token: string): Promise<void> {
-    await this.redis.eval(FAIL_SCRIPT, 1, this.key(token), MFA_TOKEN_MAX_FAILURES);
+  /**
+   * Takes one of the token's guesses before the factor is checked: the guess's number (1 to
+   * MFA_TOKEN_MAX_FAILURES), or null when the token is gone or has no guess left.
+   */
+  async reserveAttempt(token: string): Promise<number | null> {
+    const attempt = (await this.redis.eval(
+      RESERVE_ATTEMPT_SCRIPT,
+      1,
+      this.key(token),
+      MFA_TOKEN_MAX_FAILURES,
+    )) as number;
+    return attempt > 0 ? attempt : null;
+  }
+
+  /** After a wrong guess: the last one allowed burns the token, so it cannot even mail another code. */
+  async recordFailure(token: string, attempt: number): Promise<void> {
+    if (attempt >= MFA_TOKEN_MAX_FAILURES) await this.redis.del(this.key(token));
   }
 
   /** A key derived from the token for data that lives and dies with it (the passkey challenge). */

@@ -1,12 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
+import { Injectable } from '@nestjs/common';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
-import { RateLimiter } from '../../common/throttling/rate-limiter';
-import { authConfig } from '../../config/auth.config';
 import { AuditService, type AuditInput } from '../audit/audit.service';
 import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
 import { SessionsService } from '../sessions/sessions.service';
@@ -15,6 +12,7 @@ import type { MfaChallengeDto } from './dto/mfa-challenge.dto';
 import type { MfaStatusDto, PasskeyViewDto } from './dto/mfa-status.dto';
 import { Passkey } from './entities/passkey.entity';
 import { UserMfa } from './entities/user-mfa.entity';
+import { MfaAttemptsService } from './mfa-attempts.service';
 import { MfaTokenStore } from './mfa-token.store';
 import type { MfaMethod } from './mfa.types';
 import { PasskeysService } from './passkeys.service';
@@ -28,9 +26,6 @@ export interface StartChallengeOptions {
   client?: ClientType;
   device?: DeviceInputDto;
 }
-
-/** Wrong second factors per account (login challenges and TOTP management share it). */
-export const mfaFailureKey = (tenantId: string, userId: string) => `rl:mfa-fail:${tenantId}:${userId}`;
 
 type FactorChange = (em: EntityManager) => Promise<Omit<AuditInput, 'tenantId' | 'outcome'>[]>;
 
@@ -49,8 +44,7 @@ export class MfaService {
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly tokens: MfaTokenStore,
     private readonly sessions: SessionsService,
-    private readonly limiter: RateLimiter,
-    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly attempts: MfaAttemptsService,
   ) {}
 
   async status(auth: AuthPrincipal): Promise<MfaStatusDto> {
@@ -111,23 +105,11 @@ export class MfaService {
     purpose: 'confirm' | 'disable',
     ctx: RequestContext,
   ): Promise<void> {
-    const key = mfaFailureKey(user.tenantId, user.id);
-    const state = await this.limiter.peek(key, this.config.loginMaxFailures);
-    if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
-    if (await this.totp.acceptCode(user.id, code, confirmed)) return;
-    const hit = await this.limiter.hit(key, this.config.loginMaxFailures, this.config.loginFailureWindow);
-    await this.audit.record(
-      {
-        type: 'mfa.challenge.failed',
-        outcome: 'failure',
-        tenantId: user.tenantId,
-        subjectId: user.id,
-        data: { method: 'totp', purpose },
-      },
-      ctx,
+    const accepted = await this.attempts.guess(
+      { user, method: 'totp', purpose, ctx },
+      async () => (await this.totp.acceptCode(user.id, code, confirmed)) || null,
     );
-    if (!hit.allowed) throw AppException.tooManyRequests(hit.resetSeconds);
-    throw new AppException('MFA_INVALID');
+    if (!accepted) throw new AppException('MFA_INVALID');
   }
 
   /** The email factor needs a verified email: codes go to an address the user proved they read. */
