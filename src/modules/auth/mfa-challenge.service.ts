@@ -26,9 +26,9 @@ interface FactorOutcome {
 
 /**
  * The second half of a login (API.md "Login challenge"). The mfaToken says who passed the
- * first factor; every guess takes its place in the token's budget (burned after 5) and the
- * account's (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429 whatever the IP) before
- * the factor is checked.
+ * first factor and which factors that first factor rules out; every guess takes its place in
+ * the token's budget (burned after 5) and the account's (LOGIN_MAX_FAILURES per
+ * LOGIN_FAILURE_WINDOW, then 429 whatever the IP) before the factor is checked.
  */
 @Injectable()
 export class MfaChallengeService {
@@ -47,8 +47,10 @@ export class MfaChallengeService {
   ) {}
 
   async sendEmailCode(ctx: RequestContext, mfaToken: string): Promise<MfaEmailSentDto> {
-    const { user } = await this.pendingUser(ctx, mfaToken);
-    if (!(await this.mfa.methodsOf(user)).includes('email') || !user.email) throw new AppException('MFA_INVALID');
+    const { pending, user } = await this.pendingUser(ctx, mfaToken);
+    if (!(await this.offeredMethods(user, pending)).includes('email') || !user.email) {
+      throw new AppException('MFA_INVALID');
+    }
     const issued = await this.otp.issue({
       tenantId: user.tenantId,
       purpose: 'mfa_email',
@@ -60,8 +62,8 @@ export class MfaChallengeService {
   }
 
   async passkeyOptions(ctx: RequestContext, mfaToken: string) {
-    const { user } = await this.pendingUser(ctx, mfaToken);
-    if (!(await this.mfa.methodsOf(user)).includes('passkey')) throw new AppException('MFA_INVALID');
+    const { pending, user } = await this.pendingUser(ctx, mfaToken);
+    if (!(await this.offeredMethods(user, pending)).includes('passkey')) throw new AppException('MFA_INVALID');
     return this.passkeys.authenticationOptions(this.tokens.challengeKeyOf(mfaToken), user.id);
   }
 
@@ -69,7 +71,8 @@ export class MfaChallengeService {
     const { pending, user } = await this.pendingUser(ctx, input.mfaToken);
     const outcome = await this.attempts.guess(
       { user, method: input.method, mfaToken: input.mfaToken, ctx },
-      async () => ((await this.mfa.methodsOf(user)).includes(input.method) ? this.checkFactor(user, input) : null),
+      async () =>
+        (await this.offeredMethods(user, pending)).includes(input.method) ? this.checkFactor(user, input) : null,
     );
     if (!outcome) {
       this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'mfa_invalid').inc();
@@ -155,6 +158,10 @@ export class MfaChallengeService {
       }
       throw error;
     }
+  }
+
+  private offeredMethods(user: User, pending: PendingMfa): Promise<MfaMethod[]> {
+    return this.mfa.methodsFor(user, pending.excludedMethods);
   }
 
   private async pendingUser(ctx: RequestContext, mfaToken: string): Promise<{ pending: PendingMfa; user: User }> {

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { CryptoService } from '../../common/crypto';
 import { REDIS } from '../../common/redis/redis.constants';
 import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
+import type { MfaMethod } from './mfa.types';
 
 /** API.md: the mfaToken lives 5 minutes. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -14,6 +15,8 @@ export interface PendingMfa {
   userId: string;
   tenantId: string;
   primaryAmr: string[];
+  /** Second factors this sign-in may not use, because the first factor already proved the same thing. */
+  excludedMethods?: MfaMethod[];
   client?: ClientType;
   device?: DeviceInputDto;
 }

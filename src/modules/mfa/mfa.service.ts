@@ -22,6 +22,11 @@ import { TotpService, type TotpSetup } from './totp.service';
 export interface StartChallengeOptions {
   /** What the first factor was, e.g. ['pwd'] or ['otp']; the session gets these plus the second factor's. */
   primaryAmr: string[];
+  /**
+   * Second factors that would prove again what the first factor proved: after a sign-in by
+   * email code, the email factor is the same mailbox, not a second factor.
+   */
+  excludedMethods?: MfaMethod[];
   ctx: RequestContext;
   client?: ClientType;
   device?: DeviceInputDto;
@@ -226,25 +231,38 @@ export class MfaService {
     return methods;
   }
 
+  /** The methods a login challenge offers: the user's, less those the first factor rules out. */
+  async methodsFor(user: User, excludedMethods: readonly MfaMethod[] = []): Promise<MfaMethod[]> {
+    return (await this.methodsOf(user)).filter((method) => !excludedMethods.includes(method));
+  }
+
   /**
    * After a successful first factor: null when the user has no second factor (sign in now),
    * else a challenge whose opaque token (stored hashed, 5 min, single use) finishes the login.
    * A tenant with `mfaRequired` does not lock out users who have no factor yet: they are
    * signed in at aal 1 and clients see `mfaEnabled: false` to drive enrolment.
+   *
+   * A user with a factor never gets a session from the first factor alone, even when the
+   * first factor rules theirs out (an email-code sign-in of a user whose only factor is email):
+   * the challenge then offers what is left, recovery codes or nothing at all, and the user
+   * signs in with their password instead.
    */
   async startChallengeIfEnabled(user: User, options: StartChallengeOptions): Promise<MfaChallengeDto | null> {
     // The flag is kept in the same transaction as every factor change, so it is a safe fast path.
     if (!user.isMfaEnabled) return null;
-    const methods = await this.methodsOf(user);
-    if (!methods.some((method) => method !== 'recovery_code')) return null;
+    const enabled = await this.methodsOf(user);
+    // Recovery codes stand in for a lost factor; they are no factor of their own.
+    if (!enabled.some((method) => method !== 'recovery_code')) return null;
+    const excludedMethods = options.excludedMethods ?? [];
     const mfaToken = await this.tokens.issue({
       userId: user.id,
       tenantId: user.tenantId,
       primaryAmr: options.primaryAmr,
+      ...(excludedMethods.length > 0 ? { excludedMethods } : {}),
       client: options.client,
       device: options.device,
     });
-    return { mfaRequired: true, mfaToken, methods };
+    return { mfaRequired: true, mfaToken, methods: enabled.filter((method) => !excludedMethods.includes(method)) };
   }
 
   private async userOf(auth: AuthPrincipal): Promise<User> {
