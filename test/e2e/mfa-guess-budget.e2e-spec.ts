@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { MFA_TOKEN_MAX_FAILURES } from '../../src/modules/mfa/mfa-token.store';
+import { MFA_TOKEN_MAX_FAILURES, MfaTokenStore } from '../../src/modules/mfa/mfa-token.store';
 import type { TestResponse } from '../support/http-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
@@ -129,6 +129,19 @@ describe('MFA: the guess budget holds under concurrent bursts', () => {
     } finally {
       await roomy.close();
     }
+  });
+
+  it('should burn an mfaToken on its fifth wrong guess only, not while a right one is still in flight', async () => {
+    const tokens = sut.app.get(MfaTokenStore);
+    const { user } = await passwordUser(sut);
+    const mfaToken = await tokens.issue({ userId: user.id, tenantId: user.tenantId, primaryAmr: ['pwd'] });
+    for (let i = 0; i < MFA_TOKEN_MAX_FAILURES; i++) expect(await tokens.reserveAttempt(mfaToken)).toBe(true);
+    expect(await tokens.reserveAttempt(mfaToken)).toBe(false);
+    // Four wrong guesses answered, the fifth guess (the right one) not yet: the token must live.
+    for (let i = 0; i < MFA_TOKEN_MAX_FAILURES - 1; i++) await tokens.recordFailure(mfaToken);
+    expect(await tokens.find(mfaToken, user.tenantId)).not.toBeNull();
+    await tokens.recordFailure(mfaToken);
+    expect(await tokens.find(mfaToken, user.tenantId)).toBeNull();
   });
 
   it('should check at most LOGIN_MAX_FAILURES wrong codes when 20 wrong ones and the right one race to switch TOTP off', async () => {

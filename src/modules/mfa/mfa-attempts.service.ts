@@ -47,13 +47,9 @@ export class MfaAttemptsService {
     const accountKey = mfaFailureKey(guess.user.tenantId, guess.user.id);
     const place = await this.limiter.reserve(accountKey, this.config.loginMaxFailures, this.config.loginFailureWindow);
     if (!place.allowed) throw AppException.tooManyRequests(place.resetSeconds);
-    let attempt: number | null = null;
-    if (guess.mfaToken !== undefined) {
-      attempt = await this.tokens.reserveAttempt(guess.mfaToken);
-      if (attempt === null) {
-        await this.limiter.release(accountKey);
-        throw new AppException('UNAUTHORIZED');
-      }
+    if (guess.mfaToken !== undefined && !(await this.tokens.reserveAttempt(guess.mfaToken))) {
+      await this.limiter.release(accountKey);
+      throw new AppException('UNAUTHORIZED');
     }
 
     const outcome = await check();
@@ -62,7 +58,7 @@ export class MfaAttemptsService {
       await this.limiter.release(accountKey);
       return outcome;
     }
-    if (guess.mfaToken !== undefined && attempt !== null) await this.tokens.recordFailure(guess.mfaToken, attempt);
+    if (guess.mfaToken !== undefined) await this.tokens.recordFailure(guess.mfaToken);
     await this.audit.record(
       {
         type: 'mfa.challenge.failed',

@@ -30,6 +30,15 @@ if attempts > tonumber(ARGV[1]) then return 0 end
 return attempts
 `;
 
+// Burns the token on its last allowed wrong guess, counting wrong guesses only: a right guess
+// still in flight beside four wrong ones must find its token alive.
+const FAIL_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+if failures >= tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) end
+return failures
+`;
+
 /**
  * The login's half-way state in Redis, keyed by the token's SHA-256: a Redis dump yields no
  * usable token. Shared by every process, so any instance can finish a challenge.
@@ -45,7 +54,7 @@ export class MfaTokenStore {
     const token = this.crypto.randomToken(32);
     await this.redis
       .multi()
-      .hset(this.key(token), { data: JSON.stringify(pending), attempts: 0 })
+      .hset(this.key(token), { data: JSON.stringify(pending), attempts: 0, failures: 0 })
       .expire(this.key(token), MFA_TOKEN_TTL_SECONDS)
       .exec();
     return token;
@@ -66,22 +75,16 @@ export class MfaTokenStore {
   }
 
   /**
-   * Takes one of the token's guesses before the factor is checked: the guess's number (1 to
-   * MFA_TOKEN_MAX_FAILURES), or null when the token is gone or has no guess left.
+   * Takes one of the token's MFA_TOKEN_MAX_FAILURES guesses before the factor is checked; false
+   * when the token is gone or has none left.
    */
-  async reserveAttempt(token: string): Promise<number | null> {
-    const attempt = (await this.redis.eval(
-      RESERVE_ATTEMPT_SCRIPT,
-      1,
-      this.key(token),
-      MFA_TOKEN_MAX_FAILURES,
-    )) as number;
-    return attempt > 0 ? attempt : null;
+  async reserveAttempt(token: string): Promise<boolean> {
+    return (await this.redis.eval(RESERVE_ATTEMPT_SCRIPT, 1, this.key(token), MFA_TOKEN_MAX_FAILURES)) !== 0;
   }
 
   /** After a wrong guess: the last one allowed burns the token, so it cannot even mail another code. */
-  async recordFailure(token: string, attempt: number): Promise<void> {
-    if (attempt >= MFA_TOKEN_MAX_FAILURES) await this.redis.del(this.key(token));
+  async recordFailure(token: string): Promise<void> {
+    await this.redis.eval(FAIL_SCRIPT, 1, this.key(token), MFA_TOKEN_MAX_FAILURES);
   }
 
   /** A key derived from the token for data that lives and dies with it (the passkey challenge). */
