@@ -1,9 +1,11 @@
 import { RequestContext } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Secret, TOTP } from 'otpauth';
+import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import type { User } from '../../src/modules/users/user.entity';
 import type { TestApp } from '../support/test-app';
+import type { SoftwareAuthenticator } from '../support/webauthn-authenticator';
 import { createUser, startSession } from './sessions-support';
 
 /** The code an authenticator app shows for `secret` at `timestampMs` (default now). */
@@ -22,6 +24,34 @@ export async function signedInUser(sut: TestApp, overrides: Partial<User> = {}) 
   const user = await createUser(sut, overrides);
   const session = await startSession(sut, user, { client: 'native' });
   return { user, token: session.accessToken, session };
+}
+
+export const PASSWORD = 'correct horse battery staple 42';
+
+/** A fresh verified user whose password is PASSWORD, with a recent session to enrol factors with. */
+export async function passwordUser(sut: TestApp) {
+  const user = await createUser(sut, { passwordHash: await sut.app.get(PasswordHasher).hash(PASSWORD) });
+  const { accessToken } = await startSession(sut, user, { client: 'native' });
+  return { user, email: user.email!, token: accessToken };
+}
+
+/** POST /api/auth/login with PASSWORD, for a user with a second factor: the challenge. */
+export async function passwordChallenge(sut: TestApp, email: string) {
+  const login = await sut.http.post('/api/auth/login', { email, password: PASSWORD }, { cookies: false });
+  if (!login.body.mfaRequired) throw new Error(`no challenge: ${login.status} ${login.text}`);
+  return login.body as { mfaRequired: true; mfaToken: string; methods: string[] };
+}
+
+/** Registers a passkey of `authenticator` over HTTP. */
+export async function registerPasskey(sut: TestApp, token: string, authenticator: SoftwareAuthenticator) {
+  const options = await sut.http.post('/api/mfa/passkeys/registration/options', undefined, { token, cookies: false });
+  const created = await sut.http.post(
+    '/api/mfa/passkeys/registration/verify',
+    { name: 'Key', response: authenticator.create(options.body) },
+    { token, cookies: false },
+  );
+  if (created.status !== 201) throw new Error(`registration failed: ${created.status} ${created.text}`);
+  return created.body as { id: string };
 }
 
 /** Enrols TOTP over HTTP and answers the plain secret and the recovery codes. */

@@ -24,7 +24,7 @@ interface StoredCredential {
 export interface CeremonyOverrides {
   origin?: string;
   challenge?: string;
-  /** User presence (default true) and user verification (default true). */
+  /** User presence (default true) and user verification (default: whether the authenticator verifies users). */
   up?: boolean;
   uv?: boolean;
   /** The signature counter to report (default: previous + 1). */
@@ -48,7 +48,14 @@ const b64url = (data: Buffer | Uint8Array) => Buffer.from(data).toString('base64
 export class SoftwareAuthenticator {
   readonly credentials = new Map<string, StoredCredential>();
 
-  constructor(readonly origin = 'http://localhost:3000') {}
+  /**
+   * `verifiesUser: false` is a plain security key (touch only, no PIN or biometrics): it sets
+   * the UV flag on no ceremony unless a test forces it with `uv`.
+   */
+  constructor(
+    readonly origin = 'http://localhost:3000',
+    readonly capabilities: { verifiesUser: boolean } = { verifiesUser: true },
+  ) {}
 
   create(options: PublicKeyCredentialCreationOptionsJSON, overrides: CeremonyOverrides = {}): RegistrationResponseJSON {
     const rpId = options.rp.id ?? new URL(this.origin).hostname;
@@ -131,7 +138,8 @@ export class SoftwareAuthenticator {
   }
 
   private authDataHeader(rpId: string, overrides: CeremonyOverrides, extraFlags: number, counter: number): Buffer {
-    const flags = (overrides.up === false ? 0 : FLAG_UP) | (overrides.uv === false ? 0 : FLAG_UV) | extraFlags;
+    const userVerified = overrides.uv ?? this.capabilities.verifiesUser;
+    const flags = (overrides.up === false ? 0 : FLAG_UP) | (userVerified ? FLAG_UV : 0) | extraFlags;
     const counterBytes = Buffer.alloc(4);
     counterBytes.writeUInt32BE(counter);
     return Buffer.concat([sha256(rpId), Buffer.from([flags]), counterBytes]);

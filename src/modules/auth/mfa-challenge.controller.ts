@@ -23,7 +23,11 @@ export class MfaChallengeController {
   @Public()
   @AuthThrottle()
   @HttpCode(HttpStatus.ACCEPTED)
-  @Operation('sendMfaEmailCode', 'Mail a login code to the account email (method "email"); lives 10 minutes')
+  @Operation(
+    'sendMfaEmailCode',
+    'Mail a login code to the account email (method "email"); lives 10 minutes',
+    'MFA_INVALID when the challenge does not offer "email", e.g. after a sign-in by email code (the mailbox was the first factor).',
+  )
   @ApiBody({ type: MfaTokenDto })
   @ApiAcceptedResponse({ type: MfaEmailSentDto })
   @ApiErrors(
@@ -58,7 +62,7 @@ export class MfaChallengeController {
   @Operation(
     'verifyMfa',
     'Answer the second factor; starts a session with aal 2',
-    'Wrong factors count per token (5 burn it) and per account (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429).',
+    'Every guess takes a place in the token\'s budget (5, the fifth wrong one burns it) and the account\'s (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429) before the factor is checked; a right one gives its place back. A method the challenge did not offer is MFA_INVALID: after a sign-in by email code, "email" is not offered.',
   )
   @ApiBody({ type: VerifyMfaDto })
   @ApiOkResponse({ type: MfaAuthResultDto })

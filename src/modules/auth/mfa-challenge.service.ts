@@ -1,15 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
+import { Injectable } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { MetricsService } from '../../common/metrics/metrics.service';
-import { RateLimiter } from '../../common/throttling/rate-limiter';
-import { authConfig } from '../../config/auth.config';
 import { AuditService } from '../audit/audit.service';
+import { MfaAttemptsService } from '../mfa/mfa-attempts.service';
 import { MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
-import { mfaFailureKey, MfaService } from '../mfa/mfa.service';
+import { MfaService } from '../mfa/mfa.service';
 import type { MfaMethod } from '../mfa/mfa.types';
 import { PasskeysService } from '../mfa/passkeys.service';
 import { RecoveryCodesService } from '../mfa/recovery-codes.service';
@@ -28,8 +26,9 @@ interface FactorOutcome {
 
 /**
  * The second half of a login (API.md "Login challenge"). The mfaToken says who passed the
- * first factor; a wrong second factor counts against both the token (burned after 5) and the
- * account (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429 whatever the IP).
+ * first factor and which factors that first factor rules out; every guess takes its place in
+ * the token's budget (burned after 5) and the account's (LOGIN_MAX_FAILURES per
+ * LOGIN_FAILURE_WINDOW, then 429 whatever the IP) before the factor is checked.
  */
 @Injectable()
 export class MfaChallengeService {
@@ -41,16 +40,17 @@ export class MfaChallengeService {
     private readonly passkeys: PasskeysService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly otp: OtpService,
-    private readonly limiter: RateLimiter,
+    private readonly attempts: MfaAttemptsService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
     private readonly signIn: SignInService,
-    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
   ) {}
 
   async sendEmailCode(ctx: RequestContext, mfaToken: string): Promise<MfaEmailSentDto> {
-    const { user } = await this.pendingUser(ctx, mfaToken);
-    if (!(await this.mfa.methodsOf(user)).includes('email') || !user.email) throw new AppException('MFA_INVALID');
+    const { pending, user } = await this.pendingUser(ctx, mfaToken);
+    if (!(await this.offeredMethods(user, pending)).includes('email') || !user.email) {
+      throw new AppException('MFA_INVALID');
+    }
     const issued = await this.otp.issue({
       tenantId: user.tenantId,
       purpose: 'mfa_email',
@@ -62,39 +62,24 @@ export class MfaChallengeService {
   }
 
   async passkeyOptions(ctx: RequestContext, mfaToken: string) {
-    const { user } = await this.pendingUser(ctx, mfaToken);
-    if (!(await this.mfa.methodsOf(user)).includes('passkey')) throw new AppException('MFA_INVALID');
+    const { pending, user } = await this.pendingUser(ctx, mfaToken);
+    if (!(await this.offeredMethods(user, pending)).includes('passkey')) throw new AppException('MFA_INVALID');
     return this.passkeys.authenticationOptions(this.tokens.challengeKeyOf(mfaToken), user.id);
   }
 
   async verify(ctx: RequestContext, input: VerifyMfaDto, reply: FastifyReply): Promise<MfaAuthResultDto> {
     const { pending, user } = await this.pendingUser(ctx, input.mfaToken);
-    const failureKey = mfaFailureKey(user.tenantId, user.id);
-    const state = await this.limiter.peek(failureKey, this.config.loginMaxFailures);
-    if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
-
-    const methods = await this.mfa.methodsOf(user);
-    const outcome = methods.includes(input.method) ? await this.checkFactor(user, input) : null;
+    const outcome = await this.attempts.guess(
+      { user, method: input.method, mfaToken: input.mfaToken, ctx },
+      async () =>
+        (await this.offeredMethods(user, pending)).includes(input.method) ? this.checkFactor(user, input) : null,
+    );
     if (!outcome) {
-      await this.tokens.recordFailure(input.mfaToken);
-      const hit = await this.limiter.hit(failureKey, this.config.loginMaxFailures, this.config.loginFailureWindow);
-      await this.audit.record(
-        {
-          type: 'mfa.challenge.failed',
-          outcome: 'failure',
-          tenantId: user.tenantId,
-          subjectId: user.id,
-          data: { method: input.method },
-        },
-        ctx,
-      );
       this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'mfa_invalid').inc();
-      if (!hit.allowed) throw AppException.tooManyRequests(hit.resetSeconds);
       throw new AppException('MFA_INVALID');
     }
     // Single use even when two correct answers race: only one caller deletes the token.
     if (!(await this.tokens.consume(input.mfaToken))) throw new AppException('UNAUTHORIZED');
-    await this.limiter.reset(failureKey);
     await this.audit.record(
       {
         type: 'mfa.challenge.succeeded',
@@ -173,6 +158,10 @@ export class MfaChallengeService {
       }
       throw error;
     }
+  }
+
+  private offeredMethods(user: User, pending: PendingMfa): Promise<MfaMethod[]> {
+    return this.mfa.methodsFor(user, pending.excludedMethods);
   }
 
   private async pendingUser(ctx: RequestContext, mfaToken: string): Promise<{ pending: PendingMfa; user: User }> {

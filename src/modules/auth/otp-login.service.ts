@@ -108,6 +108,8 @@ export class OtpLoginService {
         amr: ['otp'],
         method: 'otp',
         data: { channel: destination.channel },
+        // The code proved the mailbox; the email factor would only prove it again.
+        excludedMethods: destination.channel === 'email' ? ['email'] : [],
         client: body.client,
         device: body.device,
         ctx,

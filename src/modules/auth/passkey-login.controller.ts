@@ -38,7 +38,7 @@ export class PasskeyLoginController {
   @Operation(
     'verifyPasskeyLogin',
     'Sign in with a passkey alone',
-    'amr ["hwk"]; aal 2 when the authenticator verified the user (UV flag), else 1. Any failure (unknown credential, wrong user handle, origin, challenge, signature, counter) is 401 UNAUTHORIZED.',
+    'amr ["hwk"], aal 2. The authenticator must verify the user (UV flag), in this assertion and when the passkey was registered; a passkey registered without user verification is a second factor only (POST /api/auth/mfa/verify). Any failure (unknown credential, wrong user handle, no user verification, origin, challenge, signature, counter) is 401 UNAUTHORIZED.',
   )
   @ApiBody({ type: VerifyPasskeyLoginDto })
   @ApiOkResponse({ type: AuthResultDto })

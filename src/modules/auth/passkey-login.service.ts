@@ -13,9 +13,10 @@ import type { VerifyPasskeyLoginDto } from './dto/passkey-login.dto';
 
 /**
  * Passkey as the only factor (API.md "passwordless"). The credential id finds the passkey and
- * the user handle must name its owner. amr is ['hwk']; aal is 2 when the authenticator
- * verified the user (PIN, biometrics: two factors in one gesture), else 1. Every failure,
- * unknown credential included, is the same 401 UNAUTHORIZED.
+ * the user handle must name its owner. The authenticator must verify the user (PIN,
+ * biometrics: two factors in one gesture), now and when the passkey was registered, so the
+ * session is aal 2 with amr ['hwk']; a key that only proves presence is a second factor, never
+ * a sign-in of its own. Every failure, unknown credential included, is the same 401 UNAUTHORIZED.
  */
 @Injectable()
 export class PasskeyLoginService {
@@ -64,12 +65,12 @@ export class PasskeyLoginService {
         user,
         amr: ['hwk'],
         method: 'passkey',
-        data: { passkeyId: verified.passkey.id, userVerified: verified.userVerified },
+        data: { passkeyId: verified.passkey.id },
         client: input.client,
         device: input.device,
         ctx,
       },
-      verified.userVerified ? 2 : 1,
+      2,
       reply,
     );
   }

@@ -4,6 +4,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { MetricsService } from '../../common/metrics/metrics.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
 import { MfaService } from '../mfa/mfa.service';
+import type { MfaMethod } from '../mfa/mfa.types';
 import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/user.entity';
@@ -15,6 +16,8 @@ export interface SignIn {
   method: string;
   /** Extra audit data (never a secret). */
   data?: Record<string, unknown>;
+  /** Second factors that would prove what this first factor proved (the email factor after an email code). */
+  excludedMethods?: MfaMethod[];
   client?: ClientType;
   device?: DeviceInputDto;
   ctx: RequestContext;
@@ -34,8 +37,14 @@ export class SignInService {
 
   /** After the first factor: the MFA challenge (finished at POST /api/auth/mfa/verify), or an aal 1 session. */
   async afterFirstFactor(signIn: SignIn, reply: FastifyReply): Promise<AuthResultDto | MfaChallengeDto> {
-    const { user, amr, ctx, client, device } = signIn;
-    const challenge = await this.mfa.startChallengeIfEnabled(user, { primaryAmr: amr, ctx, client, device });
+    const { user, amr, excludedMethods, ctx, client, device } = signIn;
+    const challenge = await this.mfa.startChallengeIfEnabled(user, {
+      primaryAmr: amr,
+      excludedMethods,
+      ctx,
+      client,
+      device,
+    });
     return challenge ?? this.startSession(signIn, 1, reply);
   }
 

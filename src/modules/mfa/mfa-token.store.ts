@@ -3,10 +3,11 @@ import type Redis from 'ioredis';
 import { CryptoService } from '../../common/crypto';
 import { REDIS } from '../../common/redis/redis.constants';
 import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
+import type { MfaMethod } from './mfa.types';
 
 /** API.md: the mfaToken lives 5 minutes. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
-/** Wrong second factors on one token before it is burned (the account throttle still applies on top). */
+/** Guesses at the second factor on one token; the last wrong one burns it (the account's budget applies on top). */
 export const MFA_TOKEN_MAX_FAILURES = 5;
 
 /** What the first factor established, carried to the second. */
@@ -14,11 +15,23 @@ export interface PendingMfa {
   userId: string;
   tenantId: string;
   primaryAmr: string[];
+  /** Second factors this sign-in may not use, because the first factor already proved the same thing. */
+  excludedMethods?: MfaMethod[];
   client?: ClientType;
   device?: DeviceInputDto;
 }
 
-// Counts a failure only on a live token (HINCRBY would otherwise recreate it without a TTL).
+// Takes a guess only on a live token (HINCRBY would otherwise recreate it without a TTL), and
+// only while guesses are left: concurrent guesses on one token cannot all see room left.
+const RESERVE_ATTEMPT_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if attempts > tonumber(ARGV[1]) then return 0 end
+return attempts
+`;
+
+// Burns the token on its last allowed wrong guess, counting wrong guesses only: a right guess
+// still in flight beside four wrong ones must find its token alive.
 const FAIL_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
@@ -41,7 +54,7 @@ export class MfaTokenStore {
     const token = this.crypto.randomToken(32);
     await this.redis
       .multi()
-      .hset(this.key(token), { data: JSON.stringify(pending), failures: 0 })
+      .hset(this.key(token), { data: JSON.stringify(pending), attempts: 0, failures: 0 })
       .expire(this.key(token), MFA_TOKEN_TTL_SECONDS)
       .exec();
     return token;
@@ -61,6 +74,15 @@ export class MfaTokenStore {
     return (await this.redis.del(this.key(token))) === 1;
   }
 
+  /**
+   * Takes one of the token's MFA_TOKEN_MAX_FAILURES guesses before the factor is checked; false
+   * when the token is gone or has none left.
+   */
+  async reserveAttempt(token: string): Promise<boolean> {
+    return (await this.redis.eval(RESERVE_ATTEMPT_SCRIPT, 1, this.key(token), MFA_TOKEN_MAX_FAILURES)) !== 0;
+  }
+
+  /** After a wrong guess: the last one allowed burns the token, so it cannot even mail another code. */
   async recordFailure(token: string): Promise<void> {
     await this.redis.eval(FAIL_SCRIPT, 1, this.key(token), MFA_TOKEN_MAX_FAILURES);
   }

@@ -1,12 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
+import { Injectable } from '@nestjs/common';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
-import { RateLimiter } from '../../common/throttling/rate-limiter';
-import { authConfig } from '../../config/auth.config';
 import { AuditService, type AuditInput } from '../audit/audit.service';
 import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
 import { SessionsService } from '../sessions/sessions.service';
@@ -15,6 +12,7 @@ import type { MfaChallengeDto } from './dto/mfa-challenge.dto';
 import type { MfaStatusDto, PasskeyViewDto } from './dto/mfa-status.dto';
 import { Passkey } from './entities/passkey.entity';
 import { UserMfa } from './entities/user-mfa.entity';
+import { MfaAttemptsService } from './mfa-attempts.service';
 import { MfaTokenStore } from './mfa-token.store';
 import type { MfaMethod } from './mfa.types';
 import { PasskeysService } from './passkeys.service';
@@ -24,13 +22,15 @@ import { TotpService, type TotpSetup } from './totp.service';
 export interface StartChallengeOptions {
   /** What the first factor was, e.g. ['pwd'] or ['otp']; the session gets these plus the second factor's. */
   primaryAmr: string[];
+  /**
+   * Second factors that would prove again what the first factor proved: after a sign-in by
+   * email code, the email factor is the same mailbox, not a second factor.
+   */
+  excludedMethods?: MfaMethod[];
   ctx: RequestContext;
   client?: ClientType;
   device?: DeviceInputDto;
 }
-
-/** Wrong second factors per account (login challenges and TOTP management share it). */
-export const mfaFailureKey = (tenantId: string, userId: string) => `rl:mfa-fail:${tenantId}:${userId}`;
 
 type FactorChange = (em: EntityManager) => Promise<Omit<AuditInput, 'tenantId' | 'outcome'>[]>;
 
@@ -49,8 +49,7 @@ export class MfaService {
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly tokens: MfaTokenStore,
     private readonly sessions: SessionsService,
-    private readonly limiter: RateLimiter,
-    @Inject(authConfig.KEY) private readonly config: ConfigType<typeof authConfig>,
+    private readonly attempts: MfaAttemptsService,
   ) {}
 
   async status(auth: AuthPrincipal): Promise<MfaStatusDto> {
@@ -111,23 +110,11 @@ export class MfaService {
     purpose: 'confirm' | 'disable',
     ctx: RequestContext,
   ): Promise<void> {
-    const key = mfaFailureKey(user.tenantId, user.id);
-    const state = await this.limiter.peek(key, this.config.loginMaxFailures);
-    if (!state.allowed) throw AppException.tooManyRequests(state.resetSeconds);
-    if (await this.totp.acceptCode(user.id, code, confirmed)) return;
-    const hit = await this.limiter.hit(key, this.config.loginMaxFailures, this.config.loginFailureWindow);
-    await this.audit.record(
-      {
-        type: 'mfa.challenge.failed',
-        outcome: 'failure',
-        tenantId: user.tenantId,
-        subjectId: user.id,
-        data: { method: 'totp', purpose },
-      },
-      ctx,
+    const accepted = await this.attempts.guess(
+      { user, method: 'totp', purpose, ctx },
+      async () => (await this.totp.acceptCode(user.id, code, confirmed)) || null,
     );
-    if (!hit.allowed) throw AppException.tooManyRequests(hit.resetSeconds);
-    throw new AppException('MFA_INVALID');
+    if (!accepted) throw new AppException('MFA_INVALID');
   }
 
   /** The email factor needs a verified email: codes go to an address the user proved they read. */
@@ -244,25 +231,38 @@ export class MfaService {
     return methods;
   }
 
+  /** The methods a login challenge offers: the user's, less those the first factor rules out. */
+  async methodsFor(user: User, excludedMethods: readonly MfaMethod[] = []): Promise<MfaMethod[]> {
+    return (await this.methodsOf(user)).filter((method) => !excludedMethods.includes(method));
+  }
+
   /**
    * After a successful first factor: null when the user has no second factor (sign in now),
    * else a challenge whose opaque token (stored hashed, 5 min, single use) finishes the login.
    * A tenant with `mfaRequired` does not lock out users who have no factor yet: they are
    * signed in at aal 1 and clients see `mfaEnabled: false` to drive enrolment.
+   *
+   * A user with a factor never gets a session from the first factor alone, even when the
+   * first factor rules theirs out (an email-code sign-in of a user whose only factor is email):
+   * the challenge then offers what is left, recovery codes or nothing at all, and the user
+   * signs in with their password instead.
    */
   async startChallengeIfEnabled(user: User, options: StartChallengeOptions): Promise<MfaChallengeDto | null> {
     // The flag is kept in the same transaction as every factor change, so it is a safe fast path.
     if (!user.isMfaEnabled) return null;
-    const methods = await this.methodsOf(user);
-    if (!methods.some((method) => method !== 'recovery_code')) return null;
+    const enabled = await this.methodsOf(user);
+    // Recovery codes stand in for a lost factor; they are no factor of their own.
+    if (!enabled.some((method) => method !== 'recovery_code')) return null;
+    const excludedMethods = options.excludedMethods ?? [];
     const mfaToken = await this.tokens.issue({
       userId: user.id,
       tenantId: user.tenantId,
       primaryAmr: options.primaryAmr,
+      ...(excludedMethods.length > 0 ? { excludedMethods } : {}),
       client: options.client,
       device: options.device,
     });
-    return { mfaRequired: true, mfaToken, methods };
+    return { mfaRequired: true, mfaToken, methods: enabled.filter((method) => !excludedMethods.includes(method)) };
   }
 
   private async userOf(auth: AuthPrincipal): Promise<User> {

@@ -37,12 +37,12 @@ export interface NewPasskey {
   name: string;
   deviceType: string;
   isBackedUp: boolean;
+  hasUserVerification: boolean;
   createdAt: Date;
 }
 
 export interface VerifiedAssertion {
   passkey: Passkey;
-  userVerified: boolean;
 }
 
 /** The user handle we give authenticators: the user id's bytes (a random UUID, no personal data). */
@@ -110,7 +110,7 @@ export class PasskeysService {
       return null;
     }
     if (!verification.verified) return null;
-    const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
+    const { credential, credentialDeviceType, credentialBackedUp, userVerified } = verification.registrationInfo;
     return {
       id: randomUUID(),
       tenantId: user.tenantId,
@@ -122,6 +122,7 @@ export class PasskeysService {
       name,
       deviceType: credentialDeviceType,
       isBackedUp: credentialBackedUp,
+      hasUserVerification: userVerified,
       createdAt: new Date(),
     };
   }
@@ -160,11 +161,12 @@ export class PasskeysService {
   /**
    * Options for passwordless login: no allowCredentials (the authenticator offers its
    * discoverable credentials), identical for every caller. The challenge is the key itself.
+   * User verification is required: the passkey is then both factors, not just one.
    */
   async discoverableOptions(tenantId: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const options = await generateAuthenticationOptions({
       rpID: this.config.rpId,
-      userVerification: 'preferred',
+      userVerification: 'required',
       timeout: TIMEOUT_MS,
     });
     await this.redis.set(this.loginKey(tenantId, options.challenge), '1', 'EX', WEBAUTHN_CHALLENGE_TTL_SECONDS);
@@ -194,7 +196,9 @@ export class PasskeysService {
   /**
    * Verifies an assertion against a challenge already taken from Redis. `expectedUserId`
    * restricts it to one user's passkeys (second factor); passwordless login checks the
-   * user handle instead. Null for anything that does not verify, unknown credentials included.
+   * user handle instead, and needs user verification both now and at registration: a key
+   * that only proves presence is something the user has, one factor, whoever holds it.
+   * Null for anything that does not verify, unknown credentials included.
    */
   async verifyAssertion(
     tenantId: string,
@@ -206,11 +210,13 @@ export class PasskeysService {
     const passkey = await this.em.findOne(Passkey, { credentialId: response.id, tenantId });
     if (!passkey) return null;
     if ('userId' in expected && passkey.userId !== expected.userId) return null;
-    if ('userHandle' in expected) {
+    const isPasswordless = 'userHandle' in expected;
+    if (isPasswordless) {
       const handle = response.response?.userHandle;
       if (typeof handle !== 'string' || Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) {
         return null;
       }
+      if (!passkey.hasUserVerification) return null;
     }
     let verification;
     try {
@@ -225,14 +231,14 @@ export class PasskeysService {
           counter: passkey.counter,
           transports: passkey.transports as AuthenticatorTransportFuture[],
         },
-        // Preferred, not required: user presence is always enforced by the library.
-        requireUserVerification: false,
+        // A second factor needs presence only (always enforced by the library); signing in alone needs UV.
+        requireUserVerification: isPasswordless,
       });
     } catch {
       return null;
     }
     if (!verification.verified) return null;
-    const { newCounter, userVerified } = verification.authenticationInfo;
+    const { newCounter } = verification.authenticationInfo;
     // Compare-and-set on the counter: of two assertions racing with one counter value, one wins.
     const changed = await this.em.nativeUpdate(
       Passkey,
@@ -240,7 +246,7 @@ export class PasskeysService {
       { counter: newCounter, lastUsedAt: new Date() },
     );
     if (changed === 0) return null;
-    return { passkey, userVerified };
+    return { passkey };
   }
 
   private loginKey(tenantId: string, challenge: string): string {

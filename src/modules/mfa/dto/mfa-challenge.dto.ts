@@ -17,7 +17,8 @@ export class MfaChallengeDto {
   @ApiProperty({
     enum: MFA_METHODS,
     isArray: true,
-    description: "The user's enabled methods only",
+    description:
+      'The user\'s enabled methods that are independent of the first factor: after a sign-in by email code, not "email" (the same mailbox). May be empty when nothing independent is left: sign in with the password instead.',
     example: ['totp', 'recovery_code'],
   })
   methods!: MfaMethod[];

@@ -38,6 +38,14 @@ export class Passkey {
   @Property({ type: 'boolean', default: false })
   isBackedUp: boolean & Opt = false;
 
+  /**
+   * Whether the authenticator verified its user (PIN, biometrics) when the credential was
+   * registered. Only such a credential signs in alone; without, it is a second factor only.
+   * False for rows from before it was recorded: nobody knows what their registration proved.
+   */
+  @Property({ type: 'boolean', default: false })
+  hasUserVerification: boolean & Opt = false;
+
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 
