@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -47,7 +47,7 @@ export async function createAppWithLogger(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     childLoggerFactory: lazyChildLoggerFactory,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     // Slow clients cannot hold sockets open: Node checks the header and request deadlines only

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     }
   });
   await app.listen(port, host);
+  logger.info({ msg: 'listening', host, port, node: process.version, role: appConfig().role });
 }
 
 main().catch((error: unknown) => {

@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   for (const warning of warnings) logger.warn({ msg: warning });
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger) });
   installGracefulShutdown(app, logger, appConfig().shutdownGraceMs);
-  logger.info('worker started');
+  logger.info({ msg: 'worker started', node: process.version });
 }
 
 main().catch((error: unknown) => {

@@ -39,10 +39,15 @@ export const appConfig = registerAs('app', () => {
   };
 });
 
-function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+function parseTrustProxy(raw: string | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true') return true;
-  if (/^\d+$/.test(raw)) return Number(raw);
+  // A hop count trusts the nearest N proxies, as proxy-addr always read a number. Fastify 5.12
+  // stopped accepting numbers (it now trusts no hop), so the count becomes the function it meant.
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    return (_address, hop) => hop < hops;
+  }
   return raw.split(',').map((entry) => entry.trim());
 }
 

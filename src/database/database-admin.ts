@@ -34,18 +34,18 @@ export async function withOrm<T>(work: (orm: MikroORM) => Promise<T>, url?: stri
 }
 
 export async function migrateUp(url?: string): Promise<string[]> {
-  return withOrm(async (orm) => (await orm.getMigrator().up()).map((migration) => migration.name), url);
+  return withOrm(async (orm) => (await orm.migrator.up()).map((migration) => migration.name), url);
 }
 
 /** Writes a new TypeScript migration into migrations/ from the difference between entities and snapshot. */
 export async function createMigration(blank = false): Promise<string | undefined> {
   return withOrm(async (orm) => {
-    const result = await orm.getMigrator().createMigration(undefined, blank);
+    const result = await orm.migrator.create(undefined, blank);
     return result.fileName || undefined;
   });
 }
 
 /** True when the entities need a migration that does not exist yet. */
 export async function migrationNeeded(): Promise<boolean> {
-  return withOrm((orm) => orm.getMigrator().checkMigrationNeeded());
+  return withOrm((orm) => orm.migrator.checkSchema());
 }

@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Clock } from '../../src/common/clock/clock';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { RefreshToken } from '../../src/modules/sessions/session.entity';
+import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createUser, startSession } from './sessions-support';
 
@@ -137,7 +138,7 @@ describe('refresh reuse grace window (REFRESH_REUSE_GRACE_SECONDS)', () => {
     const session = await startSession(sut, user, { client: 'native' });
     const rotated = await refresh(sut, session.refreshToken);
     expect(rotated.status).toBe(200);
-    await em().nativeUpdate('User', { id: user.id }, { status: 'disabled' });
+    await em().nativeUpdate(User, { id: user.id }, { status: 'disabled' });
     const replay = await refresh(sut, session.refreshToken);
     expect(replay.status).toBe(401);
     expect(replay.body.refreshToken).toBeUndefined();

@@ -11,6 +11,7 @@ import { SessionsService } from '../../src/modules/sessions/sessions.service';
 import { SigningKey } from '../../src/modules/sessions/signing-key.entity';
 import { SigningKeysService } from '../../src/modules/sessions/signing-keys.service';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
+import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createUser, startSession } from './sessions-support';
 
@@ -268,7 +269,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
     it('should not refresh a session of a disabled user', async () => {
       const user = await createUser(sut);
       const session = await startSession(sut, user, { client: 'native' });
-      await em().nativeUpdate('User', { id: user.id }, { status: 'disabled' });
+      await em().nativeUpdate(User, { id: user.id }, { status: 'disabled' });
       const response = await sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
       expect(response.body.code).toBe('REFRESH_TOKEN_INVALID');
       expect((await sut.http.get('/api/auth/me', { token: session.accessToken })).status).toBe(401);
@@ -277,7 +278,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
     it('should treat a disabled user’s refresh token presented again as a replay', async () => {
       const user = await createUser(sut);
       const session = await startSession(sut, user, { client: 'native' });
-      await em().nativeUpdate('User', { id: user.id }, { status: 'disabled' });
+      await em().nativeUpdate(User, { id: user.id }, { status: 'disabled' });
       const first = await sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
       expect(first.body.code).toBe('REFRESH_TOKEN_INVALID');
       const again = await sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });

@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import isEmail from 'validator/lib/isEmail';
 import { isWellFormedUnicode } from './well-formed-unicode';
 
@@ -27,8 +27,17 @@ export function canonicalEmail(raw: string): string | undefined {
   const local = text.slice(0, at).toLowerCase().normalize('NFC');
   if (local.includes('"') || local.includes('\\')) return undefined;
   const domain = domainToASCII(text.slice(at + 1));
-  if (domain === '') return undefined;
+  if (domain === '' || !isDecodablePunycode(domain)) return undefined;
   const email = `${local}@${domain}`;
   if (email.length > EMAIL_MAX_LENGTH) return undefined;
   return isEmail(email, { allow_utf8_local_part: true, require_tld: true, allow_ip_domain: false }) ? email : undefined;
+}
+
+/**
+ * Node 20's domainToASCII refused an `xn--` label that does not decode; Node 24's (ada) passes it
+ * through. Such a label stays `xn--` after decoding, or does not come back the same.
+ */
+function isDecodablePunycode(asciiDomain: string): boolean {
+  const unicode = domainToUnicode(asciiDomain);
+  return !unicode.split('.').some((label) => label.startsWith('xn--')) && domainToASCII(unicode) === asciiDomain;
 }

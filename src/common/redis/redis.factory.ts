@@ -1,3 +1,4 @@
+import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import Redis, { type Command, type RedisOptions } from 'ioredis';
 import { DependencyUnavailableError } from '../errors/dependency-errors';
 import type { RedisConfig } from '../../config/redis.config';
@@ -52,7 +53,7 @@ function failFastAfterTimeouts(client: Redis, timeoutMs: number): void {
 }
 
 /** BullMQ wants its own connections without keyPrefix; it prefixes keys itself. */
-export function bullConnectionOptions(config: RedisConfig, { worker }: { worker: boolean }): RedisOptions {
+export function bullConnectionOptions(config: RedisConfig, { worker }: { worker: boolean }): BullRedisOptions {
   const url = new URL(config.url);
   return {
     host: url.hostname,

@@ -1,4 +1,5 @@
-import { Entity, type Opt, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 import type { Ciphertext } from '../../common/crypto/crypto.service';
 import type { DeliveryChannel, OtpPurpose } from '../otp/otp.types';

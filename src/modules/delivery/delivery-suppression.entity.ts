@@ -1,4 +1,5 @@
-import { Entity, type Opt, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 import type { DeliveryChannel } from '../otp/otp.types';
 

@@ -8,7 +8,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
   type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
+  type AuthenticatorTransport,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
@@ -82,7 +82,7 @@ export class PasskeysService {
       timeout: TIMEOUT_MS,
       excludeCredentials: existing.map((passkey) => ({
         id: passkey.credentialId,
-        transports: passkey.transports as AuthenticatorTransportFuture[],
+        transports: passkey.transports as AuthenticatorTransport[],
       })),
       // Discoverable when the authenticator can, so the same passkey also serves passwordless login.
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
@@ -145,7 +145,7 @@ export class PasskeysService {
     const allowCredentials = userId
       ? (await this.listOf(userId)).map((passkey) => ({
           id: passkey.credentialId,
-          transports: passkey.transports as AuthenticatorTransportFuture[],
+          transports: passkey.transports as AuthenticatorTransport[],
         }))
       : undefined;
     const options = await generateAuthenticationOptions({
@@ -229,7 +229,7 @@ export class PasskeysService {
           id: passkey.credentialId,
           publicKey: new Uint8Array(passkey.publicKey),
           counter: passkey.counter,
-          transports: passkey.transports as AuthenticatorTransportFuture[],
+          transports: passkey.transports,
         },
         // A second factor needs presence only (always enforced by the library); signing in alone needs UV.
         requireUserVerification: isPasswordless,

@@ -1,4 +1,5 @@
-import { Entity, type Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { JsonWebKey } from 'node:crypto';
 import type { Ciphertext } from '../../common/crypto/crypto.service';
 

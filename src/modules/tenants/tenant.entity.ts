@@ -1,4 +1,5 @@
-import { Entity, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 /** Tenant-level policy; every field optional so that absent means the service default. */
 export interface TenantSettings {

@@ -1,4 +1,5 @@
-import { Entity, type Opt, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 
 export const USER_STATUSES = ['active', 'restricted', 'disabled'] as const;
@@ -42,7 +43,7 @@ export class User {
   @Property({ type: 'string', length: 100, nullable: true })
   lastName: string | null = null;
 
-  @Property({ type: 'text[]', default: '{user}' })
+  @Property({ type: 'text[]', defaultRaw: "'{user}'" })
   roles: Role[] & Opt = ['user'];
 
   @Property({ type: 'string', length: 16, default: 'active' })

@@ -15,7 +15,9 @@ export class SmtpTransport implements DeliveryTransport {
     private readonly from: string,
     timeoutMs: number,
   ) {
-    this.transporter = createTransport(smtpUrl, {
+    // The timeouts are transport options: nodemailer 10 reads a second argument as message defaults.
+    this.transporter = createTransport({
+      url: smtpUrl,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,

@@ -1,4 +1,5 @@
-import { BigIntType, Entity, Index, type Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { BigIntType, type Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 
 /** A WebAuthn credential. Credential ids are unique across the whole service (409 on a second registration). */
@@ -26,7 +27,7 @@ export class Passkey {
   @Property({ type: new BigIntType('number'), default: 0 })
   counter: number & Opt = 0;
 
-  @Property({ type: 'text[]', default: '{}' })
+  @Property({ type: 'text[]', defaultRaw: "'{}'" })
   transports: string[] & Opt = [];
 
   @Property({ type: 'string', length: 100 })

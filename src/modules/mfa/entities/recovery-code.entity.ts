@@ -1,4 +1,5 @@
-import { Entity, Index, type Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { type Opt } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 
 /** A single-use recovery code, stored as an HMAC (the codes carry 50 bits of entropy; no slow hash needed). */

@@ -1,4 +1,5 @@
-import { BigIntType, Entity, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, type Opt } from '@mikro-orm/core';
+import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import type { Ciphertext } from '../../../common/crypto';
 
 /** One row per user who ever started enrolling a TOTP or email factor. */
