@@ -2,7 +2,8 @@ import { Secret, TOTP } from 'otpauth';
 import { generateTotpSecret, matchTotpStep, otpauthUrl, type TotpSecretPlain } from './totp';
 
 // RFC 6238 appendix B: the SHA-1 seed is the ASCII string "12345678901234567890".
-const RFC_SECRET = new Secret({ buffer: new TextEncoder().encode('12345678901234567890').buffer }).base32 as TotpSecretPlain;
+const RFC_SECRET = new Secret({ buffer: new TextEncoder().encode('12345678901234567890').buffer })
+  .base32 as TotpSecretPlain;
 
 const codeAt = (secret: TotpSecretPlain, timestampMs: number) =>
   TOTP.generate({
