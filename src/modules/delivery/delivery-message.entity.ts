@@ -1,7 +1,7 @@
 import { Entity, type Opt, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import type { Ciphertext } from '../../common/crypto/crypto.service';
-import type { DeliveryChannel, OtpPurpose } from '../otp/otp.types';
+import type { DeliveryChannel } from './delivery-destination';
 
 export const DELIVERY_STATUSES = [
   'queued',
@@ -14,13 +14,6 @@ export const DELIVERY_STATUSES = [
   'expired',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-/** Informational messages: no code to type, just news the user should hear about. */
-export const NOTICE_KINDS = ['new_sign_in'] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
-
-/** Why a message was sent: a one-time code's purpose or a notice's kind. */
-export type MessagePurpose = OtpPurpose | NoticeKind;
 
 /** States after which the worker never sends again; the encrypted payload is gone by then. */
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'bounced', 'failed', 'suppressed', 'expired'];
@@ -46,8 +39,9 @@ export class DeliveryMessage {
   @Property({ type: 'string', length: 16 })
   channel!: DeliveryChannel;
 
+  /** Why it was sent, in its author's words (a code's purpose, a notice's kind): a label for admins. */
   @Property({ type: 'string', length: 32 })
-  purpose!: MessagePurpose;
+  purpose!: string;
 
   @Property({ type: 'string', length: 64 })
   destinationMasked!: string;

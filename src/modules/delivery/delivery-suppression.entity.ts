@@ -1,6 +1,6 @@
 import { Entity, type Opt, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import type { DeliveryChannel } from '../otp/otp.types';
+import type { DeliveryChannel } from './delivery-destination';
 
 /**
  * A destination that bounced permanently or complained: nothing is sent to it again until an

@@ -12,7 +12,11 @@ import { DeliveryService } from '../delivery/delivery.service';
 import type { DeviceInputDto } from '../sessions/dto/auth-result.dto';
 import type { User } from '../users/user.entity';
 import { Device } from './device.entity';
+import { type NoticeKind, renderNewSignInNotice } from './new-sign-in-notice';
 import type { DeviceResponseDto, DeviceSummaryDto, UpdateDeviceDto } from './dto/device.dto';
+
+/** Long enough for every retry of a provider outage; a sign-in notice a day late is still worth reading. */
+const NOTICE_TTL_SECONDS = 24 * 3600;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -153,14 +157,15 @@ export class DevicesService {
           device.id,
         ]);
       if (others.length === 0) return;
-      await this.delivery.enqueueNotice({
+      const kind: NoticeKind = 'new_sign_in';
+      await this.delivery.enqueue({
         tenantId: user.tenantId,
         userId: user.id,
         destination: { channel: 'email', address: user.email },
-        kind: 'new_sign_in',
-        vars: { deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt },
-        deviceId: device.id,
-        ctx,
+        purpose: kind,
+        content: renderNewSignInNotice({ deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt }),
+        ttlSeconds: NOTICE_TTL_SECONDS,
+        audit: { type: 'notice.sent', deviceId: device.id, ctx, data: { kind, channel: 'email' } },
       });
     } catch (error) {
       this.logger.warn({
