@@ -354,6 +354,23 @@ export class SessionRepository {
     );
   }
 
+  /** How many live sessions each of the user's devices holds; devices without one are absent. */
+  async countLiveByDevice(
+    em: EntityManager,
+    tenantId: string,
+    userId: string,
+    now: Date,
+  ): Promise<Map<string, number>> {
+    const rows = await em.execute<Array<{ device_id: string; count: string }>>(
+      `select "device_id", count(*) as "count" from "session"
+       where "tenant_id" = ? and "user_id" = ? and "device_id" is not null and "revoked_at" is null
+         and "expires_at" > ? and "idle_expires_at" > ?
+       group by "device_id"`,
+      [tenantId, userId, now, now],
+    );
+    return new Map(rows.map((row) => [row.device_id, Number(row.count)]));
+  }
+
   /** A raw primary-key read: this runs after every sign-in and refresh, the ORM adds nothing here. */
   async isRevoked(em: EntityManager, sessionId: string): Promise<boolean> {
     const [row] = await em
