@@ -61,11 +61,11 @@ export class DeliveryMessage {
   @Property({ type: 'string', length: 128, nullable: true })
   providerMessageId: string | null = null;
 
-  /** AES-256-GCM of the rendered message (address + code), bound to this row's id; null once final. */
+  /** AES-256-GCM of the finished message and its address, bound to this row's id; null once final. */
   @Property({ type: 'text', nullable: true, hidden: true })
   payload: Ciphertext | null = null;
 
-  /** The code's lifetime (a notice's: how late it is still worth sending); past it, sending is pointless. */
+  /** How long sending still makes sense (a code's lifetime, how late a notice is worth reading); past it, it is not sent. */
   @Property({ type: 'datetime' })
   expiresAt!: Date;
 
