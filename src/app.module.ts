@@ -18,7 +18,7 @@ import { AuditMaintenanceModule } from './modules/audit/audit-maintenance.module
 import { AuditModule } from './modules/audit/audit.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery.module';
 import { DeliveryHttpModule } from './modules/delivery/webhooks/delivery-http.module';
-import { DeviceManagementModule } from './modules/devices/device-management.module';
+import { AccountModule } from './modules/account/account.module';
 import { HealthModule } from './modules/health/health.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TenantGuard } from './modules/tenants/tenant.guard';
@@ -49,7 +49,7 @@ export class AppModule {
         HealthModule,
         AuthModule,
         SessionsModule,
-        DeviceManagementModule,
+        AccountModule,
         DeliveryHttpModule,
         AdminModule,
         ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule] : []),

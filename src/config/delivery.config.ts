@@ -29,6 +29,12 @@ export const deliveryConfig = registerAs('delivery', () => {
         }
       : undefined;
   return {
+    /**
+     * Keys the stored hash of every destination (matching suppressions and webhooks without
+     * keeping addresses). The same variable and value as OTP codes: rows already written hold
+     * hashes under it, and a suppression must keep matching its address across this release.
+     */
+    destinationPepper: env.secret('OTP_PEPPER', 'development-otp-pepper'),
     smtpUrl,
     mailFrom: env.string('MAIL_FROM', 'SecureAuth <no-reply@localhost>'),
     smsProvider,

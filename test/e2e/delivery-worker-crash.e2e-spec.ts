@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { DELIVERY_QUEUE } from '../../src/modules/delivery/delivery.constants';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { OtpService } from '../../src/modules/otp/otp.service';
-import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
 import { User } from '../../src/modules/users/user.entity';
 import { eventually, uniqueEmail } from '../support/otp-test-helpers';
 import { extractCode, SmtpTestServer } from '../support/smtp-test-server';
@@ -54,7 +54,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     const second = await TsWorkerProcess.start(workerEnv());
     workers.push(second);
     const mail = await smtp.waitForMail(email, { deadlineMs: 30_000 });
-    const hash = api.app.get(DeliveryService).destinationHash({ channel: 'email', address: email });
+    const hash = api.app.get(DestinationHasher).hash({ channel: 'email', address: email });
     const connection = em.getConnection();
     const message = await eventually('the message to be sent', async () => {
       const [row] = await connection.execute<Array<{ status: string; attempts: number; payload: string | null }>>(
@@ -96,7 +96,7 @@ describe('delivery worker crash (separate worker processes)', () => {
         ttlSeconds: 1,
       }),
     );
-    const hash = api.app.get(DeliveryService).destinationHash({ channel: 'email', address: email });
+    const hash = api.app.get(DestinationHasher).hash({ channel: 'email', address: email });
     const connection = api.app.get(EntityManager).fork().getConnection();
     const rowOf = async () =>
       (
@@ -144,7 +144,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     const em = api.app.get(EntityManager).fork();
     await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
-    const hash = api.app.get(DeliveryService).destinationHash({ channel: 'email', address: email });
+    const hash = api.app.get(DestinationHasher).hash({ channel: 'email', address: email });
     const [row] = await em
       .getConnection()
       .execute<Array<{ id: string }>>(`select id from delivery_message where destination_hash = ?`, [hash]);

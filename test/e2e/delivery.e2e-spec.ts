@@ -5,7 +5,9 @@ import { REDIS } from '../../src/common/redis/redis.constants';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { DELIVERY_QUEUE } from '../../src/modules/delivery/delivery.constants';
-import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { DeliveryQueryService } from '../../src/modules/delivery/delivery-query.service';
+import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
+import { SuppressionListService } from '../../src/modules/delivery/suppression-list.service';
 import { signGenericWebhook, twilioSignature } from '../../src/modules/delivery/webhooks/webhook-signatures';
 import type { OtpDestination } from '../../src/modules/otp/otp.types';
 import { User } from '../../src/modules/users/user.entity';
@@ -54,12 +56,16 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
   afterAll(() => stack.close());
 
   const db = () => sut.app.get(EntityManager).fork().getConnection();
-  /** DeliveryService as an admin controller calls it: inside a request context. */
-  const admin = <T>(work: (delivery: DeliveryService) => Promise<T>): Promise<T> =>
-    RequestContext.create<Promise<T>>(sut.app.get(MikroORM).em, () => work(sut.app.get(DeliveryService)));
+  /** Delivery's admin services as the admin controller calls them: inside a request context. */
+  const admin = <T>(
+    work: (delivery: { query: DeliveryQueryService; suppressions: SuppressionListService }) => Promise<T>,
+  ): Promise<T> =>
+    RequestContext.create<Promise<T>>(sut.app.get(MikroORM).em, () =>
+      work({ query: sut.app.get(DeliveryQueryService), suppressions: sut.app.get(SuppressionListService) }),
+    );
 
   async function messagesTo(destination: OtpDestination): Promise<MessageRow[]> {
-    const hash = sut.app.get(DeliveryService).destinationHash(destination);
+    const hash = sut.app.get(DestinationHasher).hash(destination);
     return db().execute<MessageRow[]>(
       `select id, status, attempts, last_error, payload, provider_message_id from delivery_message
         where destination_hash = ? order by created_at`,
@@ -114,7 +120,9 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       expect(message.last_error).toContain('550');
       expect(message.payload).toBeNull();
       expect(await auditTypes(message.id)).toContain('delivery.bounced');
-      const suppressions = await admin((delivery) => delivery.listSuppressions({ tenantId: 'default' }, { limit: 50 }));
+      const suppressions = await admin((delivery) =>
+        delivery.query.listSuppressions({ tenantId: 'default' }, { limit: 50 }),
+      );
       expect(suppressions.items.map((item) => item.destination)).toContain(`${email[0]}***@example.com`);
       const next = await sut.http.post('/api/auth/send-otp', { email });
       expect(next.status).toBe(422);
@@ -130,7 +138,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       expect(message.payload).toBeNull();
       expect(await auditTypes(message.id)).toContain('delivery.failed');
       const listed = await admin((delivery) =>
-        delivery.listMessages({ tenantId: 'default' }, { status: 'failed', limit: 50 }),
+        delivery.query.listMessages({ tenantId: 'default' }, { status: 'failed', limit: 50 }),
       );
       expect(listed.items.map((item) => item.id)).toContain(message.id);
     });
@@ -200,12 +208,12 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       expect(response.status).toBe(204);
       expect((await messagesTo({ channel: 'sms', address: phone })).at(-1)?.status).toBe('bounced');
       const suppression = (
-        await admin((delivery) => delivery.listSuppressions({ tenantId: 'default' }, { limit: 100 }))
+        await admin((delivery) => delivery.query.listSuppressions({ tenantId: 'default' }, { limit: 100 }))
       ).items.find((item) => item.destination === `+*******${phone.slice(-4)}` && item.channel === 'sms');
       expect(suppression?.reason).toContain('30005');
       // Lifted by an admin: replaying the same signed callback must not suppress the number again.
       await admin((delivery) =>
-        delivery.removeSuppression({ tenantId: 'default' }, suppression!.id, '00000000-0000-4000-8000-000000000000'),
+        delivery.suppressions.lift({ tenantId: 'default' }, suppression!.id, '00000000-0000-4000-8000-000000000000'),
       );
       const replay = await sut.http.post(path, undefined, {
         raw: { payload: new URLSearchParams(params).toString(), contentType: 'application/x-www-form-urlencoded' },
@@ -216,7 +224,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
       expect(replay.status).toBe(204);
       expect(
         await sut.app
-          .get(DeliveryService)
+          .get(SuppressionListService)
           .isSuppressed('default', { channel: 'sms', address: phone }, sut.app.get(EntityManager).fork()),
       ).toBe(false);
     });
@@ -236,7 +244,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
 
     const isSuppressed = (phone: string) =>
       sut.app
-        .get(DeliveryService)
+        .get(SuppressionListService)
         .isSuppressed('default', { channel: 'sms', address: phone }, sut.app.get(EntityManager).fork());
 
     async function sentSms(): Promise<{ phone: string; message: MessageRow }> {
@@ -396,18 +404,18 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
         });
       expect((await send()).status).toBe(204);
       const suppressions = await admin((delivery) =>
-        delivery.listSuppressions({ tenantId: 'default' }, { limit: 100 }),
+        delivery.query.listSuppressions({ tenantId: 'default' }, { limit: 100 }),
       );
       const entry = suppressions.items.find((item) => item.destination === `${email[0]}***@example.com`);
       expect(entry).toBeDefined();
       // An admin lifts the suppression; the replayed bounce must not put it back.
       await admin((delivery) =>
-        delivery.removeSuppression({ tenantId: 'default' }, entry!.id, '00000000-0000-4000-8000-000000000000'),
+        delivery.suppressions.lift({ tenantId: 'default' }, entry!.id, '00000000-0000-4000-8000-000000000000'),
       );
       expect((await send()).status).toBe(204);
       expect(
         await sut.app
-          .get(DeliveryService)
+          .get(SuppressionListService)
           .isSuppressed('default', { channel: 'email', address: email }, sut.app.get(EntityManager).fork()),
       ).toBe(false);
       expect((await auditTypes(id)).filter((type) => type === 'delivery.bounced')).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
-import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
 import { DeliverySuppression } from '../../src/modules/delivery/delivery-suppression.entity';
 import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
@@ -135,14 +135,14 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
       const local = `bounced-${tag()}`;
       const canonical = `${local}@xn--exmple-cua.com`;
       await createUser(sut, { email: canonical, emailVerifiedAt: null });
-      const delivery = sut.app.get(DeliveryService);
+      const delivery = sut.app.get(DestinationHasher);
       const em = sut.app.get(EntityManager).fork();
       await em
         .persist(
           em.create(DeliverySuppression, {
             tenantId: 'default',
             channel: 'email',
-            destinationHash: delivery.destinationHash({ channel: 'email', address: canonical }),
+            destinationHash: delivery.hash({ channel: 'email', address: canonical }),
             destinationMasked: 'b***@xn--exmple-cua.com',
             reason: 'bounce: 550',
           }),
@@ -160,7 +160,7 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
         });
       }
       expect((await accountsWith(canonical, ...variants)).map((user) => user.email)).toEqual([canonical]);
-      const hashes = [canonical, ...variants].map((address) => delivery.destinationHash({ channel: 'email', address }));
+      const hashes = [canonical, ...variants].map((address) => delivery.hash({ channel: 'email', address }));
       const messages = await em
         .getConnection()
         .execute(`select id from delivery_message where destination_hash in (?, ?, ?)`, hashes);

@@ -87,7 +87,7 @@ describe('New sign-in notice (e2e)', () => {
     const user = await createUser(sut);
     await startSession(sut, user, { device: device('First') });
     const enqueue = jest
-      .spyOn(sut.app.get(DeliveryService), 'enqueueNotice')
+      .spyOn(sut.app.get(DeliveryService), 'enqueue')
       .mockRejectedValueOnce(new Error('queue unavailable'));
     try {
       const started = await startSession(sut, user, { device: device('Second') });

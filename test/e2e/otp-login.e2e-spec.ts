@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
 import { User } from '../../src/modules/users/user.entity';
 import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
@@ -122,7 +122,7 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
       .fork()
       .getConnection()
       .execute(`select id from delivery_message where destination_hash = ?`, [
-        sut.app.get(DeliveryService).destinationHash({ channel: 'email', address: email }),
+        sut.app.get(DestinationHasher).hash({ channel: 'email', address: email }),
       ]);
     expect(queued).toEqual([]);
     const verify = await sut.http.post('/api/auth/verify-otp', { email, otp: '123456' });

@@ -1,5 +1,8 @@
 import { MikroORM, RequestContext } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
 import type { RequestContext as Ctx } from '../../src/common/http/request-context';
+import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
 import { OtpService } from '../../src/modules/otp/otp.service';
 import type { OtpDestination } from '../../src/modules/otp/otp.types';
 import { SmtpTestServer } from '../support/smtp-test-server';
@@ -42,6 +45,38 @@ describe('OtpService over email (service contract)', () => {
     await expect(
       inContext(() => sut.verify({ tenantId: 'default', purpose: 'email_verify', destination: email(address), code })),
     ).rejects.toMatchObject({ code: 'OTP_EXPIRED' });
+  });
+
+  it('should write the otp.sent event beside the message row with the columns AuditService.record gives an event', async () => {
+    const address = nextEmail();
+    const userId = randomUUID();
+    await inContext(() =>
+      sut.issue({ tenantId: 'default', purpose: 'login', destination: email(address), userId, ctx }),
+    );
+    const db = app.app.get(EntityManager).fork().getConnection();
+    const [message] = await db.execute<Array<{ id: string; purpose: string; user_id: string; created_at: Date }>>(
+      `select "id", "purpose", "user_id", "created_at" from "delivery_message" where "destination_hash" = ?`,
+      [app.app.get(DestinationHasher).hash(email(address))],
+    );
+    expect(message).toMatchObject({ purpose: 'login', user_id: userId });
+    const events = await db.execute<Array<Record<string, unknown>>>(
+      `select * from "audit_event" where "type" = 'otp.sent' and "data"->>'messageId' = ?`,
+      [message.id],
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      tenant_id: 'default',
+      outcome: 'success',
+      actor_id: userId,
+      subject_id: userId,
+      session_id: null,
+      device_id: null,
+      ip: ctx.ip,
+      user_agent: ctx.userAgent,
+      request_id: ctx.requestId,
+      created_at: message.created_at,
+      data: { purpose: 'login', channel: 'email', destination: `${address[0]}***@example.com`, messageId: message.id },
+    });
   });
 
   it('should not accept a code issued for another purpose', async () => {

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
-import { DeliveryService } from '../../src/modules/delivery/delivery.service';
+import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
 import type { TestResponse } from '../support/http-client';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -61,7 +61,7 @@ describe('registration takeover: a password set before the mailbox is proven nev
 
   /** Messages of `purpose` queued for `email` so far (rows are written before the API answers). */
   async function queued(email: string, purpose: string): Promise<number> {
-    const destinationHash = sut.app.get(DeliveryService).destinationHash({ channel: 'email', address: email });
+    const destinationHash = sut.app.get(DestinationHasher).hash({ channel: 'email', address: email });
     const [{ count }] = await sut.app
       .get(EntityManager)
       .fork()

@@ -163,7 +163,7 @@ export class SmtpTestServer {
   }
 }
 
-/** The code sits alone on a line of the text part (see delivery-templates.ts). */
+/** The code sits alone on a line of the text part (see otp/otp-message.ts). */
 export function extractCode(mail: ReceivedMail | string): string {
   const body = typeof mail === 'string' ? mail.slice(Math.max(0, mail.indexOf('\r\n\r\n'))) : mail.body;
   const match = /^\s*(\d{6})\s*$/m.exec(body);

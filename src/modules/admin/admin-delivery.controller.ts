@@ -3,7 +3,8 @@ import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequirePermissions } from '../../common/auth/require-permissions.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
-import { DeliveryService } from '../delivery/delivery.service';
+import { DeliveryQueryService } from '../delivery/delivery-query.service';
+import { SuppressionListService } from '../delivery/suppression-list.service';
 import { AdminAccessLog } from './admin-access-log.service';
 import { CurrentAdmin, ParseIdPipe, scopeFor, type AdminActor } from './admin-scope';
 import {
@@ -17,7 +18,8 @@ import { AdminPageQueryDto, AdminTenantQueryDto } from './dto/admin-scope.dto';
 @Controller('api/admin/delivery')
 export class AdminDeliveryController {
   constructor(
-    private readonly delivery: DeliveryService,
+    private readonly delivery: DeliveryQueryService,
+    private readonly suppressions: SuppressionListService,
     private readonly accessLog: AdminAccessLog,
   ) {}
 
@@ -66,6 +68,6 @@ export class AdminDeliveryController {
     @Param('id', ParseIdPipe) id: string,
     @Query() query: AdminTenantQueryDto,
   ) {
-    return this.delivery.removeSuppression({ tenantId: scopeFor(admin, query.tenantId).tenantId }, id, admin.userId);
+    return this.suppressions.lift({ tenantId: scopeFor(admin, query.tenantId).tenantId }, id, admin.userId);
   }
 }

@@ -6,6 +6,7 @@ import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { DevicesService } from '../devices/devices.service';
+import { DeviceSessionsService } from '../sessions/device-sessions.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { ROLES, User, type Role, type UserStatus } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -49,6 +50,7 @@ export class AdminUsersService {
     private readonly audit: AuditService,
     private readonly sessions: SessionsService,
     private readonly devices: DevicesService,
+    private readonly deviceSessions: DeviceSessionsService,
   ) {}
 
   /** Newest first, keyset-paginated over (createdAt, id): pages stay stable while users sign up. */
@@ -82,7 +84,8 @@ export class AdminUsersService {
   async get(scope: AdminScope, id: string): Promise<AdminUserDetailDto> {
     const user = await this.findInScope(scope, id);
     // One after the other: both use the request's EntityManager, which is not meant for parallel queries.
-    const devices = await this.devices.listFor(user.tenantId, user.id);
+    const liveSessions = await this.deviceSessions.liveCountsByDevice(user.tenantId, user.id);
+    const devices = await this.devices.listFor(user.tenantId, user.id, liveSessions);
     const sessions = await this.sessions.listLive(user.tenantId, user.id);
     return { ...this.toAdminView(user), devices, sessions };
   }

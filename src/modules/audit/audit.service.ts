@@ -1,10 +1,10 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../common/http/request-context';
 import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
+import { auditRowOf, auditRowValues, INSERT_AUDIT_EVENT } from './audit-row';
 import type { AuditEventType } from './audit.constants';
 
 export interface AuditInput {
@@ -43,23 +43,22 @@ export class AuditService {
   constructor(private readonly em: EntityManager) {}
 
   async record(input: AuditInput, ctx?: Partial<RequestContext>, em: EntityManager = this.em): Promise<void> {
-    await em.insert(AuditEvent, {
-      // em.insert takes plain data: the entity's property initialisers do not run, so the id is ours to give.
-      id: randomUUID(),
-      tenantId: input.tenantId,
-      type: input.type,
-      outcome: input.outcome,
-      // Absent: the subject acted themselves; an explicit null: the system or an operator (CLI).
-      actorId: input.actorId !== undefined ? input.actorId : (input.subjectId ?? null),
-      subjectId: input.subjectId ?? null,
-      sessionId: input.sessionId ?? null,
-      deviceId: input.deviceId ?? null,
-      ip: ctx?.ip ?? null,
-      userAgent: ctx?.userAgent ?? null,
-      requestId: ctx?.requestId ?? null,
-      data: input.data ?? null,
-      createdAt: new Date(),
-    });
+    await em.insert(AuditEvent, auditRowOf(input, ctx, new Date()));
+  }
+
+  /**
+   * The row `record` would write, as an INSERT for a caller that must write it inside its own
+   * single statement (a data-modifying CTE: one round trip, one commit with the action).
+   */
+  insertStatement(
+    input: AuditInput,
+    ctx: Partial<RequestContext> | undefined,
+    createdAt: Date,
+  ): { sql: string; params: unknown[] } {
+    return {
+      sql: `${INSERT_AUDIT_EVENT} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
+      params: auditRowValues(auditRowOf(input, ctx, createdAt)),
+    };
   }
 
   async historyOf(tenantId: string, userId: string, limit: number, cursor?: string) {

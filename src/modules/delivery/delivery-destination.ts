@@ -1,4 +1,11 @@
-import type { DeliveryChannel } from '../otp/otp.types';
+export const DELIVERY_CHANNELS = ['email', 'sms', 'whatsapp'] as const;
+export type DeliveryChannel = (typeof DELIVERY_CHANNELS)[number];
+
+/** A normalised destination: lower-cased email, or E.164 phone. */
+export interface DeliveryDestination {
+  channel: DeliveryChannel;
+  address: string;
+}
 
 /** What admins see instead of an address: enough to recognise it, not enough to harvest it. */
 export function maskDestination(channel: DeliveryChannel, address: string): string {

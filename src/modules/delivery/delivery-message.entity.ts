@@ -2,7 +2,7 @@ import { type Opt } from '@mikro-orm/core';
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 import type { Ciphertext } from '../../common/crypto/crypto.service';
-import type { DeliveryChannel, OtpPurpose } from '../otp/otp.types';
+import type { DeliveryChannel } from './delivery-destination';
 
 export const DELIVERY_STATUSES = [
   'queued',
@@ -15,13 +15,6 @@ export const DELIVERY_STATUSES = [
   'expired',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-/** Informational messages: no code to type, just news the user should hear about. */
-export const NOTICE_KINDS = ['new_sign_in'] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
-
-/** Why a message was sent: a one-time code's purpose or a notice's kind. */
-export type MessagePurpose = OtpPurpose | NoticeKind;
 
 /** States after which the worker never sends again; the encrypted payload is gone by then. */
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'bounced', 'failed', 'suppressed', 'expired'];
@@ -47,8 +40,9 @@ export class DeliveryMessage {
   @Property({ type: 'string', length: 16 })
   channel!: DeliveryChannel;
 
+  /** Why it was sent, in its author's words (a code's purpose, a notice's kind): a label for admins. */
   @Property({ type: 'string', length: 32 })
-  purpose!: MessagePurpose;
+  purpose!: string;
 
   @Property({ type: 'string', length: 64 })
   destinationMasked!: string;
@@ -68,11 +62,11 @@ export class DeliveryMessage {
   @Property({ type: 'string', length: 128, nullable: true })
   providerMessageId: string | null = null;
 
-  /** AES-256-GCM of the rendered message (address + code), bound to this row's id; null once final. */
+  /** AES-256-GCM of the finished message and its address, bound to this row's id; null once final. */
   @Property({ type: 'text', nullable: true, hidden: true })
   payload: Ciphertext | null = null;
 
-  /** The code's lifetime (a notice's: how late it is still worth sending); past it, sending is pointless. */
+  /** How long sending still makes sense (a code's lifetime, how late a notice is worth reading); past it, it is not sent. */
   @Property({ type: 'datetime' })
   expiresAt!: Date;
 

@@ -1,6 +1,5 @@
 import { maskDestination } from './delivery-destination';
-import { renderOtpMessage } from './delivery-templates';
-import { nextStatus } from './delivery.service';
+import { nextStatus } from './webhooks/provider-events.service';
 
 describe('provider events move a message forward only', () => {
   it('should move an open message to delivered, bounced or failed', () => {
@@ -31,21 +30,5 @@ describe('destination masking', () => {
 
   it('should keep only the last four digits of a phone', () => {
     expect(maskDestination('sms', '+14155550123')).toBe('+*******0123');
-  });
-});
-
-describe('OTP message templates', () => {
-  it('should put the code alone on a line of the email text and in the HTML', () => {
-    const message = renderOtpMessage('password_reset', 'email', '042137', 600);
-    expect(message.text).toMatch(/^042137$/m);
-    expect(message.html).toContain('042137');
-    expect(message.text).toContain('10 minutes');
-    expect(message.subject).toBe('Reset your password');
-  });
-
-  it('should keep SMS and WhatsApp messages short', () => {
-    const message = renderOtpMessage('login', 'sms', '123456', 300);
-    expect(message.text.length).toBeLessThan(160);
-    expect(message.text).toContain('123456');
   });
 });

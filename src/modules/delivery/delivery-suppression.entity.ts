@@ -1,7 +1,7 @@
 import { type Opt } from '@mikro-orm/core';
 import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
-import type { DeliveryChannel } from '../otp/otp.types';
+import type { DeliveryChannel } from './delivery-destination';
 
 /**
  * A destination that bounced permanently or complained: nothing is sent to it again until an

@@ -2,7 +2,11 @@
 export const DELIVERY_QUEUE = 'delivery';
 export const SEND_MESSAGE_JOB = 'send-message';
 export const REQUEUE_STRANDED_JOB = 'requeue-stranded';
-/** Name of the custom backoff strategy registered on the worker (see delivery-backoff.ts). */
+/**
+ * Name of the custom backoff strategy registered on the worker (see delivery-backoff.ts). Every
+ * queued job stores it: a new name would leave the retries of jobs in flight across a deploy
+ * without a strategy, hence the historical name.
+ */
 export const DELIVERY_BACKOFF_TYPE = 'otp-lifetime';
 
 /** What a send job carries: an id, never the code or the address. */

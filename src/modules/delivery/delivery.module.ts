@@ -6,14 +6,17 @@ import { DeliveryQueueMetrics } from './delivery-queue.metrics';
 import { DeliverySuppression } from './delivery-suppression.entity';
 import { DELIVERY_QUEUE } from './delivery.constants';
 import { DeliveryProcessor } from './delivery.processor';
+import { DeliveryQueryService } from './delivery-query.service';
 import { DeliveryService } from './delivery.service';
+import { DestinationHasher } from './destination-hasher';
 import { DeliveryWorker } from './delivery.worker';
 import { PhoneDestinationPolicy } from './phone-destination.policy';
 import { SmsBudget } from './sms-budget';
+import { SuppressionListService } from './suppression-list.service';
 import { DeliveryTransports } from './transports/delivery-transports.provider';
 
 /**
- * The producer and read side of delivery: every process that sends OTPs or answers admins.
+ * The producer and read side of delivery: every process that sends messages or answers admins.
  * The worker is DeliveryWorkerModule, added only where APP_ROLE runs it.
  */
 @Module({
@@ -21,8 +24,24 @@ import { DeliveryTransports } from './transports/delivery-transports.provider';
     MikroOrmModule.forFeature([DeliveryMessage, DeliverySuppression]),
     BullModule.registerQueue({ name: DELIVERY_QUEUE }),
   ],
-  providers: [DeliveryService, DeliveryQueueMetrics, PhoneDestinationPolicy, SmsBudget],
-  exports: [DeliveryService, PhoneDestinationPolicy, SmsBudget, BullModule],
+  providers: [
+    DeliveryService,
+    DeliveryQueryService,
+    DestinationHasher,
+    SuppressionListService,
+    DeliveryQueueMetrics,
+    PhoneDestinationPolicy,
+    SmsBudget,
+  ],
+  exports: [
+    DeliveryService,
+    DeliveryQueryService,
+    DestinationHasher,
+    SuppressionListService,
+    PhoneDestinationPolicy,
+    SmsBudget,
+    BullModule,
+  ],
 })
 export class DeliveryModule {}
 

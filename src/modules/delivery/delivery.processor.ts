@@ -6,11 +6,12 @@ import { Clock } from '../../common/clock/clock';
 import { CryptoService, type Ciphertext } from '../../common/crypto/crypto.service';
 import { MetricsService } from '../../common/metrics/metrics.service';
 import { AuditService } from '../audit/audit.service';
-import type { DeliveryChannel } from '../otp/otp.types';
+import type { DeliveryChannel } from './delivery-destination';
 import { DeliveryMessage, type DeliveryStatus } from './delivery-message.entity';
 import { DeliveryError, RetryableDeliveryError } from './delivery.errors';
-import { DeliveryService, type MessagePayload } from './delivery.service';
+import type { MessagePayload } from './delivery.service';
 import type { SendMessageJobData } from './delivery.constants';
+import { SuppressionListService } from './suppression-list.service';
 import { DeliveryTransports } from './transports/delivery-transports.provider';
 
 /**
@@ -86,7 +87,7 @@ function toClaimed(row: ClaimRow): ClaimedMessage {
 export class DeliveryProcessor {
   constructor(
     private readonly orm: MikroORM,
-    private readonly delivery: DeliveryService,
+    private readonly suppressions: SuppressionListService,
     private readonly transports: DeliveryTransports,
     private readonly crypto: CryptoService,
     private readonly clock: Clock,
@@ -180,7 +181,7 @@ export class DeliveryProcessor {
           { id: message.id, status: 'sending' },
           { status: 'bounced', payload: null, lastError },
         );
-        await this.delivery.suppress(tx, message, `bounce: ${lastError}`);
+        await this.suppressions.suppress(tx, message, `bounce: ${lastError}`);
         await this.audit.record(
           {
             type: 'delivery.bounced',

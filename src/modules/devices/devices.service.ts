@@ -9,10 +9,14 @@ import type { RequestContext } from '../../common/http/request-context';
 import { sessionsConfig } from '../../config/sessions.config';
 import { AuditService } from '../audit/audit.service';
 import { DeliveryService } from '../delivery/delivery.service';
-import type { DeviceInputDto } from '../sessions/dto/auth-result.dto';
+import type { DeviceInputDto } from './dto/device.dto';
 import type { User } from '../users/user.entity';
 import { Device } from './device.entity';
+import { type NoticeKind, renderNewSignInNotice } from './new-sign-in-notice';
 import type { DeviceResponseDto, DeviceSummaryDto, UpdateDeviceDto } from './dto/device.dto';
+
+/** Long enough for every retry of a provider outage; a sign-in notice a day late is still worth reading. */
+const NOTICE_TTL_SECONDS = 24 * 3600;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -153,14 +157,15 @@ export class DevicesService {
           device.id,
         ]);
       if (others.length === 0) return;
-      await this.delivery.enqueueNotice({
+      const kind: NoticeKind = 'new_sign_in';
+      await this.delivery.enqueue({
         tenantId: user.tenantId,
         userId: user.id,
         destination: { channel: 'email', address: user.email },
-        kind: 'new_sign_in',
-        vars: { deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt },
-        deviceId: device.id,
-        ctx,
+        purpose: kind,
+        content: renderNewSignInNotice({ deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt }),
+        ttlSeconds: NOTICE_TTL_SECONDS,
+        audit: { type: 'notice.sent', deviceId: device.id, ctx, data: { kind, channel: 'email' } },
       });
     } catch (error) {
       this.logger.warn({
@@ -171,23 +176,22 @@ export class DevicesService {
     }
   }
 
-  async listFor(tenantId: string, userId: string): Promise<DeviceResponseDto[]> {
+  /**
+   * The user's devices, most recently seen first. `liveSessions` (per device id) comes from
+   * sessions through the caller: devices sit below sessions and never read their table.
+   */
+  async listFor(
+    tenantId: string,
+    userId: string,
+    liveSessions: ReadonlyMap<string, number>,
+  ): Promise<DeviceResponseDto[]> {
     // The cap bounds the list; the limit also bounds a user who was over it before a lower cap.
     const devices = await this.em.find(
       Device,
       { tenantId, userId },
       { orderBy: { lastSeenAt: 'desc', id: 'asc' }, limit: this.limits.maxDevicesPerUser },
     );
-    const now = this.clock.now();
-    const counts = await this.em.execute<Array<{ device_id: string; count: string }>>(
-      `select "device_id", count(*) as "count" from "session"
-       where "tenant_id" = ? and "user_id" = ? and "device_id" is not null and "revoked_at" is null
-         and "expires_at" > ? and "idle_expires_at" > ?
-       group by "device_id"`,
-      [tenantId, userId, now, now],
-    );
-    const byDevice = new Map(counts.map((row) => [row.device_id, Number(row.count)]));
-    return devices.map((device) => this.toView(device, byDevice.get(device.id) ?? 0));
+    return devices.map((device) => this.viewOf(device, liveSessions.get(device.id) ?? 0));
   }
 
   /** The caller's own device, or NOT_FOUND (also for other users' ids and malformed ids). */
@@ -197,7 +201,13 @@ export class DevicesService {
     return device;
   }
 
-  async update(tenantId: string, userId: string, id: string, input: UpdateDeviceDto, ctx: RequestContext) {
+  async update(
+    tenantId: string,
+    userId: string,
+    id: string,
+    input: UpdateDeviceDto,
+    ctx: RequestContext,
+  ): Promise<Device> {
     const device = await this.findOwn(tenantId, userId, id);
     if (input.name !== undefined) device.name = input.name;
     if (input.trusted !== undefined) device.isTrusted = input.trusted;
@@ -213,8 +223,7 @@ export class DevicesService {
       },
       ctx,
     );
-    const [view] = (await this.listFor(tenantId, userId)).filter((entry) => entry.id === device.id);
-    return view ?? this.toView(device, 0);
+    return device;
   }
 
   async delete(device: Device, em: EntityManager = this.em): Promise<void> {
@@ -231,7 +240,7 @@ export class DevicesService {
     return new Map(devices.map((device) => [device.id, this.summaryOf(device)]));
   }
 
-  private toView(device: Device, activeSessions: number): DeviceResponseDto {
+  viewOf(device: Device, activeSessions: number): DeviceResponseDto {
     return {
       id: device.id,
       name: device.name,

@@ -12,7 +12,9 @@ import { maskDestination } from '../delivery/delivery-destination';
 import { DeliveryService } from '../delivery/delivery.service';
 import type { TextablePhone } from '../delivery/phone-destination.policy';
 import { SmsBudget } from '../delivery/sms-budget';
+import { SuppressionListService } from '../delivery/suppression-list.service';
 import type { DurationSample } from './duration-sample';
+import { renderOtpMessage } from './otp-message';
 import { ISSUE_SCRIPT, VERIFY_SCRIPT, type OtpScript } from './otp.scripts';
 import type { IssueOtpResult, OtpDestination, OtpPurpose } from './otp.types';
 
@@ -54,6 +56,7 @@ export class OtpService {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly crypto: CryptoService,
     private readonly delivery: DeliveryService,
+    private readonly suppressions: SuppressionListService,
     private readonly audit: AuditService,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
     private readonly smsBudget: SmsBudget,
@@ -71,7 +74,7 @@ export class OtpService {
   async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
     const { tenantId, purpose, destination, ctx } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    const phone = await this.delivery.assertDeliverable(tenantId, destination);
+    const phone = await this.suppressions.assertDeliverable(tenantId, destination);
     // The budget first: a send it refuses must not replace the live code nor start a cooldown.
     if (phone) await this.smsBudget.spend(phone.callingCode);
     const code = this.crypto.randomDigits(OTP_LENGTH);
@@ -83,15 +86,19 @@ export class OtpService {
       throw error;
     }
     try {
-      await this.delivery.enqueueOtp({
+      await this.delivery.enqueue({
         tenantId,
-        userId: input.userId,
-        purpose,
+        userId: input.userId ?? null,
         destination,
-        code,
+        purpose,
+        content: renderOtpMessage(purpose, destination.channel, code, ttl),
         ttlSeconds: ttl,
         // The otp.sent event is written with the message row: one round trip, one commit.
-        audit: { ctx, data: { purpose, channel: destination.channel, destination: this.mask(destination) } },
+        audit: {
+          type: 'otp.sent',
+          ctx,
+          data: { purpose, channel: destination.channel, destination: this.mask(destination) },
+        },
       });
     } catch (error) {
       // Nothing was sent: do not leave a code nobody received, nor a cooldown for it.
@@ -118,7 +125,7 @@ export class OtpService {
   ): Promise<IssueOtpResult> {
     const { tenantId, purpose, destination } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    const phone = await this.delivery.assertDeliverable(tenantId, destination);
+    const phone = await this.suppressions.assertDeliverable(tenantId, destination);
     if (phone) await this.smsBudget.spend(phone.callingCode);
     try {
       await this.applySendLimits(this.keysOf(tenantId, purpose, destination, input.ctx.ip), this.decoyHash(), ttl, '');

@@ -1,7 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { INSERT_AUDIT_EVENT } from '../audit/audit-row';
 import type { DeviceSummaryDto } from '../devices/dto/device.dto';
-import { type Role, User, type UserStatus } from '../users/user.entity';
+import { userFromSnapshot, USER_SNAPSHOT_COLUMNS, type UserSnapshotRow } from '../users/user-snapshot';
+import type { User } from '../users/user.entity';
 import { Session } from './session.entity';
 import { UUID_PATTERN } from './session-token';
 
@@ -61,7 +63,7 @@ export interface GraceCandidate extends Rotation {
   sealedSuccessor: Buffer;
 }
 
-interface RotationRow {
+interface RotationRow extends UserSnapshotRow {
   id: string;
   tenant_id: string;
   user_id: string;
@@ -73,27 +75,14 @@ interface RotationRow {
   last_seen_at: Date | string;
   expires_at: Date | string;
   idle_expires_at: Date | string;
-  email: string | null;
-  email_verified_at: Date | string | null;
-  phone: string | null;
-  phone_verified_at: Date | string | null;
-  first_name: string | null;
-  last_name: string | null;
-  roles: Role[];
-  status: UserStatus;
-  is_mfa_enabled: boolean;
-  user_created_at: Date | string;
   device_name: string | null;
   device_platform: string | null;
 }
 
-const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
-
-/** What an AuthResult needs of a session row `r`, its user `u` and its device `d`. */
+/** What an AuthResult needs of a session row `r`, its user `u` (users' columns) and its device `d`. */
 const ROTATION_COLUMNS = `r."id", r."tenant_id", r."user_id", r."device_id", r."amr", r."aal", r."auth_time", r."created_at",
        r."last_seen_at", r."expires_at", r."idle_expires_at",
-       u."email", u."email_verified_at", u."phone", u."phone_verified_at", u."first_name", u."last_name",
-       u."roles", u."status", u."is_mfa_enabled", u."created_at" as "user_created_at",
+       ${USER_SNAPSHOT_COLUMNS},
        d."name" as "device_name", d."platform" as "device_platform"`;
 
 function rotationOf(row: RotationRow): Rotation {
@@ -111,35 +100,13 @@ function rotationOf(row: RotationRow): Rotation {
       expiresAt: new Date(row.expires_at),
       idleExpiresAt: new Date(row.idle_expires_at),
     },
-    user: userOf(row),
+    user: userFromSnapshot(row),
     // device.name is NOT NULL: a null here means no device row (as findOne giving null did).
     device:
       row.device_id && row.device_name !== null
         ? { id: row.device_id, name: row.device_name, platform: row.device_platform }
         : null,
   };
-}
-
-/**
- * The fields UsersService.toView and the token read, as a detached User: em.map() would
- * register it in an identity map and cost more than the rest of the refresh (profiled).
- * Never persisted: it only feeds the answer.
- */
-function userOf(row: RotationRow): User {
-  return Object.assign(new User(), {
-    id: row.user_id,
-    tenantId: row.tenant_id,
-    email: row.email,
-    emailVerifiedAt: dateOrNull(row.email_verified_at),
-    phone: row.phone,
-    phoneVerifiedAt: dateOrNull(row.phone_verified_at),
-    firstName: row.first_name,
-    lastName: row.last_name,
-    roles: row.roles,
-    status: row.status,
-    isMfaEnabled: row.is_mfa_enabled,
-    createdAt: new Date(row.user_created_at),
-  });
 }
 
 interface RevokedRow {
@@ -185,10 +152,9 @@ export class SessionRepository {
          insert into "refresh_token" ("token_hash", "session_id", "rotated_at")
          select ?, r."id", ? from rotated r
        ),
-       -- AuditService.record's row, inlined so the event commits with the rotation in the same statement
+       -- the audit row (audit's columns), written by the same statement so it commits with the rotation
        audited as (
-         insert into "audit_event" ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id",
-                                    "device_id", "ip", "user_agent", "request_id", "data", "created_at")
+         ${INSERT_AUDIT_EVENT}
          select ?, r."tenant_id", 'session.refreshed', 'success', r."user_id", r."user_id", r."id",
                 r."device_id", ?, ?, ?, null, ? from rotated r
        )
@@ -319,10 +285,9 @@ export class SessionRepository {
             offset ?)
          returning "id", "user_id", "device_id", "tenant_id"
        ),
-       -- AuditService.record's rows, inlined so the events commit with the revocations
+       -- the audit rows (audit's columns), written by the same statement so they commit with the revocations
        audited as (
-         insert into "audit_event" ("id", "tenant_id", "type", "outcome", "actor_id", "subject_id", "session_id",
-                                    "device_id", "ip", "user_agent", "request_id", "data", "created_at")
+         ${INSERT_AUDIT_EVENT}
          select gen_random_uuid(), r."tenant_id", 'session.revoked', 'success', r."user_id", r."user_id", r."id",
                 r."device_id", ?, ?, ?, jsonb_build_object('reason', ?::text), ? from revoked r
        )
@@ -352,6 +317,23 @@ export class SessionRepository {
       { tenantId, userId, revokedAt: null, expiresAt: { $gt: now }, idleExpiresAt: { $gt: now } },
       { orderBy: { createdAt: 'desc', id: 'asc' }, limit },
     );
+  }
+
+  /** How many live sessions each of the user's devices holds; devices without one are absent. */
+  async countLiveByDevice(
+    em: EntityManager,
+    tenantId: string,
+    userId: string,
+    now: Date,
+  ): Promise<Map<string, number>> {
+    const rows = await em.execute<Array<{ device_id: string; count: string }>>(
+      `select "device_id", count(*) as "count" from "session"
+       where "tenant_id" = ? and "user_id" = ? and "device_id" is not null and "revoked_at" is null
+         and "expires_at" > ? and "idle_expires_at" > ?
+       group by "device_id"`,
+      [tenantId, userId, now, now],
+    );
+    return new Map(rows.map((row) => [row.device_id, Number(row.count)]));
   }
 
   /** A raw primary-key read: this runs after every sign-in and refresh, the ORM adds nothing here. */

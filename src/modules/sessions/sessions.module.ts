@@ -5,6 +5,7 @@ import { DevicesModule } from '../devices/devices.module';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenService } from './access-token.service';
 import { AccessTokenVerifier } from './access-token.verifier';
+import { DeviceSessionsService } from './device-sessions.service';
 import { JwksController } from './jwks.controller';
 import { JwtStrategy } from './jwt.strategy';
 import { LiveSessionStore } from './live-session.store';
@@ -33,8 +34,9 @@ import { SigningKeysService } from './signing-keys.service';
     RefreshTokenReader,
     SessionRepository,
     SessionsService,
+    DeviceSessionsService,
   ],
   // The global AccessTokenGuard (app.module) needs the token service and the verifier.
-  exports: [SessionsService, AccessTokenService, AccessTokenVerifier, SigningKeysService],
+  exports: [SessionsService, DeviceSessionsService, AccessTokenService, AccessTokenVerifier, SigningKeysService],
 })
 export class SessionsModule {}

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { DELIVERY_STATUSES, NOTICE_KINDS, type DeliveryStatus } from '../../delivery/delivery-message.entity';
-import { DELIVERY_CHANNELS, OTP_PURPOSES, type DeliveryChannel } from '../../otp/otp.types';
+import { DELIVERY_CHANNELS, type DeliveryChannel } from '../../delivery/delivery-destination';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-message.entity';
+import { NOTICE_KINDS } from '../../devices/new-sign-in-notice';
+import { OTP_PURPOSES } from '../../otp/otp.types';
 import { AdminPageQueryDto } from './admin-scope.dto';
 
 export class ListDeliveryMessagesQueryDto extends AdminPageQueryDto {

@@ -3,7 +3,7 @@ import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'clas
 import { EmailAddress } from '../../../common/http/email-address';
 import { CaptchaTokenField } from '../../captcha/require-captcha.decorator';
 import { SessionStartFieldsDto } from '../../sessions/dto/auth-result.dto';
-import { DELIVERY_CHANNELS, type DeliveryChannel } from '../../otp/otp.types';
+import { DELIVERY_CHANNELS, type DeliveryChannel } from '../../delivery/delivery-destination';
 
 export const PHONE_CHANNELS = ['whatsapp', 'sms'] as const;
 export type PhoneChannel = (typeof PHONE_CHANNELS)[number];

@@ -1,4 +1,4 @@
-import type { DeliveryChannel } from '../../otp/otp.types';
+import type { DeliveryChannel } from '../delivery-destination';
 
 /** A rendered message ready for a provider; it exists in memory only while a worker sends it. */
 export interface OutgoingMessage {

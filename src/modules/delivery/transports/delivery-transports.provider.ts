@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { deliveryConfig } from '../../../config/delivery.config';
-import type { DeliveryChannel } from '../../otp/otp.types';
+import type { DeliveryChannel } from '../delivery-destination';
 import { TWILIO_WEBHOOK_PATH } from '../delivery.constants';
 import type { DeliveryTransport } from './delivery-transport';
 import { LogTransport } from './log.transport';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { DeliveryChannel } from '../../otp/otp.types';
+import type { DeliveryChannel } from '../delivery-destination';
 import type { DeliveryTransport, OutgoingMessage, TransportResult } from './delivery-transport';
 
 /**

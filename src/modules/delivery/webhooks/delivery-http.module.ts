@@ -4,11 +4,12 @@ import { DeliveryModule } from '../delivery.module';
 import { DeliveryHttpSetup } from './delivery-http.setup';
 import { DeliveryWebhooksController, GenericWebhookSignatureGuard } from './delivery-webhooks.controller';
 import { DeliveryWebhooksService } from './delivery-webhooks.service';
+import { ProviderEventsService } from './provider-events.service';
 
 /** The API side of delivery: provider webhooks and the queue dashboard (never in the worker process). */
 @Module({
   imports: [DeliveryModule, SessionsModule],
   controllers: [DeliveryWebhooksController],
-  providers: [DeliveryWebhooksService, GenericWebhookSignatureGuard, DeliveryHttpSetup],
+  providers: [DeliveryWebhooksService, ProviderEventsService, GenericWebhookSignatureGuard, DeliveryHttpSetup],
 })
 export class DeliveryHttpModule {}

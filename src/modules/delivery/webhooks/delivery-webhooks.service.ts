@@ -7,7 +7,7 @@ import { Clock } from '../../../common/clock/clock';
 import { AppException } from '../../../common/errors';
 import { REDIS } from '../../../common/redis/redis.constants';
 import { deliveryConfig } from '../../../config/delivery.config';
-import { DeliveryService } from '../delivery.service';
+import { ProviderEventsService } from './provider-events.service';
 import type { GenericWebhookDto } from './webhook.dto';
 import { verifyGenericWebhook, verifyTwilioSignature } from './webhook-signatures';
 
@@ -39,7 +39,7 @@ declare module 'fastify' {
 @Injectable()
 export class DeliveryWebhooksService {
   constructor(
-    private readonly delivery: DeliveryService,
+    private readonly events: ProviderEventsService,
     private readonly clock: Clock,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
@@ -62,7 +62,7 @@ export class DeliveryWebhooksService {
     // A replay (same signed bytes) is acknowledged and ignored.
     const first = await this.redis.set(`webhook:seen:${signature}`, '1', 'EX', REPLAY_WINDOW_SECONDS, 'NX');
     if (first !== 'OK') return;
-    await this.delivery.applyProviderEvent({
+    await this.events.apply({
       messageId: event.messageId,
       type: event.type,
       permanent: event.permanent,
@@ -93,10 +93,10 @@ export class DeliveryWebhooksService {
     const errorCode = typeof params.ErrorCode === 'string' ? params.ErrorCode : undefined;
     const reason = errorCode ? `twilio ${status} ${errorCode}` : `twilio ${status}`;
     if (status === 'delivered') {
-      await this.delivery.applyProviderEvent({ messageId, type: 'delivered', reason, provider: 'twilio' });
+      await this.events.apply({ messageId, type: 'delivered', reason, provider: 'twilio' });
     } else if (status === 'undelivered' || status === 'failed') {
       const permanent = errorCode !== undefined && TWILIO_PERMANENT_CODES.has(errorCode);
-      await this.delivery.applyProviderEvent({
+      await this.events.apply({
         messageId,
         type: permanent ? 'bounce' : 'failed',
         permanent,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import type { ProviderEventType } from '../delivery.service';
+import type { ProviderEventType } from './provider-events.service';
 
 export const GENERIC_EVENT_TYPES = [
   'delivered',

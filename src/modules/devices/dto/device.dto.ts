@@ -1,5 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+
+/** API.md "Device": optional on every body that starts a session. */
+export class DeviceInputDto {
+  @ApiPropertyOptional({ maxLength: 128, example: '9b2f0c0e-device-id' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  id?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: "Ada's iPhone" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 50, example: 'ios' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  platform?: string;
+
+  @ApiPropertyOptional({ maxLength: 100, example: 'iPhone15,2' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  model?: string;
+
+  @ApiPropertyOptional({ maxLength: 50, example: '2.4.1' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  appVersion?: string;
+}
 
 /** API.md "Devices": one entry of GET /api/devices. */
 export class DeviceResponseDto {

@@ -1,43 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsIn, IsOptional, ValidateNested } from 'class-validator';
+import { DeviceInputDto } from '../../devices/dto/device.dto';
 import { UserViewDto } from '../../users/dto/user-view.dto';
+
+// The class is devices'; re-exported so the flows importing it beside ClientType keep their import line.
+export { DeviceInputDto };
 
 export const CLIENT_TYPES = ['web', 'native'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
-
-/** API.md "Device": optional on every body that starts a session. */
-export class DeviceInputDto {
-  @ApiPropertyOptional({ maxLength: 128, example: '9b2f0c0e-device-id' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  id?: string;
-
-  @ApiPropertyOptional({ maxLength: 100, example: "Ada's iPhone" })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  name?: string;
-
-  @ApiPropertyOptional({ maxLength: 50, example: 'ios' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(50)
-  platform?: string;
-
-  @ApiPropertyOptional({ maxLength: 100, example: 'iPhone15,2' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  model?: string;
-
-  @ApiPropertyOptional({ maxLength: 50, example: '2.4.1' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(50)
-  appVersion?: string;
-}
 
 /** Fields every session-starting body accepts (device, client); extend it in each DTO. */
 export class SessionStartFieldsDto {

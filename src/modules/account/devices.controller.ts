@@ -5,7 +5,7 @@ import { CurrentAuth } from '../../common/auth/current-auth.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { DeviceManagementService } from './device-management.service';
-import { DeviceResponseDto, UpdateDeviceDto } from './dto/device.dto';
+import { DeviceResponseDto, UpdateDeviceDto } from '../devices/dto/device.dto';
 
 @ApiTags('devices')
 @Controller('api/devices')

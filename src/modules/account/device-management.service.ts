@@ -2,25 +2,35 @@ import { Injectable } from '@nestjs/common';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
+import { DevicesService } from '../devices/devices.service';
+import type { DeviceResponseDto, UpdateDeviceDto } from '../devices/dto/device.dto';
+import { DeviceSessionsService } from '../sessions/device-sessions.service';
 import { SessionsService } from '../sessions/sessions.service';
-import { DevicesService } from './devices.service';
-import type { DeviceResponseDto, UpdateDeviceDto } from './dto/device.dto';
 
-/** The caller managing their own devices; removal reaches into sessions, hence its own layer. */
+/** The caller managing their own devices: the device records, with what sessions know of them. */
 @Injectable()
 export class DeviceManagementService {
   constructor(
     private readonly devices: DevicesService,
+    private readonly deviceSessions: DeviceSessionsService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
   ) {}
 
-  list(auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
-    return this.devices.listFor(auth.tenantId, auth.userId);
+  async list(auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
+    const liveSessions = await this.deviceSessions.liveCountsByDevice(auth.tenantId, auth.userId);
+    return this.devices.listFor(auth.tenantId, auth.userId, liveSessions);
   }
 
-  update(auth: AuthPrincipal, id: string, input: UpdateDeviceDto, ctx: RequestContext): Promise<DeviceResponseDto> {
-    return this.devices.update(auth.tenantId, auth.userId, id, input, ctx);
+  async update(
+    auth: AuthPrincipal,
+    id: string,
+    input: UpdateDeviceDto,
+    ctx: RequestContext,
+  ): Promise<DeviceResponseDto> {
+    const device = await this.devices.update(auth.tenantId, auth.userId, id, input, ctx);
+    const liveSessions = await this.deviceSessions.liveCountsByDevice(auth.tenantId, auth.userId);
+    return this.devices.viewOf(device, liveSessions.get(device.id) ?? 0);
   }
 
   /** Revokes first: a device that is gone must not leave a live session behind. */
