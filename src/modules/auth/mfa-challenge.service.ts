@@ -1,6 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { MetricsService } from '../../common/metrics/metrics.service';
@@ -13,6 +12,7 @@ import { PasskeysService } from '../mfa/passkeys.service';
 import { RecoveryCodesService } from '../mfa/recovery-codes.service';
 import { TotpService } from '../mfa/totp.service';
 import { OtpService } from '../otp/otp.service';
+import type { SessionAnswer } from '../sessions/session-cookies';
 import { User } from '../users/user.entity';
 import { SignInService } from './sign-in.service';
 import type { MfaAuthResultDto, MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
@@ -67,7 +67,7 @@ export class MfaChallengeService {
     return this.passkeys.authenticationOptions(this.tokens.challengeKeyOf(mfaToken), user.id);
   }
 
-  async verify(ctx: RequestContext, input: VerifyMfaDto, reply: FastifyReply): Promise<MfaAuthResultDto> {
+  async verify(ctx: RequestContext, input: VerifyMfaDto): Promise<SessionAnswer<MfaAuthResultDto>> {
     const { pending, user } = await this.pendingUser(ctx, input.mfaToken);
     const outcome = await this.attempts.guess(
       { user, method: input.method, mfaToken: input.mfaToken, ctx },
@@ -113,11 +113,10 @@ export class MfaChallengeService {
         ctx,
       },
       2,
-      reply,
     );
     return outcome.recoveryCodesRemaining === undefined
       ? result
-      : { ...result, recoveryCodesRemaining: outcome.recoveryCodesRemaining };
+      : { ...result, body: { ...result.body, recoveryCodesRemaining: outcome.recoveryCodesRemaining } };
   }
 
   /** Null for a wrong factor; never throws for one, so every failure is counted the same way. */

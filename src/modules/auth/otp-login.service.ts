@@ -2,7 +2,6 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import type { FastifyReply } from 'fastify';
 import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
@@ -17,6 +16,7 @@ import { SignInService } from './sign-in.service';
 import type { OtpDestination } from '../otp/otp.types';
 import { requirePhone } from '../otp/phone-number';
 import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import type { SessionAnswer } from '../sessions/session-cookies';
 import { TenantsService } from '../tenants/tenants.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -67,7 +67,7 @@ export class OtpLoginService {
     return { status: 'sent', ...result };
   }
 
-  async verify(ctx: RequestContext, body: VerifyOtpDto, reply: FastifyReply): Promise<AuthResultDto | MfaChallengeDto> {
+  async verify(ctx: RequestContext, body: VerifyOtpDto): Promise<SessionAnswer<AuthResultDto | MfaChallengeDto>> {
     const destination = await this.destinationOf(ctx, body);
     let issuedFor: string | null;
     try {
@@ -102,20 +102,17 @@ export class OtpLoginService {
       user.phoneVerifiedAt = this.clock.now();
       await this.em.persist(user).flush();
     }
-    return this.signIn.afterFirstFactor(
-      {
-        user,
-        amr: ['otp'],
-        method: 'otp',
-        data: { channel: destination.channel },
-        // The code proved the mailbox; the email factor would only prove it again.
-        excludedMethods: destination.channel === 'email' ? ['email'] : [],
-        client: body.client,
-        device: body.device,
-        ctx,
-      },
-      reply,
-    );
+    return this.signIn.afterFirstFactor({
+      user,
+      amr: ['otp'],
+      method: 'otp',
+      data: { channel: destination.channel },
+      // The code proved the mailbox; the email factor would only prove it again.
+      excludedMethods: destination.channel === 'email' ? ['email'] : [],
+      client: body.client,
+      device: body.device,
+      ctx,
+    });
   }
 
   /** Validates and normalises the destination and checks the tenant allows its channel. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionRevoker } from '../sessions/session-revoker.service';
 import { DevicesService } from './devices.service';
 import type { DeviceResponseDto, UpdateDeviceDto } from './dto/device.dto';
 
@@ -11,7 +11,7 @@ import type { DeviceResponseDto, UpdateDeviceDto } from './dto/device.dto';
 export class DeviceManagementService {
   constructor(
     private readonly devices: DevicesService,
-    private readonly sessions: SessionsService,
+    private readonly revoker: SessionRevoker,
     private readonly audit: AuditService,
   ) {}
 
@@ -26,7 +26,11 @@ export class DeviceManagementService {
   /** Revokes first: a device that is gone must not leave a live session behind. */
   async remove(auth: AuthPrincipal, id: string, ctx: RequestContext): Promise<void> {
     const device = await this.devices.findOwn(auth.tenantId, auth.userId, id);
-    const revoked = await this.sessions.revokeDevice(auth.tenantId, auth.userId, device.id, 'device_removed', ctx);
+    const revoked = await this.revoker.revoke(
+      { tenantId: auth.tenantId, userId: auth.userId, deviceId: device.id },
+      'device_removed',
+      ctx,
+    );
     await this.devices.delete(device);
     await this.audit.record(
       {

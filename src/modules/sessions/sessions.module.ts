@@ -12,7 +12,15 @@ import { RefreshTokenReader } from './refresh-token.reader';
 import { RefreshToken, Session } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { SessionsController } from './sessions.controller';
-import { SessionsService } from './sessions.service';
+import { LiveSessionPublisher } from './live-session-publisher.service';
+import { RefreshReuse } from './refresh-reuse.service';
+import { SessionAnswers } from './session-answers.service';
+import { SessionCaps } from './session-caps.service';
+import { SessionIssuer } from './session-issuer.service';
+import { SessionLifetimes } from './session-lifetimes.service';
+import { SessionQueries } from './session-queries.service';
+import { SessionRefresher } from './session-refresher.service';
+import { SessionRevoker } from './session-revoker.service';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeysService } from './signing-keys.service';
 
@@ -32,9 +40,26 @@ import { SigningKeysService } from './signing-keys.service';
     JwtStrategy,
     RefreshTokenReader,
     SessionRepository,
-    SessionsService,
+    SessionLifetimes,
+    SessionAnswers,
+    LiveSessionPublisher,
+    SessionRevoker,
+    SessionCaps,
+    SessionIssuer,
+    RefreshReuse,
+    SessionRefresher,
+    SessionQueries,
   ],
   // The global AccessTokenGuard (app.module) needs the token service and the verifier.
-  exports: [SessionsService, AccessTokenService, AccessTokenVerifier, SigningKeysService],
+  exports: [
+    SessionIssuer,
+    SessionRevoker,
+    SessionQueries,
+    LiveSessionPublisher,
+    SessionAnswers,
+    AccessTokenService,
+    AccessTokenVerifier,
+    SigningKeysService,
+  ],
 })
 export class SessionsModule {}
