@@ -44,16 +44,14 @@ export async function startSession(
     userAgent: options.userAgent ?? WEB_UA,
     tenantId: user.tenantId,
   };
-  const answer = await sut.app
-    .get(SessionIssuer)
-    .start({
-      user,
-      amr: options.amr ?? ['pwd'],
-      aal: options.aal ?? 1,
-      client: options.client,
-      device: options.device,
-      ctx,
-    });
+  const answer = await sut.app.get(SessionIssuer).start({
+    user,
+    amr: options.amr ?? ['pwd'],
+    aal: options.aal ?? 1,
+    client: options.client,
+    device: options.device,
+    ctx,
+  });
   const result = answer.body;
   const cookies: StartedSession['cookies'] = {};
   for (const cookie of answer.cookies) {

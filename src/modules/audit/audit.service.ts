@@ -6,6 +6,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
 import type { AuditEventType } from './audit.constants';
+import { DomainEvents } from './domain-events';
 
 export interface AuditInput {
   type: AuditEventType;
@@ -36,11 +37,15 @@ export interface AuditQuery {
 /**
  * The audit leaf: every module may call it. `record` writes at once (not at a later flush):
  * pass the EntityManager of the caller's transaction to make the event commit or roll back
- * with the action it describes, so an event is never lost when the action succeeded.
+ * with the action it describes, so an event is never lost when the action succeeded. Its
+ * listeners (DomainEvents) hear of it once it committed.
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly events: DomainEvents,
+  ) {}
 
   async record(input: AuditInput, ctx?: Partial<RequestContext>, em: EntityManager = this.em): Promise<void> {
     await em.insert(AuditEvent, {
@@ -60,6 +65,7 @@ export class AuditService {
       data: input.data ?? null,
       createdAt: new Date(),
     });
+    await this.events.written({ event: input, ctx }, em);
   }
 
   async historyOf(tenantId: string, userId: string, limit: number, cursor?: string) {

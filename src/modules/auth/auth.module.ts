@@ -15,6 +15,7 @@ import { PasskeyLoginController } from './passkey-login.controller';
 import { PasskeyLoginService } from './passkey-login.service';
 import { PasswordAuthController } from './password-auth.controller';
 import { EmailVerificationService } from './email-verification.service';
+import { LoginMetricsListener } from './login-metrics.listener';
 import { LoginFailureBudget } from './login-failure-budget.service';
 import { NewPasswordPolicy } from './new-password.service';
 import { PasswordChangeService } from './password-change.service';
@@ -37,6 +38,7 @@ import { SignUpService } from './sign-up.service';
     SignInService,
     MfaChallengeService,
     PasskeyLoginService,
+    LoginMetricsListener,
     LoginFailureBudget,
     QuietCodeSender,
     NewPasswordPolicy,

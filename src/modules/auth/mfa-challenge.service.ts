@@ -2,7 +2,6 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import { AuditService } from '../audit/audit.service';
 import { MfaAttemptsService } from '../mfa/mfa-attempts.service';
 import { MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
@@ -42,7 +41,6 @@ export class MfaChallengeService {
     private readonly otp: OtpService,
     private readonly attempts: MfaAttemptsService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
     private readonly signIn: SignInService,
   ) {}
 
@@ -74,10 +72,7 @@ export class MfaChallengeService {
       async () =>
         (await this.offeredMethods(user, pending)).includes(input.method) ? this.checkFactor(user, input) : null,
     );
-    if (!outcome) {
-      this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'mfa_invalid').inc();
-      throw new AppException('MFA_INVALID');
-    }
+    if (!outcome) throw new AppException('MFA_INVALID');
     // Single use even when two correct answers race: only one caller deletes the token.
     if (!(await this.tokens.consume(input.mfaToken))) throw new AppException('UNAUTHORIZED');
     await this.audit.record(

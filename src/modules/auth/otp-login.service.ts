@@ -5,7 +5,6 @@ import { ConfigType } from '@nestjs/config';
 import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
 import { PhoneDestinationPolicy } from '../delivery/phone-destination.policy';
@@ -38,7 +37,6 @@ export class OtpLoginService {
     private readonly users: UsersService,
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
     private readonly clock: Clock,
     private readonly em: EntityManager,
     @Inject(otpConfig.KEY) private readonly config: ConfigType<typeof otpConfig>,
@@ -197,6 +195,5 @@ export class OtpLoginService {
       },
       ctx,
     );
-    this.metrics.loginOutcomes.labels('otp', reason).inc();
   }
 }

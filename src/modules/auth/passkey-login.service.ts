@@ -1,7 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { PasskeysService } from '../mfa/passkeys.service';
@@ -24,7 +23,6 @@ export class PasskeyLoginService {
     private readonly em: EntityManager,
     private readonly passkeys: PasskeysService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
     private readonly signIn: SignInService,
   ) {}
 
@@ -56,7 +54,6 @@ export class PasskeyLoginService {
         { type: 'login.failed', outcome: 'failure', tenantId: ctx.tenantId, data: { method: 'passkey' } },
         ctx,
       );
-      this.metrics.loginOutcomes.labels('passkey', 'invalid').inc();
       throw new AppException('UNAUTHORIZED');
     }
     if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');

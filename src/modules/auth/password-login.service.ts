@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { PasswordHasher } from '../../common/crypto/password-hasher';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import { AuditService } from '../audit/audit.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
 import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
@@ -25,7 +24,6 @@ export class PasswordLoginService {
     private readonly budget: LoginFailureBudget,
     private readonly audit: AuditService,
     private readonly signIn: SignInService,
-    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -80,6 +78,5 @@ export class PasswordLoginService {
       },
       ctx,
     );
-    this.metrics.loginOutcomes.labels('password', reason).inc();
   }
 }

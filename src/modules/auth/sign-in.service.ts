@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '../../common/http/request-context';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
 import { MfaService } from '../mfa/mfa.service';
 import type { MfaMethod } from '../mfa/mfa.types';
@@ -25,14 +24,13 @@ export interface SignIn {
 
 /**
  * The end of every sign-in flow, in one place: a user with a second factor gets the MFA
- * challenge; otherwise the session starts and the successful login is audited and counted.
+ * challenge; otherwise the session starts and the successful login is audited (and so counted).
  */
 @Injectable()
 export class SignInService {
   constructor(
     private readonly sessions: SessionIssuer,
     private readonly mfa: MfaService,
-    private readonly metrics: MetricsService,
   ) {}
 
   /** After the first factor: the MFA challenge (finished at POST /api/auth/mfa/verify), or an aal 1 session. */
@@ -57,8 +55,7 @@ export class SignInService {
       subjectId: user.id,
       data: { method, ...signIn.data },
     } as const;
-    const result = await this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent });
-    this.metrics.loginOutcomes.labels(method, 'success').inc();
-    return result;
+    // Committed with the session; LoginMetricsListener counts it once it is.
+    return this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent });
   }
 }

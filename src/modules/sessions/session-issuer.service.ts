@@ -28,7 +28,8 @@ export interface StartSessionInput {
 
 /**
  * Starts sessions: a durable row in PostgreSQL (refresh rotation, history) and a live record
- * in Redis (what each request checks).
+ * in Redis (what each request checks). A new device's notice follows its device.new event
+ * (NewSignInNoticeListener).
  */
 @Injectable()
 export class SessionIssuer {
@@ -89,7 +90,6 @@ export class SessionIssuer {
     });
     await this.caps.enforce(user, isNew, ctx);
     const view = await this.publisher.publish(session, user, this.devices.summaryOf(device), sinceMonoMs);
-    if (isNew) await this.devices.notifyNewSignIn(user, device, ctx);
     return this.answers.authResult(session, user, view, input.client ?? 'web', refresh.token, lifetimes);
   }
 }

@@ -12,6 +12,7 @@ import { RefreshTokenReader } from './refresh-token.reader';
 import { RefreshToken, Session } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { SessionsController } from './sessions.controller';
+import { NewSignInNoticeListener } from './new-sign-in-notice.listener';
 import { LiveSessionPublisher } from './live-session-publisher.service';
 import { RefreshReuse } from './refresh-reuse.service';
 import { SessionAnswers } from './session-answers.service';
@@ -49,6 +50,7 @@ import { SigningKeysService } from './signing-keys.service';
     RefreshReuse,
     SessionRefresher,
     SessionQueries,
+    NewSignInNoticeListener,
   ],
   // The global AccessTokenGuard (app.module) needs the token service and the verifier.
   exports: [
