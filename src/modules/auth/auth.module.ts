@@ -24,6 +24,9 @@ import { PasswordRecoveryService } from './password-recovery.service';
 import { PasswordReplacer } from './password-replacer.service';
 import { QuietCodeSender } from './quiet-code-sender.service';
 import { RegistrationActivation } from './registration-activation.service';
+import { OtpDestinations } from './otp-destinations.service';
+import { OtpLoginAccounts } from './otp-login-accounts.service';
+import { SecondFactors } from './second-factors.service';
 import { SignUpService } from './sign-up.service';
 
 /**
@@ -36,6 +39,7 @@ import { SignUpService } from './sign-up.service';
   providers: [
     BreachedPasswordsService,
     SignInService,
+    SecondFactors,
     MfaChallengeService,
     PasskeyLoginService,
     LoginMetricsListener,
@@ -49,6 +53,8 @@ import { SignUpService } from './sign-up.service';
     PasswordLoginService,
     PasswordRecoveryService,
     PasswordChangeService,
+    OtpDestinations,
+    OtpLoginAccounts,
     OtpLoginService,
   ],
 })

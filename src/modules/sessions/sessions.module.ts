@@ -58,7 +58,6 @@ import { SigningKeysService } from './signing-keys.service';
     SessionRevoker,
     SessionQueries,
     LiveSessionPublisher,
-    SessionAnswers,
     AccessTokenService,
     AccessTokenVerifier,
     SigningKeysService,
