@@ -1,9 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../src/common/http/request-context';
 import type { ClientType, DeviceInputDto } from '../../src/modules/sessions/dto/auth-result.dto';
-import { SessionsService } from '../../src/modules/sessions/sessions.service';
+import { SessionIssuer } from '../../src/modules/sessions/session-issuer.service';
 import { User } from '../../src/modules/users/user.entity';
 import type { TestApp } from '../support/test-app';
 
@@ -31,36 +30,33 @@ export interface StartedSession {
 }
 
 /**
- * What a sign-in route does after checking credentials: SessionsService.start. The reply only
- * records cookies; every assertion about real Set-Cookie headers goes through HTTP routes.
+ * What a sign-in route does after checking credentials: SessionIssuer.start. The cookies are
+ * the ones it asks for; every assertion about real Set-Cookie headers goes through HTTP routes.
  */
 export async function startSession(
   sut: TestApp,
   user: User,
   options: { client?: ClientType; device?: DeviceInputDto; userAgent?: string; amr?: string[]; aal?: 1 | 2 } = {},
 ): Promise<StartedSession> {
-  const cookies: StartedSession['cookies'] = {};
-  const reply = {
-    setCookie(name: string, value: string, cookieOptions: Record<string, unknown>) {
-      cookies[name] = { value, options: cookieOptions };
-      return reply;
-    },
-    clearCookie() {
-      return reply;
-    },
-  } as unknown as FastifyReply;
   const ctx: RequestContext = {
     requestId: randomUUID(),
     ip: '127.0.0.1',
     userAgent: options.userAgent ?? WEB_UA,
     tenantId: user.tenantId,
   };
-  const result = await sut.app
-    .get(SessionsService)
-    .start(
-      { user, amr: options.amr ?? ['pwd'], aal: options.aal ?? 1, client: options.client, device: options.device, ctx },
-      reply,
-    );
+  const answer = await sut.app.get(SessionIssuer).start({
+    user,
+    amr: options.amr ?? ['pwd'],
+    aal: options.aal ?? 1,
+    client: options.client,
+    device: options.device,
+    ctx,
+  });
+  const result = answer.body;
+  const cookies: StartedSession['cookies'] = {};
+  for (const cookie of answer.cookies) {
+    if (cookie.kind === 'set') cookies[cookie.name] = { value: cookie.value, options: { ...cookie.options } };
+  }
   return {
     accessToken: result.accessToken,
     sessionId: result.sessionId,

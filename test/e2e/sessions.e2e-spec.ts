@@ -7,7 +7,8 @@ import { signAccessToken } from '../../src/modules/sessions/access-token';
 import { AccessTokenVerifier } from '../../src/modules/sessions/access-token.verifier';
 import { RefreshToken, Session } from '../../src/modules/sessions/session.entity';
 import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
-import { SessionsService } from '../../src/modules/sessions/sessions.service';
+import { LiveSessionPublisher } from '../../src/modules/sessions/live-session-publisher.service';
+import { SessionRevoker } from '../../src/modules/sessions/session-revoker.service';
 import { SigningKey } from '../../src/modules/sessions/signing-key.entity';
 import { SigningKeysService } from '../../src/modules/sessions/signing-keys.service';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
@@ -63,7 +64,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
     it('should answer from Redis after the user view is cached, and rebuild it when forgotten', async () => {
       const user = await createUser(sut);
       const session = await startSession(sut, user, { client: 'native' });
-      await sut.app.get(SessionsService).forgetUserSnapshot(user.id);
+      await sut.app.get(LiveSessionPublisher).forgetUserSnapshot(user.id);
       const me = await sut.http.get('/api/auth/me', { token: session.accessToken });
       expect(me.status).toBe(200);
       expect(me.body.user.id).toBe(user.id);
@@ -348,7 +349,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
       const a = await startSession(sut, user, { client: 'native' });
       const b = await startSession(sut, user, { client: 'native', userAgent: 'SecureAuthApp/2.0 (iOS 17)' });
       const c = await startSession(sut, user, { client: 'native' });
-      await sut.app.get(SessionsService).revokeSession(user.tenantId, c.sessionId, 'test');
+      await sut.app.get(SessionRevoker).revoke({ tenantId: user.tenantId, id: c.sessionId }, 'test');
       const list = await sut.http.get('/api/auth/sessions', { token: a.accessToken });
       expect(list.status).toBe(200);
       expect(list.body.map((entry: { id: string }) => entry.id).sort()).toEqual([a.sessionId, b.sessionId].sort());
@@ -443,7 +444,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
     it('should apply a demotion to live sessions on the next request', async () => {
       const user = await createUser(sut, { roles: ['user', 'admin'] });
       const session = await startSession(sut, user, { client: 'native' });
-      await sut.app.get(SessionsService).updateLiveRoles(user.tenantId, user.id, ['user']);
+      await sut.app.get(LiveSessionPublisher).updateRoles(user.tenantId, user.id, ['user']);
       const verifier = sut.app.get(AccessTokenVerifier);
       const request = {
         method: 'GET',
@@ -506,7 +507,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
       // What a refresh that committed just before the revocation still holds and is about to write.
       const stale = await store.get(session.sessionId);
       expect(stale).not.toBeNull();
-      await sut.app.get(SessionsService).revokeSession('default', session.sessionId, 'logout');
+      await sut.app.get(SessionRevoker).revoke({ tenantId: 'default', id: session.sessionId }, 'logout');
       const outcome = await store.publish(stale!, null, Date.now(), performance.now());
       expect(outcome).toBe('revoked');
       expect(await store.get(session.sessionId)).toBeNull();

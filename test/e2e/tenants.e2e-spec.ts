@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { AUDIT_MAINTENANCE_QUEUE, AUDIT_PRUNE_SCHEDULER } from '../../src/modules/audit/audit-maintenance.constants';
-import { SessionsService } from '../../src/modules/sessions/sessions.service';
+import { SessionQueries } from '../../src/modules/sessions/session-queries.service';
 import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
 import { User } from '../../src/modules/users/user.entity';
@@ -136,7 +136,7 @@ describe('tenants and operator commands', () => {
       }
       for (const user of users) {
         const live = await RequestContext.create(sut.app.get(MikroORM).em, () =>
-          sut.app.get(SessionsService).listLive(tenantId, user.id),
+          sut.app.get(SessionQueries).listLive(tenantId, user.id),
         );
         expect(live).toEqual([]);
       }

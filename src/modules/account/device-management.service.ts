@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import { DevicesService } from '../devices/devices.service';
 import type { DeviceResponseDto, UpdateDeviceDto } from '../devices/dto/device.dto';
 import { DeviceSessionsService } from '../sessions/device-sessions.service';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionRevoker } from '../sessions/session-revoker.service';
 
 /** The caller managing their own devices: the device records, with what sessions know of them. */
 @Injectable()
@@ -13,7 +13,7 @@ export class DeviceManagementService {
   constructor(
     private readonly devices: DevicesService,
     private readonly deviceSessions: DeviceSessionsService,
-    private readonly sessions: SessionsService,
+    private readonly revoker: SessionRevoker,
     private readonly audit: AuditService,
   ) {}
 
@@ -36,7 +36,11 @@ export class DeviceManagementService {
   /** Revokes first: a device that is gone must not leave a live session behind. */
   async remove(auth: AuthPrincipal, id: string, ctx: RequestContext): Promise<void> {
     const device = await this.devices.findOwn(auth.tenantId, auth.userId, id);
-    const revoked = await this.sessions.revokeDevice(auth.tenantId, auth.userId, device.id, 'device_removed', ctx);
+    const revoked = await this.revoker.revoke(
+      { tenantId: auth.tenantId, userId: auth.userId, deviceId: device.id },
+      'device_removed',
+      ctx,
+    );
     await this.devices.delete(device);
     await this.audit.record(
       {

@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { olderThan } from '../../common/http/cursor';
 import { AuditService } from '../audit/audit.service';
-import { SessionsService } from '../sessions/sessions.service';
+import { SessionRevoker } from '../sessions/session-revoker.service';
 import type { Tenant, TenantSettings } from '../tenants/tenant.entity';
 import { TenantsService } from '../tenants/tenants.service';
 import { User } from '../users/user.entity';
@@ -16,7 +16,7 @@ export class AdminTenantsService {
   constructor(
     private readonly em: EntityManager,
     private readonly tenants: TenantsService,
-    private readonly sessions: SessionsService,
+    private readonly revoker: SessionRevoker,
     private readonly audit: AuditService,
   ) {}
 
@@ -32,8 +32,8 @@ export class AdminTenantsService {
   }
 
   /**
-   * Every user's sessions, in keyset batches over the tenant's users (SessionsService offers
-   * per-user revocation; a per-tenant one would be a single UPDATE).
+   * Every user's sessions, in keyset batches over the tenant's users (one revocation per
+   * user, so no single transaction spans every session of the tenant).
    */
   private async revokeAllSessionsOf(tenantId: string): Promise<number> {
     let revoked = 0;
@@ -47,7 +47,7 @@ export class AdminTenantsService {
           { orderBy: { createdAt: 'desc', id: 'desc' }, limit: USER_BATCH, fields: ['id', 'createdAt'] },
         );
       for (const user of batch) {
-        revoked += await this.sessions.revokeAllForUser(tenantId, user.id, REASON_TENANT_DISABLED);
+        revoked += await this.revoker.revoke({ tenantId, userId: user.id }, REASON_TENANT_DISABLED);
       }
       if (batch.length < USER_BATCH) return revoked;
       after = batch[batch.length - 1];

@@ -7,7 +7,9 @@ import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { DevicesService } from '../devices/devices.service';
 import { DeviceSessionsService } from '../sessions/device-sessions.service';
-import { SessionsService } from '../sessions/sessions.service';
+import { LiveSessionPublisher } from '../sessions/live-session-publisher.service';
+import { SessionQueries } from '../sessions/session-queries.service';
+import { SessionRevoker } from '../sessions/session-revoker.service';
 import { ROLES, User, type Role, type UserStatus } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AdminScope } from './admin-scope';
@@ -48,7 +50,9 @@ export class AdminUsersService {
     private readonly em: EntityManager,
     private readonly users: UsersService,
     private readonly audit: AuditService,
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionQueries,
+    private readonly revoker: SessionRevoker,
+    private readonly liveSessions: LiveSessionPublisher,
     private readonly devices: DevicesService,
     private readonly deviceSessions: DeviceSessionsService,
   ) {}
@@ -107,7 +111,7 @@ export class AdminUsersService {
   async revokeSessions(scope: AdminScope, id: string, ctx: RequestContext): Promise<void> {
     const user = await this.findInScope(scope, id);
     assertMayManage(scope, user);
-    const revoked = await this.sessions.revokeAllForUser(user.tenantId, user.id, REASON_ADMIN, undefined, ctx);
+    const revoked = await this.revoker.revoke({ tenantId: user.tenantId, userId: user.id }, REASON_ADMIN, ctx);
     await this.audit.record(
       {
         type: 'admin.sessions_revoked',
@@ -154,7 +158,7 @@ export class AdminUsersService {
     });
     user.roles = to;
     // Also when unchanged: a retry after a failure here must still bring the sessions in line.
-    await this.sessions.updateLiveRoles(user.tenantId, user.id, to);
+    await this.liveSessions.updateRoles(user.tenantId, user.id, to);
   }
 
   /** Platform admin = role admin + reach across tenants; only the CLI grants it. */
@@ -214,7 +218,7 @@ export class AdminUsersService {
     user.status = status;
     // Also when unchanged: a retried PATCH must still leave no live session behind.
     if (status !== 'active') {
-      await this.sessions.revokeAllForUser(user.tenantId, user.id, REASON_RESTRICTED, undefined, ctx);
+      await this.revoker.revoke({ tenantId: user.tenantId, userId: user.id }, REASON_RESTRICTED, ctx);
     }
     return changed;
   }

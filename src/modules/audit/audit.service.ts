@@ -6,6 +6,7 @@ import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
 import { auditRowOf, auditRowValues, INSERT_AUDIT_EVENT } from './audit-row';
 import type { AuditEventType } from './audit.constants';
+import { DomainEvents } from './domain-events';
 
 export interface AuditInput {
   type: AuditEventType;
@@ -36,14 +37,19 @@ export interface AuditQuery {
 /**
  * The audit leaf: every module may call it. `record` writes at once (not at a later flush):
  * pass the EntityManager of the caller's transaction to make the event commit or roll back
- * with the action it describes, so an event is never lost when the action succeeded.
+ * with the action it describes, so an event is never lost when the action succeeded. Its
+ * listeners (DomainEvents) hear of it once it committed.
  */
 @Injectable()
 export class AuditService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly events: DomainEvents,
+  ) {}
 
   async record(input: AuditInput, ctx?: Partial<RequestContext>, em: EntityManager = this.em): Promise<void> {
     await em.insert(AuditEvent, auditRowOf(input, ctx, new Date()));
+    await this.events.written({ event: input, ctx }, em);
   }
 
   /**

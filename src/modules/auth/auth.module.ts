@@ -14,7 +14,20 @@ import { OtpLoginService } from './otp-login.service';
 import { PasskeyLoginController } from './passkey-login.controller';
 import { PasskeyLoginService } from './passkey-login.service';
 import { PasswordAuthController } from './password-auth.controller';
-import { PasswordAuthService } from './password-auth.service';
+import { EmailVerificationService } from './email-verification.service';
+import { LoginMetricsListener } from './login-metrics.listener';
+import { LoginFailureBudget } from './login-failure-budget.service';
+import { NewPasswordPolicy } from './new-password.service';
+import { PasswordChangeService } from './password-change.service';
+import { PasswordLoginService } from './password-login.service';
+import { PasswordRecoveryService } from './password-recovery.service';
+import { PasswordReplacer } from './password-replacer.service';
+import { QuietCodeSender } from './quiet-code-sender.service';
+import { RegistrationActivation } from './registration-activation.service';
+import { OtpDestinations } from './otp-destinations.service';
+import { OtpLoginAccounts } from './otp-login-accounts.service';
+import { SecondFactors } from './second-factors.service';
+import { SignUpService } from './sign-up.service';
 
 /**
  * The flows that combine the domain modules: password accounts, passwordless OTP login,
@@ -26,9 +39,22 @@ import { PasswordAuthService } from './password-auth.service';
   providers: [
     BreachedPasswordsService,
     SignInService,
+    SecondFactors,
     MfaChallengeService,
     PasskeyLoginService,
-    PasswordAuthService,
+    LoginMetricsListener,
+    LoginFailureBudget,
+    QuietCodeSender,
+    NewPasswordPolicy,
+    PasswordReplacer,
+    RegistrationActivation,
+    SignUpService,
+    EmailVerificationService,
+    PasswordLoginService,
+    PasswordRecoveryService,
+    PasswordChangeService,
+    OtpDestinations,
+    OtpLoginAccounts,
     OtpLoginService,
   ],
 })

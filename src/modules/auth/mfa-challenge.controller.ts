@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/sw
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { answerWith } from '../sessions/session-cookies';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
 import { WebAuthnOptionsDto } from '../mfa/dto/passkey.dto';
@@ -67,11 +68,11 @@ export class MfaChallengeController {
   @ApiBody({ type: VerifyMfaDto })
   @ApiOkResponse({ type: MfaAuthResultDto })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
-  verifyMfa(
+  async verifyMfa(
     @ReqCtx() ctx: RequestContext,
     @Body() body: VerifyMfaDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MfaAuthResultDto> {
-    return this.challenge.verify(ctx, body, reply);
+    return answerWith(reply, await this.challenge.verify(ctx, body));
   }
 }

@@ -1,28 +1,20 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import { AuditService } from '../audit/audit.service';
 import { MfaAttemptsService } from '../mfa/mfa-attempts.service';
 import { MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
 import { MfaService } from '../mfa/mfa.service';
 import type { MfaMethod } from '../mfa/mfa.types';
-import { PasskeysService } from '../mfa/passkeys.service';
-import { RecoveryCodesService } from '../mfa/recovery-codes.service';
-import { TotpService } from '../mfa/totp.service';
-import { OtpService } from '../otp/otp.service';
+import type { SessionAnswer } from '../sessions/session-cookies';
 import { User } from '../users/user.entity';
+import { SecondFactors } from './second-factors.service';
 import { SignInService } from './sign-in.service';
 import type { MfaAuthResultDto, MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
 
 /** RFC 8176 method references added to the first factor's: a code, or a hardware key. */
 const AMR_OF: Record<MfaMethod, string> = { totp: 'otp', email: 'otp', recovery_code: 'otp', passkey: 'hwk' };
-
-interface FactorOutcome {
-  recoveryCodesRemaining?: number;
-}
 
 /**
  * The second half of a login (API.md "Login challenge"). The mfaToken says who passed the
@@ -36,14 +28,10 @@ export class MfaChallengeService {
     private readonly em: EntityManager,
     private readonly tokens: MfaTokenStore,
     private readonly mfa: MfaService,
-    private readonly totp: TotpService,
-    private readonly passkeys: PasskeysService,
-    private readonly recoveryCodes: RecoveryCodesService,
-    private readonly otp: OtpService,
     private readonly attempts: MfaAttemptsService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
     private readonly signIn: SignInService,
+    private readonly factors: SecondFactors,
   ) {}
 
   async sendEmailCode(ctx: RequestContext, mfaToken: string): Promise<MfaEmailSentDto> {
@@ -51,33 +39,23 @@ export class MfaChallengeService {
     if (!(await this.offeredMethods(user, pending)).includes('email') || !user.email) {
       throw new AppException('MFA_INVALID');
     }
-    const issued = await this.otp.issue({
-      tenantId: user.tenantId,
-      purpose: 'mfa_email',
-      destination: { channel: 'email', address: user.email },
-      userId: user.id,
-      ctx,
-    });
-    return { status: 'sent', channel: 'email', expiresIn: issued.expiresIn, resendAfter: issued.resendAfter };
+    return this.factors.sendEmailCode(ctx, user, user.email);
   }
 
   async passkeyOptions(ctx: RequestContext, mfaToken: string) {
     const { pending, user } = await this.pendingUser(ctx, mfaToken);
     if (!(await this.offeredMethods(user, pending)).includes('passkey')) throw new AppException('MFA_INVALID');
-    return this.passkeys.authenticationOptions(this.tokens.challengeKeyOf(mfaToken), user.id);
+    return this.factors.passkeyOptions(mfaToken, user.id);
   }
 
-  async verify(ctx: RequestContext, input: VerifyMfaDto, reply: FastifyReply): Promise<MfaAuthResultDto> {
+  async verify(ctx: RequestContext, input: VerifyMfaDto): Promise<SessionAnswer<MfaAuthResultDto>> {
     const { pending, user } = await this.pendingUser(ctx, input.mfaToken);
     const outcome = await this.attempts.guess(
       { user, method: input.method, mfaToken: input.mfaToken, ctx },
       async () =>
-        (await this.offeredMethods(user, pending)).includes(input.method) ? this.checkFactor(user, input) : null,
+        (await this.offeredMethods(user, pending)).includes(input.method) ? this.factors.check(user, input) : null,
     );
-    if (!outcome) {
-      this.metrics.loginOutcomes.labels(`mfa_${input.method}`, 'mfa_invalid').inc();
-      throw new AppException('MFA_INVALID');
-    }
+    if (!outcome) throw new AppException('MFA_INVALID');
     // Single use even when two correct answers race: only one caller deletes the token.
     if (!(await this.tokens.consume(input.mfaToken))) throw new AppException('UNAUTHORIZED');
     await this.audit.record(
@@ -113,51 +91,10 @@ export class MfaChallengeService {
         ctx,
       },
       2,
-      reply,
     );
     return outcome.recoveryCodesRemaining === undefined
       ? result
-      : { ...result, recoveryCodesRemaining: outcome.recoveryCodesRemaining };
-  }
-
-  /** Null for a wrong factor; never throws for one, so every failure is counted the same way. */
-  private async checkFactor(user: User, input: VerifyMfaDto): Promise<FactorOutcome | null> {
-    switch (input.method) {
-      case 'totp':
-        return input.code && (await this.totp.acceptCode(user.id, input.code, true)) ? {} : null;
-      case 'email':
-        return input.code && user.email && (await this.emailCodeAccepted(user, user.email, input.code)) ? {} : null;
-      case 'recovery_code': {
-        const used = input.code ? await this.recoveryCodes.consume(user, input.code) : null;
-        return used ? { recoveryCodesRemaining: used.remaining } : null;
-      }
-      case 'passkey': {
-        const challenge = await this.passkeys.takeChallenge(this.tokens.challengeKeyOf(input.mfaToken));
-        if (!challenge || !input.response) return null;
-        const verified = await this.passkeys.verifyAssertion(user.tenantId, challenge, input.response, {
-          userId: user.id,
-        });
-        return verified ? {} : null;
-      }
-    }
-  }
-
-  private async emailCodeAccepted(user: User, address: string, code: string): Promise<boolean> {
-    try {
-      await this.otp.verify({
-        tenantId: user.tenantId,
-        purpose: 'mfa_email',
-        destination: { channel: 'email', address },
-        code,
-      });
-      return true;
-    } catch (error) {
-      // Wrong, expired or burned codes are all just a wrong second factor here.
-      if (error instanceof AppException && (error.code === 'OTP_INVALID' || error.code === 'OTP_EXPIRED')) {
-        return false;
-      }
-      throw error;
-    }
+      : { ...result, body: { ...result.body, recoveryCodesRemaining: outcome.recoveryCodesRemaining } };
   }
 
   private offeredMethods(user: User, pending: PendingMfa): Promise<MfaMethod[]> {

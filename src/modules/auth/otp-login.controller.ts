@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { answerWith } from '../sessions/session-cookies';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
 import { RequireCaptcha } from '../captcha/require-captcha.decorator';
@@ -47,11 +48,11 @@ export class OtpLoginController {
   @ApiBody({ type: VerifyOtpDto })
   @ApiAuthResultOrMfaChallenge()
   @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
-  verifyOtp(
+  async verifyOtp(
     @ReqCtx() ctx: RequestContext,
     @Body() body: VerifyOtpDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.otpLogin.verify(ctx, body, reply);
+    return answerWith(reply, await this.otpLogin.verify(ctx, body));
   }
 }

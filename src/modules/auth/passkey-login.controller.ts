@@ -3,6 +3,7 @@ import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
+import { answerWith } from '../sessions/session-cookies';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
 import { WebAuthnOptionsDto } from '../mfa/dto/passkey.dto';
@@ -43,11 +44,11 @@ export class PasskeyLoginController {
   @ApiBody({ type: VerifyPasskeyLoginDto })
   @ApiOkResponse({ type: AuthResultDto })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
-  verifyPasskeyLogin(
+  async verifyPasskeyLogin(
     @ReqCtx() ctx: RequestContext,
     @Body() body: VerifyPasskeyLoginDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResultDto> {
-    return this.passkeyLogin.verify(ctx, body, reply);
+    return answerWith(reply, await this.passkeyLogin.verify(ctx, body));
   }
 }

@@ -1,12 +1,11 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import { AppException } from '../../common/errors';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { PasskeysService } from '../mfa/passkeys.service';
 import type { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import type { SessionAnswer } from '../sessions/session-cookies';
 import { User } from '../users/user.entity';
 import { SignInService } from './sign-in.service';
 import type { VerifyPasskeyLoginDto } from './dto/passkey-login.dto';
@@ -24,7 +23,6 @@ export class PasskeyLoginService {
     private readonly em: EntityManager,
     private readonly passkeys: PasskeysService,
     private readonly audit: AuditService,
-    private readonly metrics: MetricsService,
     private readonly signIn: SignInService,
   ) {}
 
@@ -45,7 +43,7 @@ export class PasskeyLoginService {
     return this.passkeys.discoverableOptions(ctx.tenantId);
   }
 
-  async verify(ctx: RequestContext, input: VerifyPasskeyLoginDto, reply: FastifyReply): Promise<AuthResultDto> {
+  async verify(ctx: RequestContext, input: VerifyPasskeyLoginDto): Promise<SessionAnswer<AuthResultDto>> {
     const challenge = await this.passkeys.takeDiscoverableChallenge(ctx.tenantId, input.response);
     const verified = challenge
       ? await this.passkeys.verifyAssertion(ctx.tenantId, challenge, input.response, { userHandle: true })
@@ -56,7 +54,6 @@ export class PasskeyLoginService {
         { type: 'login.failed', outcome: 'failure', tenantId: ctx.tenantId, data: { method: 'passkey' } },
         ctx,
       );
-      this.metrics.loginOutcomes.labels('passkey', 'invalid').inc();
       throw new AppException('UNAUTHORIZED');
     }
     if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
@@ -71,7 +68,6 @@ export class PasskeyLoginService {
         ctx,
       },
       2,
-      reply,
     );
   }
 }

@@ -22,12 +22,23 @@ import {
   VerificationSentResponseDto,
   VerifyEmailDto,
 } from './dto/password-auth.dto';
-import { PasswordAuthService } from './password-auth.service';
+import { answerWith } from '../sessions/session-cookies';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordChangeService } from './password-change.service';
+import { PasswordLoginService } from './password-login.service';
+import { PasswordRecoveryService } from './password-recovery.service';
+import { SignUpService } from './sign-up.service';
 
 @ApiTags('password')
 @Controller('api/auth')
 export class PasswordAuthController {
-  constructor(private readonly passwordAuth: PasswordAuthService) {}
+  constructor(
+    private readonly signUp: SignUpService,
+    private readonly emailVerification: EmailVerificationService,
+    private readonly passwordLogin: PasswordLoginService,
+    private readonly recovery: PasswordRecoveryService,
+    private readonly passwordChange: PasswordChangeService,
+  ) {}
 
   @Post('register')
   @Public()
@@ -45,7 +56,7 @@ export class PasswordAuthController {
   @ApiAcceptedResponse({ type: VerificationSentResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'TENANT_UNKNOWN')
   register(@ReqCtx() ctx: RequestContext, @Body() body: RegisterDto) {
-    return this.passwordAuth.register(ctx, body);
+    return this.signUp.register(ctx, body);
   }
 
   @Post('email/resend')
@@ -61,7 +72,7 @@ export class PasswordAuthController {
   @ApiAcceptedResponse({ type: VerificationSentResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   resendVerification(@ReqCtx() ctx: RequestContext, @Body() body: ResendVerificationDto) {
-    return this.passwordAuth.resendVerification(ctx, body);
+    return this.signUp.resendVerification(ctx, body);
   }
 
   @Post('email/verify')
@@ -72,12 +83,12 @@ export class PasswordAuthController {
   @ApiBody({ type: VerifyEmailDto })
   @ApiOkResponse({ type: AuthResultDto })
   @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
-  verifyEmail(
+  async verifyEmail(
     @ReqCtx() ctx: RequestContext,
     @Body() body: VerifyEmailDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.passwordAuth.verifyEmail(ctx, body, reply);
+    return answerWith(reply, await this.emailVerification.verifyEmail(ctx, body));
   }
 
   @Post('login')
@@ -89,8 +100,8 @@ export class PasswordAuthController {
   @ApiBody({ type: LoginDto })
   @ApiAuthResultOrMfaChallenge()
   @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'EMAIL_NOT_VERIFIED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
-  login(@ReqCtx() ctx: RequestContext, @Body() body: LoginDto, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.passwordAuth.login(ctx, body, reply);
+  async login(@ReqCtx() ctx: RequestContext, @Body() body: LoginDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    return answerWith(reply, await this.passwordLogin.login(ctx, body));
   }
 
   @Post('password/forgot')
@@ -103,7 +114,7 @@ export class PasswordAuthController {
   @ApiAcceptedResponse({ type: ResetSentResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   forgotPassword(@ReqCtx() ctx: RequestContext, @Body() body: ForgotPasswordDto) {
-    return this.passwordAuth.forgotPassword(ctx, body);
+    return this.recovery.forgotPassword(ctx, body);
   }
 
   @Post('password/reset')
@@ -115,7 +126,7 @@ export class PasswordAuthController {
   @ApiNoContentResponse({ description: 'Password changed; every session of the user revoked' })
   @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
   async resetPassword(@ReqCtx() ctx: RequestContext, @Body() body: ResetPasswordDto): Promise<void> {
-    await this.passwordAuth.resetPassword(ctx, body);
+    await this.recovery.resetPassword(ctx, body);
   }
 
   @Post('password/change')
@@ -136,6 +147,6 @@ export class PasswordAuthController {
     @ReqCtx() ctx: RequestContext,
     @Body() body: ChangePasswordDto,
   ): Promise<void> {
-    await this.passwordAuth.changePassword(auth, ctx, body);
+    await this.passwordChange.changePassword(auth, ctx, body);
   }
 }

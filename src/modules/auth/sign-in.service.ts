@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
 import type { RequestContext } from '../../common/http/request-context';
-import { MetricsService } from '../../common/metrics/metrics.service';
 import type { MfaChallengeDto } from '../mfa/dto/mfa-challenge.dto';
 import { MfaService } from '../mfa/mfa.service';
 import type { MfaMethod } from '../mfa/mfa.types';
 import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
-import { SessionsService } from '../sessions/sessions.service';
+import type { SessionAnswer } from '../sessions/session-cookies';
+import { SessionIssuer } from '../sessions/session-issuer.service';
 import type { User } from '../users/user.entity';
 
 export interface SignIn {
@@ -25,18 +24,17 @@ export interface SignIn {
 
 /**
  * The end of every sign-in flow, in one place: a user with a second factor gets the MFA
- * challenge; otherwise the session starts and the successful login is audited and counted.
+ * challenge; otherwise the session starts and the successful login is audited (and so counted).
  */
 @Injectable()
 export class SignInService {
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly sessions: SessionIssuer,
     private readonly mfa: MfaService,
-    private readonly metrics: MetricsService,
   ) {}
 
   /** After the first factor: the MFA challenge (finished at POST /api/auth/mfa/verify), or an aal 1 session. */
-  async afterFirstFactor(signIn: SignIn, reply: FastifyReply): Promise<AuthResultDto | MfaChallengeDto> {
+  async afterFirstFactor(signIn: SignIn): Promise<SessionAnswer<AuthResultDto | MfaChallengeDto>> {
     const { user, amr, excludedMethods, ctx, client, device } = signIn;
     const challenge = await this.mfa.startChallengeIfEnabled(user, {
       primaryAmr: amr,
@@ -45,10 +43,10 @@ export class SignInService {
       client,
       device,
     });
-    return challenge ?? this.startSession(signIn, 1, reply);
+    return challenge ? { body: challenge, cookies: [] } : this.startSession(signIn, 1);
   }
 
-  async startSession(signIn: SignIn, aal: 1 | 2, reply: FastifyReply): Promise<AuthResultDto> {
+  async startSession(signIn: SignIn, aal: 1 | 2): Promise<SessionAnswer<AuthResultDto>> {
     const { user, amr, ctx, client, device, method } = signIn;
     const signInEvent = {
       type: 'login.succeeded',
@@ -57,8 +55,7 @@ export class SignInService {
       subjectId: user.id,
       data: { method, ...signIn.data },
     } as const;
-    const result = await this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent }, reply);
-    this.metrics.loginOutcomes.labels(method, 'success').inc();
-    return result;
+    // Committed with the session; LoginMetricsListener counts it once it is.
+    return this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent });
   }
 }

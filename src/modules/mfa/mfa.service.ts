@@ -6,7 +6,7 @@ import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService, type AuditInput } from '../audit/audit.service';
 import type { ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
-import { SessionsService } from '../sessions/sessions.service';
+import { LiveSessionPublisher } from '../sessions/live-session-publisher.service';
 import { User } from '../users/user.entity';
 import type { MfaChallengeDto } from './dto/mfa-challenge.dto';
 import type { MfaStatusDto, PasskeyViewDto } from './dto/mfa-status.dto';
@@ -48,7 +48,7 @@ export class MfaService {
     private readonly passkeys: PasskeysService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly tokens: MfaTokenStore,
-    private readonly sessions: SessionsService,
+    private readonly liveSessions: LiveSessionPublisher,
     private readonly attempts: MfaAttemptsService,
   ) {}
 
@@ -324,7 +324,7 @@ export class MfaService {
     });
     user.isMfaEnabled = result.enabled;
     // GET /me caches the user view; mfaEnabled must show the change at once.
-    await this.sessions.forgetUserSnapshot(user.id);
+    await this.liveSessions.forgetUserSnapshot(user.id);
     return result.recoveryCodes ? { recoveryCodes: result.recoveryCodes } : {};
   }
 }

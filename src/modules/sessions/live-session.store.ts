@@ -43,12 +43,28 @@ if redis.call('exists', KEYS[2]) == 1 then return 0 end
 redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
+/**
+ * Replaces a live record only if it still holds what the caller read, keeping its TTL: a
+ * record rewritten meanwhile (a refresh, another role change) or revoked is never clobbered
+ * with a stale copy, nor resurrected.
+ */
+const REPLACE_IF_UNCHANGED = `
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1`;
+
+/** Rounds of read + compare-and-set before a role change gives up on a record that keeps changing. */
+const MAX_ROLE_UPDATE_ROUNDS = 16;
+
 /** published: written and proven not revoked; revoked: a revocation won; unsure: too slow to tell. */
 export type PublishOutcome = 'published' | 'revoked' | 'unsure';
 
 /** The command defineCommand adds; on a pipeline it queues (its reply comes from exec). */
 interface PipelineWithPublish {
   publishLiveSession(sessionKey: string, tombstoneKey: string, value: string, ttlMs: number): PipelineWithPublish;
+}
+interface RedisWithReplace {
+  replaceLiveSession(sessionKey: string, expected: string, value: string): Promise<number>;
 }
 /** The user snapshot behind GET /me; owners of user data call forgetUserSnapshot on change. */
 const USER_VIEW_TTL_SECONDS = 300;
@@ -63,6 +79,7 @@ export class LiveSessionStore {
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     // defineCommand: EVALSHA with the script cached by Redis; keys get the client's keyPrefix.
     redis.defineCommand('publishLiveSession', { numberOfKeys: 2, lua: PUBLISH_UNLESS_REVOKED });
+    redis.defineCommand('replaceLiveSession', { numberOfKeys: 1, lua: REPLACE_IF_UNCHANGED });
   }
 
   /**
@@ -126,12 +143,21 @@ export class LiveSessionStore {
     for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
   }
 
-  /** Rewrites the roles of live records in place, keeping their TTL (a demotion applies at once). */
+  /**
+   * Rewrites the roles of live records in place, keeping their TTL (a demotion applies at
+   * once). Each record is read and replaced with a compare-and-set, so a write that lands in
+   * between (a refresh's publish, a concurrent role change) is read again, never overwritten.
+   */
   async updateRoles(sessionIds: string[], roles: Role[]): Promise<void> {
+    const redis = this.redis as unknown as RedisWithReplace;
     for (const sessionId of sessionIds) {
-      const current = await this.get(sessionId);
-      if (!current) continue;
-      await this.redis.set(sessionKey(sessionId), JSON.stringify({ ...current, roles }), 'KEEPTTL', 'XX');
+      for (let round = 1; ; round++) {
+        const current = await this.redis.get(sessionKey(sessionId));
+        if (!current) break;
+        const next = JSON.stringify({ ...(JSON.parse(current) as LiveSession), roles });
+        if ((await redis.replaceLiveSession(sessionKey(sessionId), current, next)) === 1) break;
+        if (round === MAX_ROLE_UPDATE_ROUNDS) throw new Error(`live session ${sessionId} kept changing`);
+      }
     }
   }
 

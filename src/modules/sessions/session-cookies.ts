@@ -14,18 +14,46 @@ function options(settings: CookieSettings, path: string, maxAgeSeconds?: number)
   return { httpOnly: true, secure: settings.secure, sameSite: 'strict', path, maxAge: maxAgeSeconds };
 }
 
-export function setSessionCookies(
-  reply: FastifyReply,
-  settings: CookieSettings,
-  tokens: { accessToken: string; accessTtl: number; refreshToken: string; refreshTtl: number },
-): void {
-  void reply.setCookie(ACCESS_COOKIE, tokens.accessToken, options(settings, '/', tokens.accessTtl));
-  void reply.setCookie(REFRESH_COOKIE, tokens.refreshToken, options(settings, REFRESH_COOKIE_PATH, tokens.refreshTtl));
+/** A cookie the controller sets or clears: services say which, only controllers touch the reply. */
+export type SessionCookie =
+  | { kind: 'set'; name: string; value: string; options: CookieSerializeOptions }
+  | { kind: 'clear'; name: string; options: CookieSerializeOptions };
+
+/** What a session flow answers: the body and the cookies that go with it. */
+export interface SessionAnswer<T> {
+  body: T;
+  cookies: SessionCookie[];
 }
 
-export function clearSessionCookies(reply: FastifyReply, settings: CookieSettings): void {
-  void reply.clearCookie(ACCESS_COOKIE, options(settings, '/'));
-  void reply.clearCookie(REFRESH_COOKIE, options(settings, REFRESH_COOKIE_PATH));
+export function sessionCookies(
+  settings: CookieSettings,
+  tokens: { accessToken: string; accessTtl: number; refreshToken: string; refreshTtl: number },
+): SessionCookie[] {
+  return [
+    { kind: 'set', name: ACCESS_COOKIE, value: tokens.accessToken, options: options(settings, '/', tokens.accessTtl) },
+    {
+      kind: 'set',
+      name: REFRESH_COOKIE,
+      value: tokens.refreshToken,
+      options: options(settings, REFRESH_COOKIE_PATH, tokens.refreshTtl),
+    },
+  ];
+}
+
+export function clearedSessionCookies(settings: CookieSettings): SessionCookie[] {
+  return [
+    { kind: 'clear', name: ACCESS_COOKIE, options: options(settings, '/') },
+    { kind: 'clear', name: REFRESH_COOKIE, options: options(settings, REFRESH_COOKIE_PATH) },
+  ];
+}
+
+/** For controllers only: writes a flow's cookies on the reply and answers its body. */
+export function answerWith<T>(reply: FastifyReply, answer: SessionAnswer<T>): T {
+  for (const cookie of answer.cookies) {
+    if (cookie.kind === 'set') void reply.setCookie(cookie.name, cookie.value, cookie.options);
+    else void reply.clearCookie(cookie.name, cookie.options);
+  }
+  return answer.body;
 }
 
 export function cookieOf(request: FastifyRequest, name: string): string | undefined {

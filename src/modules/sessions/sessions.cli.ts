@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { DEFAULT_TENANT_ID } from '../tenants/tenant.entity';
 import { User } from '../users/user.entity';
-import { SessionsService } from './sessions.service';
+import { SessionRevoker } from './session-revoker.service';
 import { SigningKeysService } from './signing-keys.service';
 
 type Context = () => Promise<INestApplicationContext>;
@@ -30,7 +30,7 @@ export async function revokeSessionsCommand(
     console.error(`no user ${email} in tenant ${tenantId}`);
     return 1;
   }
-  const revoked = await app.get(SessionsService).revokeAllForUser(tenantId, user.id, 'operator_revoked');
+  const revoked = await app.get(SessionRevoker).revoke({ tenantId, userId: user.id }, 'operator_revoked');
   await app.get(AuditService).record(
     {
       type: 'admin.sessions_revoked',

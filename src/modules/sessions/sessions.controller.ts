@@ -10,13 +10,21 @@ import { AccessTokenVerifier } from './access-token.verifier';
 import { AuthResultDto } from './dto/auth-result.dto';
 import { MeResponseDto, RefreshSessionDto, SessionResponseDto } from './dto/session-response.dto';
 import { RefreshTokenReader } from './refresh-token.reader';
-import { SessionsService } from './sessions.service';
+import { AppException } from '../../common/errors';
+import { SessionAnswers } from './session-answers.service';
+import { answerWith } from './session-cookies';
+import { SessionQueries } from './session-queries.service';
+import { SessionRefresher } from './session-refresher.service';
+import { SessionRevoker } from './session-revoker.service';
 
 @ApiTags('sessions')
 @Controller('api/auth')
 export class SessionsController {
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly refresher: SessionRefresher,
+    private readonly queries: SessionQueries,
+    private readonly revoker: SessionRevoker,
+    private readonly answers: SessionAnswers,
     private readonly verifier: AccessTokenVerifier,
     private readonly refreshTokens: RefreshTokenReader,
   ) {}
@@ -31,14 +39,14 @@ export class SessionsController {
   )
   @ApiOkResponse({ type: AuthResultDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'FORBIDDEN')
-  refresh(
+  async refresh(
     @Body() body: RefreshSessionDto,
     @Req() request: FastifyRequest,
     @ReqCtx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuthResultDto> {
     const { token, client } = this.refreshTokens.read(request, body);
-    return this.sessions.refresh(token, client, ctx, reply);
+    return answerWith(reply, await this.refresher.refresh(token, client, ctx));
   }
 
   @Get('me')
@@ -46,7 +54,7 @@ export class SessionsController {
   @Operation('me', 'The caller and their current session')
   @ApiOkResponse({ type: MeResponseDto })
   me(@CurrentAuth() auth: AuthPrincipal, @Req() request: FastifyRequest): Promise<MeResponseDto> {
-    return this.sessions.me(auth, this.verifier.liveStateOf(request));
+    return this.queries.me(auth, this.verifier.liveStateOf(request));
   }
 
   @Post('logout')
@@ -55,12 +63,13 @@ export class SessionsController {
   @Operation('logout', 'Revoke the current session and clear the cookies')
   @ApiNoContentResponse({ description: 'Signed out' })
   @ApiErrors('FORBIDDEN')
-  logout(
+  async logout(
     @CurrentAuth() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    return this.sessions.logout(auth, ctx, reply);
+    await this.revoker.revoke({ tenantId: auth.tenantId, id: auth.sessionId }, 'logout', ctx);
+    answerWith(reply, { body: undefined, cookies: this.answers.cleared() });
   }
 
   @Get('sessions')
@@ -72,7 +81,7 @@ export class SessionsController {
   )
   @ApiOkResponse({ type: [SessionResponseDto] })
   listSessions(@CurrentAuth() auth: AuthPrincipal): Promise<SessionResponseDto[]> {
-    return this.sessions.listLive(auth.tenantId, auth.userId, auth.sessionId);
+    return this.queries.listLive(auth.tenantId, auth.userId, auth.sessionId);
   }
 
   @Delete('sessions/:sessionId')
@@ -81,12 +90,14 @@ export class SessionsController {
   @Operation('revokeSession', 'Revoke one of the caller’s sessions')
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors('FORBIDDEN', 'NOT_FOUND')
-  revokeSession(
+  async revokeSession(
     @CurrentAuth() auth: AuthPrincipal,
     @Param('sessionId') sessionId: string,
     @ReqCtx() ctx: RequestContext,
   ): Promise<void> {
-    return this.sessions.revokeOwn(auth, sessionId, ctx);
+    const own = { tenantId: auth.tenantId, userId: auth.userId, id: sessionId };
+    // Anyone else's session (or a malformed id) is as unknown as a missing one.
+    if ((await this.revoker.revoke(own, 'user_revoked', ctx)) === 0) throw new AppException('NOT_FOUND');
   }
 
   @Delete('sessions')
@@ -96,6 +107,7 @@ export class SessionsController {
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors('FORBIDDEN')
   async revokeOtherSessions(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<void> {
-    await this.sessions.revokeAllForUser(auth.tenantId, auth.userId, 'user_revoked_others', auth.sessionId, ctx);
+    const others = { tenantId: auth.tenantId, userId: auth.userId, exceptId: auth.sessionId };
+    await this.revoker.revoke(others, 'user_revoked_others', ctx);
   }
 }

@@ -13,7 +13,16 @@ import { RefreshTokenReader } from './refresh-token.reader';
 import { RefreshToken, Session } from './session.entity';
 import { SessionRepository } from './session.repository';
 import { SessionsController } from './sessions.controller';
-import { SessionsService } from './sessions.service';
+import { NewSignInNoticeListener } from './new-sign-in-notice.listener';
+import { LiveSessionPublisher } from './live-session-publisher.service';
+import { RefreshReuse } from './refresh-reuse.service';
+import { SessionAnswers } from './session-answers.service';
+import { SessionCaps } from './session-caps.service';
+import { SessionIssuer } from './session-issuer.service';
+import { SessionLifetimes } from './session-lifetimes.service';
+import { SessionQueries } from './session-queries.service';
+import { SessionRefresher } from './session-refresher.service';
+import { SessionRevoker } from './session-revoker.service';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeysService } from './signing-keys.service';
 
@@ -33,10 +42,28 @@ import { SigningKeysService } from './signing-keys.service';
     JwtStrategy,
     RefreshTokenReader,
     SessionRepository,
-    SessionsService,
+    SessionLifetimes,
+    SessionAnswers,
+    LiveSessionPublisher,
+    SessionRevoker,
+    SessionCaps,
+    SessionIssuer,
+    RefreshReuse,
+    SessionRefresher,
+    SessionQueries,
+    NewSignInNoticeListener,
     DeviceSessionsService,
   ],
   // The global AccessTokenGuard (app.module) needs the token service and the verifier.
-  exports: [SessionsService, DeviceSessionsService, AccessTokenService, AccessTokenVerifier, SigningKeysService],
+  exports: [
+    SessionIssuer,
+    SessionRevoker,
+    SessionQueries,
+    LiveSessionPublisher,
+    DeviceSessionsService,
+    AccessTokenService,
+    AccessTokenVerifier,
+    SigningKeysService,
+  ],
 })
 export class SessionsModule {}

@@ -1,0 +1,55 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { Clock } from '../../common/clock/clock';
+import type { RequestContext } from '../../common/http/request-context';
+import { sessionsConfig } from '../../config/sessions.config';
+import { DevicesService } from '../devices/devices.service';
+import type { User } from '../users/user.entity';
+import { type RevokedSession, SessionRepository } from './session.repository';
+import { SessionRevoker } from './session-revoker.service';
+
+/** MAX_DEVICES_PER_USER and MAX_SESSIONS_PER_USER, least recently used first. */
+@Injectable()
+export class SessionCaps {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly devices: DevicesService,
+    private readonly revoker: SessionRevoker,
+    private readonly repository: SessionRepository,
+    private readonly clock: Clock,
+    @Inject(sessionsConfig.KEY) private readonly settings: ConfigType<typeof sessionsConfig>,
+  ) {}
+
+  /**
+   * Holds the user to the caps and ends the live records of what it revoked. Runs after the
+   * sign-in committed rather than inside it: each run sees every sign-in committed before it,
+   * so the last of a burst to finish sees them all and the burst ends within the caps, and no
+   * lock makes a user's sign-ins wait for each other (holding pool connections meanwhile).
+   * While a burst is in flight, the user may hold the cap plus those sign-ins.
+   */
+  async enforce(user: User, hasNewDevice: boolean, ctx: RequestContext): Promise<void> {
+    const revoked: RevokedSession[] = [];
+    // Only a new device can take the user past the device cap: known ones skip this round trip.
+    if (hasNewDevice) {
+      const ofForgottenDevices = await this.em.fork().transactional(async (em) => {
+        const rows: RevokedSession[] = [];
+        for (const deviceId of await this.devices.forgetBeyondCap(user, ctx, em)) {
+          const filter = { tenantId: user.tenantId, userId: user.id, deviceId };
+          rows.push(...(await this.revoker.revokeIn(em, filter, 'device_limit', ctx)));
+        }
+        return rows;
+      });
+      revoked.push(...ofForgottenDevices);
+    }
+    const leastRecentlyUsed = await this.repository.revokeLeastRecentlyUsed(this.em, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      keep: this.settings.maxSessionsPerUser,
+      reason: 'session_limit',
+      now: this.clock.now(),
+      audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
+    });
+    await this.revoker.forgetLive([...revoked, ...leastRecentlyUsed].map((entry) => entry.id));
+  }
+}
