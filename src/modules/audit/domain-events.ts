@@ -32,6 +32,10 @@ export class DomainEvents implements OnModuleInit, EventSubscriber {
   private readonly listeners = new Map<AuditEventType, Array<DomainEventListener<AuditEventType>>>();
   /** Events written in a transaction, waiting for its commit; keyed by the root transaction. */
   private readonly pending = new WeakMap<object, DomainEvent[]>();
+  /** A savepoint's enclosing transaction. MikroORM 7 commits savepoints with the same hook as roots. */
+  private readonly parentOf = new WeakMap<object, object>();
+  /** The transaction a fork is opening a savepoint in, between the start events that bracket it. */
+  private readonly openingIn = new WeakMap<object, object>();
 
   constructor(private readonly orm: MikroORM) {}
 
@@ -48,11 +52,24 @@ export class DomainEvents implements OnModuleInit, EventSubscriber {
   /** Called by AuditService once the event's row is written with `em`. */
   async written(event: DomainEvent, em: EntityManager): Promise<void> {
     if (!this.listeners.has(event.event.type)) return;
-    const transaction = em.isInTransaction() ? rootOf(em.getTransactionContext<object>()) : undefined;
+    const transaction = em.isInTransaction() ? this.rootOf(em.getTransactionContext<object>()) : undefined;
     if (!transaction) return this.dispatch([event]);
     const queued = this.pending.get(transaction);
     if (queued) queued.push(event);
     else this.pending.set(transaction, [event]);
+  }
+
+  // A nested transactional() opens a savepoint: its start events come from the nested fork, the
+  // first carrying the enclosing transaction, the second the savepoint.
+  beforeTransactionStart(args: TransactionEventArgs): void {
+    if (args.transaction) this.openingIn.set(args.em, args.transaction as object);
+  }
+
+  afterTransactionStart(args: TransactionEventArgs): void {
+    const parent = this.openingIn.get(args.em);
+    if (!parent || !args.transaction) return;
+    this.openingIn.delete(args.em);
+    this.parentOf.set(args.transaction as object, parent);
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
@@ -67,6 +84,17 @@ export class DomainEvents implements OnModuleInit, EventSubscriber {
 
   afterTransactionRollback(args: TransactionEventArgs): void {
     if (args.transaction) this.pending.delete(args.transaction as object);
+  }
+
+  /** Events written in a savepoint wait for the root transaction's commit. */
+  private rootOf(transaction: object | undefined): object | undefined {
+    let current = transaction;
+    while (current) {
+      const parent = this.parentOf.get(current);
+      if (!parent) return current;
+      current = parent;
+    }
+    return current;
   }
 
   private async dispatch(events: DomainEvent[]): Promise<void> {
@@ -85,18 +113,4 @@ export class DomainEvents implements OnModuleInit, EventSubscriber {
       }
     }
   }
-}
-
-/**
- * MikroORM runs commit hooks for the root transaction only; a nested one (a savepoint) links
- * to its parent through a private symbol, so events written in it wait for the root's commit.
- */
-function rootOf(transaction: object | undefined): object | undefined {
-  let current = transaction;
-  while (current) {
-    const link = Object.getOwnPropertySymbols(current).find((symbol) => symbol.description === 'parentTransaction');
-    if (!link) return current;
-    current = (current as Record<symbol, object | undefined>)[link];
-  }
-  return current;
 }
