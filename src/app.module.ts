@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { AccessTokenGuard } from './common/auth/access-token.guard';
-import { PermissionsModule } from './common/auth/permissions.module';
+import { AccessTokenGuard } from './modules/access/access-token.guard';
+import { PermissionsModule } from './modules/access/permissions.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { MetricsModule } from './common/metrics/metrics.module';

@@ -1,5 +1,4 @@
 import { registerAs } from '@nestjs/config';
-import { canonicalEmail } from '../common/http/canonical-email';
 import { ConfigError, EnvReader } from './env-reader';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
@@ -20,12 +19,8 @@ export const appConfig = registerAs('app', () => {
     cookieSecure,
     /** Proxy hops whose X-Forwarded-For we believe: false, a hop count, or a list of addresses. */
     trustProxy: parseTrustProxy(env.optional('TRUST_PROXY')),
-    /** In the stored spelling (see canonicalEmail), so that they compare equal to verified accounts' emails. */
-    bootstrapAdminEmails: env.list('BOOTSTRAP_ADMIN_EMAILS', []).map((email) => {
-      const canonical = canonicalEmail(email);
-      if (canonical === undefined) throw new ConfigError('BOOTSTRAP_ADMIN_EMAILS', `has an invalid email "${email}"`);
-      return canonical;
-    }),
+    /** As written; RegistrationActivationService brings them to the stored spelling (canonicalEmail) at boot. */
+    bootstrapAdminEmails: env.list('BOOTSTRAP_ADMIN_EMAILS', []),
     bodyLimitBytes: env.int('BODY_LIMIT_BYTES', 100 * 1024, { min: 1024 }),
     /** Slow clients (slowloris) cannot hold sockets: whole headers, whole request, idle keep-alive, any socket. */
     http: {

@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { ROLE_PERMISSIONS } from '../../src/common/auth/permissions';
 import { PasswordHasher } from '../../src/common/crypto/password-hasher';
-import { PermissionsService } from '../../src/common/auth/permissions.service';
+import { PermissionsService } from '../../src/modules/access/permissions.service';
 import { User, type Role } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createSuppression, createUser, signedInAs, startSession, type SignedIn } from './admin-support';

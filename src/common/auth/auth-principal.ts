@@ -1,4 +1,4 @@
-import type { Role } from '../../modules/users/user.entity';
+import type { Role } from './role';
 
 /** The verified caller of an authenticated request, from the access token and its live session. */
 export interface AuthPrincipal {

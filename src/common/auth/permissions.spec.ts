@@ -1,5 +1,5 @@
 import { PERMISSIONS, permissionsOf, rolesGrant } from './permissions';
-import type { Role } from '../../modules/users/user.entity';
+import type { Role } from './role';
 
 describe('permissions', () => {
   it('should grant a plain user nothing', () => {

@@ -1,4 +1,4 @@
-import type { Role } from '../../modules/users/user.entity';
+import type { Role } from './role';
 
 /** What an admin route needs; roles only ever reach routes through this map. */
 export const PERMISSIONS = [

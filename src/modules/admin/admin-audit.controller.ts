@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/auth/require-permissions.decorator';
+import { RequirePermissions } from '../access/require-permissions.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RequirePermissions } from '../../common/auth/require-permissions.decorator';
+import { RequirePermissions } from '../access/require-permissions.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { DeliveryQueryService } from '../delivery/delivery-query.service';

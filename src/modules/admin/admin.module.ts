@@ -9,6 +9,7 @@ import { AdminDeliveryController } from './admin-delivery.controller';
 import { AdminTenantsService } from './admin-tenants.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
+import { QueueDashboardSetup } from './queue-dashboard.setup';
 
 /**
  * Administration: RBAC-protected routes over users, audit and delivery, and the operator
@@ -17,7 +18,7 @@ import { AdminUsersService } from './admin-users.service';
 @Module({
   imports: [UsersModule, DevicesModule, SessionsModule, DeliveryModule],
   controllers: [AdminUsersController, AdminAuditController, AdminDeliveryController],
-  providers: [AdminUsersService, AdminTenantsService, AdminAccessLog],
+  providers: [AdminUsersService, AdminTenantsService, AdminAccessLog, QueueDashboardSetup],
   exports: [AdminUsersService, AdminTenantsService],
 })
 export class AdminModule {}

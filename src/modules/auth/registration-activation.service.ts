@@ -4,7 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Clock } from '../../common/clock/clock';
 import type { RequestContext } from '../../common/http/request-context';
+import { canonicalEmail } from '../../common/http/canonical-email';
 import { appConfig } from '../../config/app.config';
+import { ConfigError } from '../../config/env-reader';
 import { AuditService } from '../audit/audit.service';
 import type { User } from '../users/user.entity';
 import { PendingRegistrationsService } from '../users/pending-registrations.service';
@@ -13,14 +15,26 @@ import { UsersService } from '../users/users.service';
 /** A pending registration whose mailbox is proven becomes a user. */
 @Injectable()
 export class RegistrationActivation {
+  /** In the stored spelling, so that they compare equal to verified accounts' emails. */
+  private readonly bootstrapAdminEmails: ReadonlySet<string>;
+
   constructor(
     private readonly em: EntityManager,
     private readonly users: UsersService,
     private readonly registrations: PendingRegistrationsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
-  ) {}
+    @Inject(appConfig.KEY) app: ConfigType<typeof appConfig>,
+  ) {
+    // Config sits below common and cannot spell emails; an invalid one still stops the boot.
+    this.bootstrapAdminEmails = new Set(
+      app.bootstrapAdminEmails.map((email) => {
+        const canonical = canonicalEmail(email);
+        if (canonical === undefined) throw new ConfigError('BOOTSTRAP_ADMIN_EMAILS', `has an invalid email "${email}"`);
+        return canonical;
+      }),
+    );
+  }
 
   /**
    * The registration becomes the user in one transaction with its events (and the bootstrap
@@ -49,7 +63,7 @@ export class RegistrationActivation {
           em,
         );
         await this.audit.record({ type: 'email.verified', outcome: 'success', ...subject }, ctx, em);
-        if (this.app.bootstrapAdminEmails.includes(registration.email)) {
+        if (this.bootstrapAdminEmails.has(registration.email)) {
           const before = [...user.roles];
           if (await this.users.grantRole(user, 'admin', em)) {
             await this.audit.record(

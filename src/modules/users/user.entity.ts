@@ -1,12 +1,13 @@
 import { type Opt } from '@mikro-orm/core';
 import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
+import { type Role } from '../../common/auth/role';
+
+// Role lives in common (guards and tokens use it); users re-export it for their own callers.
+export { ROLES, type Role } from '../../common/auth/role';
 
 export const USER_STATUSES = ['active', 'restricted', 'disabled'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
-
-export const ROLES = ['user', 'support', 'auditor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 /** Emails and phones are unique per tenant, not globally (API.md "Tenant"). */
 @Entity({ tableName: 'app_user' })

@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
-import { SessionsModule } from '../../sessions/sessions.module';
 import { DeliveryModule } from '../delivery.module';
 import { DeliveryHttpSetup } from './delivery-http.setup';
 import { DeliveryWebhooksController, GenericWebhookSignatureGuard } from './delivery-webhooks.controller';
 import { DeliveryWebhooksService } from './delivery-webhooks.service';
 import { ProviderEventsService } from './provider-events.service';
 
-/** The API side of delivery: provider webhooks and the queue dashboard (never in the worker process). */
+/** The API side of delivery: provider webhooks (never in the worker process). */
 @Module({
-  imports: [DeliveryModule, SessionsModule],
+  imports: [DeliveryModule],
   controllers: [DeliveryWebhooksController],
   providers: [DeliveryWebhooksService, ProviderEventsService, GenericWebhookSignatureGuard, DeliveryHttpSetup],
 })

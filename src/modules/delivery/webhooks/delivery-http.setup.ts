@@ -1,63 +1,25 @@
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { PermissionsService } from '../../../common/auth/permissions.service';
-import { renderError } from '../../../common/errors/render-error';
 import { AppException } from '../../../common/errors';
 import { matchedRoute } from '../../../common/http/matched-route';
-import { AccessTokenVerifier } from '../../sessions/access-token.verifier';
-import { DELIVERY_QUEUE, GENERIC_WEBHOOK_PATH } from '../delivery.constants';
+import { GENERIC_WEBHOOK_PATH } from '../delivery.constants';
 
-export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 /** Provider events are small; anything bigger is not one. */
 const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
 /**
- * The raw-Fastify parts of delivery: the exact body bytes of the signed webhook (the HMAC is
- * over them, not over re-serialised JSON) and the Bull Board dashboard, which Nest guards do
- * not cover, so it runs the live platform-admin check itself.
+ * The raw-Fastify part of delivery: the exact body bytes of the signed webhook (the HMAC is over
+ * them, not over re-serialised JSON). The queue dashboard is admin's (admin/queue-dashboard.setup.ts).
  */
 @Injectable()
 export class DeliveryHttpSetup implements OnModuleInit {
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly verifier: AccessTokenVerifier,
-    private readonly permissions: PermissionsService,
-    @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
-  ) {}
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (!fastify) return;
-    fastify.addHook('preParsing', keepRawBodyOfSignedWebhook);
-    await this.registerQueueDashboard(fastify);
-  }
-
-  private async registerQueueDashboard(fastify: FastifyInstance): Promise<void> {
-    const serverAdapter = new BullBoardFastifyAdapter();
-    serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
-    createBullBoard({ queues: [new BullMQAdapter(this.queue, { readOnlyMode: false })], serverAdapter });
-    const requirePlatformAdmin = async (request: FastifyRequest, reply: FastifyReply) => {
-      try {
-        // One queue carries every tenant's messages: only platform admins may see or steer it.
-        // The same live check as the admin API: a demoted or disabled admin is out at once.
-        await this.permissions.assertLivePlatformAdmin(await this.verifier.authenticate(request));
-      } catch (error) {
-        const { status, body, headers } = renderError(error, String(request.id));
-        return reply.status(status).headers(headers).type('application/json; charset=utf-8').send(body);
-      }
-    };
-    // An encapsulated context: the check applies to every dashboard route and nothing else.
-    await fastify.register(async (scope) => {
-      scope.addHook('onRequest', requirePlatformAdmin);
-      await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
-    });
+    fastify?.addHook('preParsing', keepRawBodyOfSignedWebhook);
   }
 }
 

@@ -2,13 +2,13 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import type { AccessTokenClaims } from '../../modules/sessions/access-token';
-import { AccessTokenService } from '../../modules/sessions/access-token.service';
-import { AccessTokenVerifier } from '../../modules/sessions/access-token.verifier';
-import { bindTokenService, JWT_STRATEGY } from '../../modules/sessions/jwt.strategy';
-import { accessTokenOf } from '../../modules/sessions/session-cookies';
-import { AppException } from '../errors';
-import { IS_PUBLIC } from './public.decorator';
+import type { AccessTokenClaims } from '../sessions/access-token';
+import { AccessTokenService } from '../sessions/access-token.service';
+import { AccessTokenVerifier } from '../sessions/access-token.verifier';
+import { bindTokenService, JWT_STRATEGY } from '../sessions/jwt.strategy';
+import { accessTokenOf } from '../sessions/session-cookies';
+import { AppException } from '../../common/errors';
+import { IS_PUBLIC } from '../../common/auth/public.decorator';
 
 /** What jsonwebtoken and passport-jwt call a bad token (as opposed to a failure of ours). */
 const TOKEN_ERROR_NAMES = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError', 'Error']);

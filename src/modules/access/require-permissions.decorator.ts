@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCookieAuth } from '@nestjs/swagger';
-import { ApiErrors, IS_AUTHENTICATED } from '../http/api-docs';
-import type { Permission } from './permissions';
+import { ApiErrors, IS_AUTHENTICATED } from '../../common/http/api-docs';
+import type { Permission } from '../../common/auth/permissions';
 import { PermissionsGuard, REQUIRED_PERMISSIONS } from './permissions.guard';
 
 /**

@@ -1,9 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { User } from '../../modules/users/user.entity';
-import { AppException } from '../errors';
-import type { AuthPrincipal } from './auth-principal';
-import { rolesGrant, type Permission } from './permissions';
+import { User } from '../users/user.entity';
+import { AppException } from '../../common/errors';
+import type { AuthPrincipal } from '../../common/auth/auth-principal';
+import { rolesGrant, type Permission } from '../../common/auth/permissions';
 
 /**
  * Authorisation against the live user row, not the token: the roles in an access token are

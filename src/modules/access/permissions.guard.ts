@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import type { User } from '../../modules/users/user.entity';
-import type { Permission } from './permissions';
+import type { User } from '../users/user.entity';
+import type { Permission } from '../../common/auth/permissions';
 import { PermissionsService } from './permissions.service';
 
 export const REQUIRED_PERMISSIONS = 'secureauth:requiredPermissions';
@@ -10,7 +10,7 @@ export const REQUIRED_PERMISSIONS = 'secureauth:requiredPermissions';
 declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's user row as PostgreSQL had it when PermissionsGuard let the request through. */
-    liveUser?: import('../../modules/users/user.entity').User;
+    liveUser?: import('../users/user.entity').User;
   }
 }
 
