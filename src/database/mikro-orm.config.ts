@@ -48,11 +48,14 @@ export function createOrmOptions(db: DatabaseConfig = databaseConfig()): Options
       transactional: true,
       allOrNothing: true,
       snapshot: true,
+      // The snapshot is what migration:create wrote from the entities. MikroORM 7 would otherwise
+      // rewrite it from the migrated database after every run, hand-written SQL (foreign keys, the
+      // partial queue index) included, and migration:check would then ask to drop all of it.
+      snapshotOnMigrate: false,
       emit: 'ts',
     },
-    // The audit log's append-only trigger, its function, the partial queue index and the foreign keys
-    // are written by hand in migrations, not declared on the entities. MikroORM 7 compares those too;
-    // the snapshot it keeps leaves them out, and the generator must never drop a trigger or routine.
+    // The audit log's append-only trigger and its function are written by hand in a migration, not
+    // declared on the entities: the generator must never drop a trigger or routine.
     schemaGenerator: { disableForeignKeys: false, ignoreTriggers: true, ignoreRoutines: true },
   });
 }
