@@ -123,8 +123,9 @@ export function Operation(operationId: string, summary: string, description?: st
 export const IS_AUTHENTICATED = 'secureauth:isAuthenticated';
 
 /**
- * Marks a route as needing a live session and documents it as such, with the errors the
- * global guard (deny by default) gives. Enforcement is that guard; this keeps the docs honest.
+ * Marks a route as needing a live session and documents it as such, with the errors the global
+ * guard gives: one decorator for both, so enforcement and docs cannot drift. The guard reads this
+ * metadata, and the app refuses to boot when a route has neither it nor @Public() (RouteAccessCheck).
  */
 export function Authenticated() {
   return applyDecorators(

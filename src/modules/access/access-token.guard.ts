@@ -7,8 +7,8 @@ import { AccessTokenService } from '../sessions/access-token.service';
 import { AccessTokenVerifier } from '../sessions/access-token.verifier';
 import { bindTokenService, JWT_STRATEGY } from '../sessions/jwt.strategy';
 import { accessTokenOf } from '../sessions/session-cookies';
+import { declaredAccess } from './route-access.check';
 import { AppException } from '../../common/errors';
-import { IS_PUBLIC } from '../../common/auth/public.decorator';
 
 /** What jsonwebtoken and passport-jwt call a bad token (as opposed to a failure of ours). */
 const TOKEN_ERROR_NAMES = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError', 'Error']);
@@ -17,7 +17,8 @@ type RouteClass = ReturnType<ExecutionContext['getClass']>;
 type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
 
 /**
- * Global authentication (deny by default; `@Public()` opts out). A token already verified
+ * Global authentication: enforces the access each route declares (`@Public()`, or
+ * `@Authenticated()` / `@RequirePermissions()`), and denies by default. A token already verified
  * by this process skips passport and its ES256 check; every request, cached or not, then
  * proves its session is live with one Redis read.
  */
@@ -55,7 +56,10 @@ export class AccessTokenGuard extends AuthGuard(JWT_STRATEGY) {
     if (!handlers) this.publicRoutes.set(target, (handlers = new WeakMap()));
     let isPublic = handlers.get(handler);
     if (isPublic === undefined) {
-      isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [handler, target]) === true;
+      // Exactly what the decorators declared (RouteAccessCheck refuses to boot otherwise); anything
+      // but a lone @Public() needs a live session, so a route declaring both still fails closed.
+      const declared = declaredAccess(this.reflector, handler, target);
+      isPublic = declared.length === 1 && declared[0] === 'public';
       handlers.set(handler, isPublic);
     }
     return isPublic;
