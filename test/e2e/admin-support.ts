@@ -1,13 +1,12 @@
-import { EntityManager } from '@mikro-orm/postgresql';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { runCli } from '../../src/cli/cli-runner';
-import { DeliverySuppression } from '../../src/modules/delivery/delivery-suppression.entity';
-import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import type { Role } from '../../src/modules/users/user.entity';
 import type { TestApp } from '../support/test-app';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
-export { createUser, eventually, startSession } from './sessions-support';
+export { startSession } from './sessions-support';
+export { createSuppression, createTenant, createUser } from '../support/factories';
 
 export interface SignedIn {
   id: string;
@@ -32,26 +31,6 @@ export async function signedInAs(
     token: session.accessToken,
     sessionId: session.sessionId,
   };
-}
-
-export async function createTenant(sut: TestApp, id = `t-${randomBytes(4).toString('hex')}`): Promise<string> {
-  const em = sut.app.get(EntityManager).fork();
-  em.create(Tenant, { id, name: id });
-  await em.flush();
-  return id;
-}
-
-export async function createSuppression(sut: TestApp, tenantId = 'default'): Promise<string> {
-  const em = sut.app.get(EntityManager).fork();
-  const row = em.create(DeliverySuppression, {
-    tenantId,
-    channel: 'sms',
-    destinationHash: randomBytes(32).toString('hex'),
-    destinationMasked: '+1415***0123',
-    reason: 'bounce: 21211',
-  });
-  await em.flush();
-  return row.id;
 }
 
 export const tenantHeader = (tenantId: string) => ({ 'x-tenant-id': tenantId });

@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
-import { User } from '../../src/modules/users/user.entity';
 import { CAPTCHA_TEST_SECRET, CaptchaTestServer } from '../support/captcha-test-server';
 import { uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 import { cli, createTenant, tenantHeader } from './admin-support';
+import { createUser } from '../support/factories';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -52,9 +52,7 @@ describe('CAPTCHA (tenant setting captcha: "always")', () => {
   /** A verified email account without a password: login reaches the route and fails there, with 401. */
   async function existingUser(tenant: string): Promise<string> {
     const email = uniqueEmail('captcha');
-    const em = sut.app.get(EntityManager).fork();
-    em.create(User, { tenantId: tenant, email, emailVerifiedAt: new Date() });
-    await em.flush();
+    await createUser(sut, { tenantId: tenant, email });
     return email;
   }
 

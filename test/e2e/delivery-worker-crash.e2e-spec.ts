@@ -5,11 +5,12 @@ import { DELIVERY_QUEUE } from '../../src/modules/delivery/delivery.constants';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { OtpService } from '../../src/modules/otp/otp.service';
 import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
-import { User } from '../../src/modules/users/user.entity';
-import { eventually, uniqueEmail } from '../support/otp-test-helpers';
+import { uniqueEmail } from '../support/otp-test-helpers';
+import { eventually } from '../support/eventually';
 import { extractCode, SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TsWorkerProcess } from '../support/ts-worker-process';
+import { createUser } from '../support/factories';
 
 /**
  * A worker process killed with SIGKILL in the middle of an SMTP send: BullMQ's stalled-job
@@ -43,8 +44,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     const first = await TsWorkerProcess.start(workerEnv());
     workers.push(first);
     const email = uniqueEmail('crash');
-    const em = api.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
+    await createUser(api, { email });
 
     const hold = smtp.holdNext();
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
@@ -55,7 +55,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     workers.push(second);
     const mail = await smtp.waitForMail(email, { deadlineMs: 30_000 });
     const hash = api.app.get(DestinationHasher).hash({ channel: 'email', address: email });
-    const connection = em.getConnection();
+    const connection = api.app.get(EntityManager).fork().getConnection();
     const message = await eventually('the message to be sent', async () => {
       const [row] = await connection.execute<Array<{ status: string; attempts: number; payload: string | null }>>(
         `select status, attempts, payload from delivery_message where destination_hash = ?`,
@@ -124,8 +124,7 @@ describe('delivery worker crash (separate worker processes)', () => {
     const worker = await TsWorkerProcess.start({ ...workerEnv(), SMTP_URL: undefined });
     workers.push(worker);
     const email = uniqueEmail('log-transport');
-    const em = api.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
+    await createUser(api, { email });
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
     const line = await eventually('the log line of the message', () =>
       worker.jsonLogs().find((entry) => entry.to === email),
@@ -141,11 +140,12 @@ describe('delivery worker crash (separate worker processes)', () => {
   it('should send, once and with its code, a message whose job was lost between its row and the queue (API crash)', async () => {
     await Promise.all(workers.map((worker) => worker.stop('SIGKILL')));
     const email = uniqueEmail('stranded');
-    const em = api.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
+    await createUser(api, { email });
     expect((await api.http.post('/api/auth/send-otp', { email })).status).toBe(202);
     const hash = api.app.get(DestinationHasher).hash({ channel: 'email', address: email });
-    const [row] = await em
+    const [row] = await api.app
+      .get(EntityManager)
+      .fork()
       .getConnection()
       .execute<Array<{ id: string }>>(`select id from delivery_message where destination_hash = ?`, [hash]);
     // What a crash right after the row committed leaves: the row `queued`, no job in Redis.

@@ -11,13 +11,15 @@ import { SuppressionListService } from '../../src/modules/delivery/suppression-l
 import { signGenericWebhook, twilioSignature } from '../../src/modules/delivery/webhooks/webhook-signatures';
 import type { OtpDestination } from '../../src/modules/otp/otp.types';
 import { User } from '../../src/modules/users/user.entity';
-import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
+import { uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
+import { eventually } from '../support/eventually';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { type TestApp } from '../support/test-app';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { TWILIO_TEST_ACCOUNT, TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 import { createTenant, signedInAs, tenantHeader } from './admin-support';
+import { createUser } from '../support/factories';
 
 const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 /** The address providers call back; Twilio signs the URL it called, so the service checks against this one. */
@@ -83,8 +85,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
 
   async function emailUser(): Promise<string> {
     const email = uniqueEmail('delivery');
-    const em = sut.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date() })).flush();
+    await createUser(sut, { email });
     return email;
   }
 
@@ -472,10 +473,7 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
 
     async function tokenOf(roles: User['roles'], { isPlatformAdmin = false } = {}): Promise<string> {
       const email = uniqueEmail('dashboard');
-      const em = sut.app.get(EntityManager).fork();
-      await em
-        .persist(em.create(User, { tenantId: 'default', email, emailVerifiedAt: new Date(), roles, isPlatformAdmin }))
-        .flush();
+      await createUser(sut, { email, roles, isPlatformAdmin });
       const next = smtp.nextCode(email);
       expect((await sut.http.post('/api/auth/send-otp', { email })).status).toBe(202);
       const login = await sut.http.fork().post('/api/auth/verify-otp', { email, otp: await next, client: 'native' });

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { Device } from '../../src/modules/devices/device.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 describe('devices: tracking, rename, trust, removal', () => {
   let sut: TestApp;

@@ -4,7 +4,8 @@ import { SigningKeysService } from '../../src/modules/sessions/signing-keys.serv
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
 import type { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession, type StartedSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession, type StartedSession } from './sessions-support';
 
 const b64 = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');

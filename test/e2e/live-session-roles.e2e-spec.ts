@@ -4,7 +4,8 @@ import { REDIS } from '../../src/common/redis/redis.constants';
 import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
 import type { Role } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 describe('LiveSessionStore.updateRoles (e2e)', () => {
   let sut: TestApp;

@@ -2,7 +2,8 @@ import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { enrolTotp, totpCode } from './mfa-support';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 const PASSWORD = 'correct horse battery staple 42';
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));

@@ -7,7 +7,9 @@ import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
 import { auditEventsOf, auditTypesOf, enrolTotp, inRequestContext, signedInUser, totpCode } from './mfa-support';
-import { createUser, eventually, startSession } from './sessions-support';
+import { eventually } from '../support/eventually';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 describe('MFA management', () => {
   let sut: TestApp;
@@ -383,7 +385,13 @@ describe('MFA management', () => {
         const { accessToken: token } = await startSession(stale, user, { client: 'native' });
         const call = (method: 'post' | 'delete', path: string, body?: unknown) =>
           stale.http.request(method.toUpperCase(), path, { token, body, cookies: false });
-        await eventually(async () => (await call('post', '/api/mfa/totp/setup')).status === 401, 5000);
+        await eventually(
+          'the session to be refused',
+          async () => (await call('post', '/api/mfa/totp/setup')).status === 401,
+          {
+            deadlineMs: 5000,
+          },
+        );
         const routes: Array<['post' | 'delete', string, unknown?]> = [
           ['post', '/api/mfa/totp/setup'],
           ['post', '/api/mfa/totp/confirm', { code: '123456' }],

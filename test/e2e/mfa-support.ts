@@ -6,7 +6,8 @@ import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import type { User } from '../../src/modules/users/user.entity';
 import type { TestApp } from '../support/test-app';
 import type { SoftwareAuthenticator } from '../support/webauthn-authenticator';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 /** The code an authenticator app shows for `secret` at `timestampMs` (default now). */
 export function totpCode(secret: string, timestampMs = Date.now()): string {

@@ -6,7 +6,8 @@ import { DeliveryService } from '../../src/modules/delivery/delivery.service';
 import type { User } from '../../src/modules/users/user.entity';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 describe('New sign-in notice (e2e)', () => {
   let smtp: SmtpTestServer;

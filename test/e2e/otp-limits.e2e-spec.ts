@@ -1,7 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import type Redis from 'ioredis';
 import { REDIS } from '../../src/common/redis/redis.constants';
-import { eventually, uniquePhone } from '../support/otp-test-helpers';
+import { uniquePhone } from '../support/otp-test-helpers';
+import { eventually } from '../support/eventually';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 

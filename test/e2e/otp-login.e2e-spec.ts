@@ -1,13 +1,14 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
-import { User } from '../../src/modules/users/user.entity';
-import { eventually, uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
+import { uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
+import { eventually } from '../support/eventually';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
+import { createUser } from '../support/factories';
 
 describe('passwordless OTP login (send-otp / verify-otp)', () => {
   let smtp: SmtpTestServer;
@@ -25,13 +26,6 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
     ({ smtp, twilio, whatsapp, sut } = stack);
   });
   afterAll(() => stack.close());
-
-  const createUser = async (fields: Partial<User>) => {
-    const em = sut.app.get(EntityManager).fork();
-    const user = em.create(User, { tenantId: 'default', ...fields });
-    await em.persist(user).flush();
-    return user;
-  };
 
   /** Sends a code once the resend cooldown allows it. */
   async function loginByPhone(phone: string, channel?: 'sms' | 'whatsapp') {
@@ -101,7 +95,7 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
 
   it('should sign an existing email account in', async () => {
     const email = uniqueEmail('otp-login');
-    const user = await createUser({ email, emailVerifiedAt: new Date() });
+    const user = await createUser(sut, { email });
     const next = smtp.nextCode(email);
     const sent = await sut.http.post('/api/auth/send-otp', { email });
     expect(sent.status).toBe(202);
@@ -113,7 +107,11 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
 
   it('should not sign in, nor send a code to, an email that nobody verified (its account or not)', async () => {
     const email = uniqueEmail('unverified');
-    await createUser({ email, passwordHash: '$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$planted' });
+    await createUser(sut, {
+      email,
+      emailVerifiedAt: null,
+      passwordHash: '$argon2id$v=19$m=4096,t=1,p=1$c2FsdHNhbHQ$planted',
+    });
     const sent = await sut.http.post('/api/auth/send-otp', { email });
     expect(sent.status).toBe(202);
     // The message row is written before the 202: none means no code went out.
@@ -147,7 +145,7 @@ describe('passwordless OTP login (send-otp / verify-otp)', () => {
 
   it('should refuse a restricted account with ACCOUNT_RESTRICTED', async () => {
     const phone = uniquePhone();
-    await createUser({ phone, status: 'restricted' });
+    await createUser(sut, { email: null, emailVerifiedAt: null, phone, status: 'restricted' });
     const login = await loginByPhone(phone);
     expect(login.status).toBe(403);
     expect(login.body.code).toBe('ACCOUNT_RESTRICTED');

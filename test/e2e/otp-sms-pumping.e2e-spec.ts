@@ -1,13 +1,13 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { MetricsService } from '../../src/common/metrics/metrics.service';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
-import { User } from '../../src/modules/users/user.entity';
 import type { TestResponse } from '../support/http-client';
 import { uniquePhone } from '../support/otp-test-helpers';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TwilioTestServer } from '../support/twilio-test-server';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 import { createTenant, tenantHeader } from './admin-support';
+import { createUser } from '../support/factories';
 
 /**
  * SMS pumping (toll fraud): an anonymous caller makes the service text numbers whose traffic
@@ -97,8 +97,7 @@ describe('SMS pumping: who send-otp will text', () => {
 
   it('should give the same answer for a refused number whether or not an account has it', async () => {
     const withAccount = '+19005559876';
-    const em = sut.app.get(EntityManager).fork();
-    await em.persist(em.create(User, { tenantId: 'default', phone: withAccount, phoneVerifiedAt: new Date() })).flush();
+    await createUser(sut, { email: null, emailVerifiedAt: null, phone: withAccount, phoneVerifiedAt: new Date() });
     const known = await sut.http.fork().post('/api/auth/send-otp', { phone: withAccount }, { cookies: false });
     const unknown = await sut.http.fork().post('/api/auth/send-otp', { phone: '+19005554321' }, { cookies: false });
     expect(known.status).toBe(422);
@@ -177,8 +176,7 @@ describe('SMS pumping: who send-otp will text', () => {
         expect(await alerts(app)).toMatch(/sms_budget_exhausted_total\{scope="global",calling_code="all"\} 1/);
         // Email is not an SMS: it still goes.
         const email = `budget-${Date.now()}@example.com`;
-        const em = app.app.get(EntityManager).fork();
-        await em.persist(em.create(User, { tenantId: 'default', email })).flush();
+        await createUser(app, { email, emailVerifiedAt: null });
         expect((await app.http.post('/api/auth/send-otp', { email })).status).toBe(202);
       } finally {
         await app.close();
@@ -190,10 +188,10 @@ describe('SMS pumping: who send-otp will text', () => {
         budgetEnv({ SMS_COUNTRY_HOURLY_BUDGET: '100', SMS_HOURLY_BUDGET: '1', OTP_SIGNUP: 'false' }),
       );
       try {
-        const em = app.app.get(EntityManager).fork();
         const phones = [uniquePhone(), uniquePhone()];
-        for (const phone of phones) em.create(User, { tenantId: 'default', phone, phoneVerifiedAt: new Date() });
-        await em.flush();
+        for (const phone of phones) {
+          await createUser(app, { email: null, emailVerifiedAt: null, phone, phoneVerifiedAt: new Date() });
+        }
         expect((await app.http.post('/api/auth/send-otp', { phone: phones[0] })).status).toBe(202);
         const known = await app.http.fork().post('/api/auth/send-otp', { phone: phones[1] }, { cookies: false });
         const unknown = await app.http.fork().post('/api/auth/send-otp', { phone: uniquePhone() }, { cookies: false });

@@ -7,6 +7,7 @@ import { User } from '../../src/modules/users/user.entity';
 import type { HttpClient, TestResponse } from '../support/http-client';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { createUser } from '../support/factories';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a brand new passphrase 42';
@@ -397,10 +398,8 @@ describe('email + password accounts', () => {
     it('should answer EMAIL_NOT_VERIFIED only after a correct password, for an account whose email is not verified', async () => {
       const email = uniqueEmail();
       const hasher = sut.app.get(PasswordHasher);
-      const em = orm.em.fork();
       // Not made by registering (a registration is no account before its code): an older or imported account.
-      em.create(User, { tenantId: 'default', email, passwordHash: await hasher.hash(PASSWORD) });
-      await em.flush();
+      await createUser(sut, { email, emailVerifiedAt: null, passwordHash: await hasher.hash(PASSWORD) });
       const wrong = await login(email, 'wrong password here');
       expect(wrong.status).toBe(401);
       expect(wrong.body.code).toBe('INVALID_CREDENTIALS');

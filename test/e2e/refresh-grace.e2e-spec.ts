@@ -4,7 +4,8 @@ import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { RefreshToken } from '../../src/modules/sessions/session.entity';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 const ALLOWED_ORIGIN = 'http://localhost:3000';
 const GRACE_SECONDS = 10;

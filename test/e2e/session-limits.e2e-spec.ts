@@ -4,7 +4,8 @@ import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { Device } from '../../src/modules/devices/device.entity';
 import { Session } from '../../src/modules/sessions/session.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession, type StartedSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession, type StartedSession } from './sessions-support';
 
 const MAX_SESSIONS = 5;
 const MAX_DEVICES = 3;

@@ -1,4 +1,3 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../../src/common/http/request-context';
 import type { ClientType, DeviceInputDto } from '../../src/modules/sessions/dto/auth-result.dto';
@@ -8,18 +7,6 @@ import type { TestApp } from '../support/test-app';
 
 export const WEB_UA =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-
-export async function createUser(sut: TestApp, overrides: Partial<User> = {}): Promise<User> {
-  const em = sut.app.get(EntityManager).fork();
-  const user = em.create(User, {
-    tenantId: 'default',
-    email: `user-${randomUUID()}@example.com`,
-    emailVerifiedAt: new Date(),
-    ...overrides,
-  });
-  await em.flush();
-  return user;
-}
 
 export interface StartedSession {
   accessToken: string;
@@ -64,13 +51,4 @@ export async function startSession(
     cookies,
     body: result as unknown as Record<string, unknown>,
   };
-}
-
-/** Polls until `check` holds or the deadline passes (no fixed sleeps). */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -14,7 +14,8 @@ import { SigningKeysService } from '../../src/modules/sessions/signing-keys.serv
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 const ALLOWED_ORIGIN = 'http://localhost:3000';
 

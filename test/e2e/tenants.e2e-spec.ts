@@ -10,7 +10,8 @@ import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { TenantsService } from '../../src/modules/tenants/tenants.service';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { cli, createTenant, createUser, eventually, startSession, tenantHeader } from './admin-support';
+import { eventually } from '../support/eventually';
+import { cli, createTenant, createUser, startSession, tenantHeader } from './admin-support';
 
 const DAY_MS = 86_400_000;
 
@@ -54,10 +55,11 @@ describe('tenants and operator commands', () => {
       };
       expect((await em().findOneOrFail(Tenant, { id: tenantId })).settings).toEqual(expected);
       // The second process had the tenant cached; the pub/sub invalidation reaches it long before the 5 s TTL.
-      await eventually(async () => {
-        const settings = await second.app.get(TenantsService).settingsOf(tenantId);
-        return isDeepStrictEqual(settings, expected);
-      }, 1000);
+      await eventually(
+        'the second process to see the new settings',
+        async () => isDeepStrictEqual(await second.app.get(TenantsService).settingsOf(tenantId), expected),
+        { deadlineMs: 1000 },
+      );
     });
 
     it('should replace the settings with --replace', async () => {
@@ -123,16 +125,20 @@ describe('tenants and operator commands', () => {
       expect(result.output).toContain('3 sessions revoked');
 
       for (const app of [sut, second]) {
-        await eventually(async () => {
-          const response = await app.http.post(
-            '/api/auth/login',
-            { email: users[0].email, password: 'whatever-it-is' },
-            {
-              headers: tenantHeader(tenantId),
-            },
-          );
-          return response.status === 400 && response.body.code === 'TENANT_UNKNOWN';
-        }, 1000);
+        await eventually(
+          'every process to apply the change',
+          async () => {
+            const response = await app.http.post(
+              '/api/auth/login',
+              { email: users[0].email, password: 'whatever-it-is' },
+              {
+                headers: tenantHeader(tenantId),
+              },
+            );
+            return response.status === 400 && response.body.code === 'TENANT_UNKNOWN';
+          },
+          { deadlineMs: 1000 },
+        );
       }
       for (const user of users) {
         const live = await RequestContext.create(sut.app.get(MikroORM).em, () =>
@@ -145,13 +151,17 @@ describe('tenants and operator commands', () => {
 
       expect((await cli(sut, ['enable-tenant', '--id', tenantId])).code).toBe(0);
       for (const app of [sut, second]) {
-        await eventually(async () => {
-          const response = await app.http.get('/api/auth/me', {
-            token: sessions[0].accessToken,
-            headers: tenantHeader(tenantId),
-          });
-          return response.status === 401;
-        }, 1000);
+        await eventually(
+          'every process to apply the change',
+          async () => {
+            const response = await app.http.get('/api/auth/me', {
+              token: sessions[0].accessToken,
+              headers: tenantHeader(tenantId),
+            });
+            return response.status === 401;
+          },
+          { deadlineMs: 1000 },
+        );
       }
       expect(await em().count(AuditEvent, { tenantId, type: 'tenant.enabled' })).toBe(1);
     });
@@ -276,7 +286,7 @@ describe('tenants and operator commands', () => {
       const tenantId = await createTenant(sut);
       await seed(tenantId);
       const job = await queue.add('prune', {});
-      await eventually(async () => (await job.getState()) === 'completed', 10_000);
+      await eventually('the job to complete', async () => (await job.getState()) === 'completed');
       expect(await em().count(AuditEvent, { tenantId, type: { $ne: 'audit.pruned' } })).toBe(1);
     });
   });

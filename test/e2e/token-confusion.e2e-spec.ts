@@ -4,7 +4,8 @@ import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTenant, signedInAs, tenantHeader, type SignedIn } from './admin-support';
 import { enrolTotp, totpCode } from './mfa-support';
-import { createUser, startSession } from './sessions-support';
+import { createUser } from '../support/factories';
+import { startSession } from './sessions-support';
 
 const PASSWORD = 'correct horse battery staple';
 /** A route every signed-in user may call, and one only an admin may: the token's kind is all that differs. */

@@ -18,18 +18,3 @@ export function uniqueEmail(label = 'user'): string {
   counter++;
   return `${label}-${Date.now().toString(36)}-${counter}@example.com`;
 }
-
-/** Polls `check` until it returns a value other than undefined, or fails at the deadline. */
-export async function eventually<T>(
-  description: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  { deadlineMs = 10_000, intervalMs = 25 } = {},
-): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${description}`);
-    await new Promise((done) => setTimeout(done, intervalMs));
-  }
-}

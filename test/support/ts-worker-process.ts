@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { eventually } from './otp-test-helpers';
+import { eventually } from './eventually';
 
 const PROJECT_ROOT = resolve(__dirname, '../..');
 
