@@ -19,7 +19,7 @@ export const appConfig = registerAs('app', () => {
     cookieSecure,
     /** Proxy hops whose X-Forwarded-For we believe: false, a hop count, or a list of addresses. */
     trustProxy: parseTrustProxy(env.optional('TRUST_PROXY')),
-    /** As written; RegistrationActivationService brings them to the stored spelling (canonicalEmail) at boot. */
+    /** As written; RegistrationActivation brings them to the stored spelling (canonicalEmail) at boot. */
     bootstrapAdminEmails: env.list('BOOTSTRAP_ADMIN_EMAILS', []),
     bodyLimitBytes: env.int('BODY_LIMIT_BYTES', 100 * 1024, { min: 1024 }),
     /** Slow clients (slowloris) cannot hold sockets: whole headers, whole request, idle keep-alive, any socket. */
