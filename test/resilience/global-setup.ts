@@ -31,8 +31,12 @@ function ensureFreshBuild(): void {
   }
   const started = Date.now();
   const scratch = `${SERVICE_BUILD_DIR}-${process.pid}`;
-  const tsc = join(ROOT, 'node_modules/.bin/tsc');
-  const build = spawnSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', scratch], { cwd: ROOT, encoding: 'utf8' });
+  // TypeScript 7, as `npm run build`; node_modules/.bin/tsc is the TypeScript 6 that ESLint uses.
+  const tsc = join(ROOT, 'node_modules/typescript-7/bin/tsc');
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', scratch], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (!existsSync(join(scratch, 'src/main.js'))) {
     rmSync(scratch, { recursive: true, force: true });
     throw new Error(`the build failed:\n${build.stdout}\n${build.stderr}`);
