@@ -8,6 +8,7 @@ import type { TestApp } from '../support/test-app';
 import type { SoftwareAuthenticator } from '../support/webauthn-authenticator';
 import { createUser } from '../support/factories';
 import { startSession } from './sessions-support';
+import { TestClock } from '../support/test-clock';
 
 /** The code an authenticator app shows for `secret` at `timestampMs` (default now). */
 export function totpCode(secret: string, timestampMs = Date.now()): string {
@@ -60,16 +61,22 @@ export async function enrolTotp(sut: TestApp, token: string) {
   const setup = await sut.http.post('/api/mfa/totp/setup', undefined, { token, cookies: false });
   if (setup.status !== 200) throw new Error(`setup failed: ${setup.status} ${setup.text}`);
   const secret = setup.body.secret as string;
-  // A step of its own for the confirmation, so tests that use "now" afterwards are not replays.
-  // The previous step is only accepted while "now" is the current one: never start near the end
-  // of a step, or a slow request arrives two steps late (seen under a loaded CI machine).
-  const intoStep = Date.now() % 30_000;
-  if (intoStep > 25_000) await new Promise((resolve) => setTimeout(resolve, 30_000 - intoStep + 50));
-  const confirm = await sut.http.post(
-    '/api/mfa/totp/confirm',
-    { code: totpCode(secret, Date.now() - 30_000) },
-    { token, cookies: false },
-  );
+  // A step of its own for the confirmation (the previous one), so tests that use "now" afterwards
+  // are not replays. The previous step is only accepted while "now" is the current one: the
+  // service's clock is held in the middle of the current step, so a slow request (a loaded CI
+  // machine) cannot arrive two steps late, and let go once the code is accepted.
+  const clock = TestClock.of(sut);
+  clock.advance(15_000 - (clock.nowMs() % 30_000));
+  let confirm;
+  try {
+    confirm = await sut.http.post(
+      '/api/mfa/totp/confirm',
+      { code: totpCode(secret, clock.nowMs() - 30_000) },
+      { token, cookies: false },
+    );
+  } finally {
+    clock.reset();
+  }
   if (confirm.status !== 200) throw new Error(`confirm failed: ${confirm.status} ${confirm.text}`);
   return { secret, recoveryCodes: (confirm.body.recoveryCodes ?? []) as string[] };
 }

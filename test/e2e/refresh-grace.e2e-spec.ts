@@ -1,11 +1,11 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Clock } from '../../src/common/clock/clock';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { RefreshToken } from '../../src/modules/sessions/session.entity';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createUser } from '../support/factories';
 import { startSession } from './sessions-support';
+import { TestClock } from '../support/test-clock';
 
 const ALLOWED_ORIGIN = 'http://localhost:3000';
 const GRACE_SECONDS = 10;
@@ -29,7 +29,7 @@ describe('refresh reuse grace window (REFRESH_REUSE_GRACE_SECONDS)', () => {
     await second.close();
     await sut.close();
   });
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => [sut, second].forEach((app) => TestClock.of(app).reset()));
 
   const em = () => sut.app.get(EntityManager).fork();
   const auditTypes = async (sessionId: string) =>
@@ -37,13 +37,7 @@ describe('refresh reuse grace window (REFRESH_REUSE_GRACE_SECONDS)', () => {
   const refresh = (app: TestApp, refreshToken: string) => app.http.post('/api/auth/refresh', { refreshToken });
   const me = (app: TestApp, token: string) => app.http.get('/api/auth/me', { token });
   /** Moves the instance's injected clock `seconds` ahead, as if that much time had passed. */
-  const advanceClock = (app: TestApp, seconds: number) => {
-    const clock = app.app.get(Clock);
-    const realNowMs = Clock.prototype.nowMs.bind(clock);
-    jest.spyOn(clock, 'nowMs').mockImplementation(() => realNowMs() + seconds * 1000);
-    jest.spyOn(clock, 'now').mockImplementation(() => new Date(realNowMs() + seconds * 1000));
-    jest.spyOn(clock, 'nowSeconds').mockImplementation(() => Math.floor((realNowMs() + seconds * 1000) / 1000));
-  };
+  const advanceClock = (app: TestApp, seconds: number) => TestClock.of(app).advance(seconds * 1000);
 
   it('should keep two tabs signed in: two refreshes at once with one cookie both get the same successor', async () => {
     const session = await startSession(sut, await createUser(sut));
@@ -103,7 +97,7 @@ describe('refresh reuse grace window (REFRESH_REUSE_GRACE_SECONDS)', () => {
     advanceClock(sut, GRACE_SECONDS + 1);
     const replay = await refresh(sut, session.refreshToken);
     expect([replay.status, replay.body.code]).toEqual([401, 'REFRESH_TOKEN_REUSED']);
-    jest.restoreAllMocks();
+    TestClock.of(sut).reset();
     expect((await refresh(sut, rotated.body.refreshToken)).body.code).toBe('REFRESH_TOKEN_INVALID');
     expect((await me(sut, rotated.body.accessToken)).status).toBe(401);
     expect(await auditTypes(session.sessionId)).toEqual(

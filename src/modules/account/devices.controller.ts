@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
-import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { DeviceManagementService } from './device-management.service';
@@ -20,7 +20,7 @@ export class DevicesController {
     'At most MAX_DEVICES_PER_USER (default 50): a sign-in from a new device beyond it forgets the least recently seen device and ends its sessions.',
   )
   @ApiOkResponse({ type: [DeviceResponseDto] })
-  listDevices(@CurrentAuth() auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
+  listDevices(@CurrentSession() auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
     return this.devices.list(auth);
   }
 
@@ -30,7 +30,7 @@ export class DevicesController {
   @ApiOkResponse({ type: DeviceResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   updateDevice(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @Param('id') id: string,
     @Body() body: UpdateDeviceDto,
     @ReqCtx() ctx: RequestContext,
@@ -45,7 +45,7 @@ export class DevicesController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors('FORBIDDEN', 'NOT_FOUND')
   removeDevice(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @Param('id') id: string,
     @ReqCtx() ctx: RequestContext,
   ): Promise<void> {

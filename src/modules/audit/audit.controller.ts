@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
-import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { AuditService } from './audit.service';
 import { HistoryPageResponseDto, ListHistoryQueryDto } from './dto/history.dto';
@@ -16,7 +16,7 @@ export class AuditController {
   @Operation('listHistory', "The caller's own security events (sign-ins, sessions, changes), newest first")
   @ApiOkResponse({ type: HistoryPageResponseDto })
   @ApiErrors('VALIDATION_FAILED')
-  listHistory(@CurrentAuth() auth: AuthPrincipal, @Query() query: ListHistoryQueryDto) {
+  listHistory(@CurrentSession() auth: AuthPrincipal, @Query() query: ListHistoryQueryDto) {
     return this.audit.historyOf(auth.tenantId, auth.userId, query.limit ?? 20, query.cursor);
   }
 }

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/commo
 import { ApiAcceptedResponse, ApiBody, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
-import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { Public } from '../../common/auth/public.decorator';
 import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
@@ -143,7 +143,7 @@ export class PasswordAuthController {
   @ApiNoContentResponse({ description: 'Password changed; every other session revoked' })
   @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'INVALID_CREDENTIALS', 'FORBIDDEN')
   async changePassword(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
     @Body() body: ChangePasswordDto,
   ): Promise<void> {

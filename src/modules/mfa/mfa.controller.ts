@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
-import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
@@ -20,7 +20,7 @@ export class MfaController {
   @Authenticated()
   @Operation('getMfaStatus', "The caller's second factors")
   @ApiOkResponse({ type: MfaStatusDto })
-  getMfaStatus(@CurrentAuth() auth: AuthPrincipal): Promise<MfaStatusDto> {
+  getMfaStatus(@CurrentSession() auth: AuthPrincipal): Promise<MfaStatusDto> {
     return this.mfa.status(auth);
   }
 
@@ -35,7 +35,7 @@ export class MfaController {
   )
   @ApiOkResponse({ type: TotpSetupResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT')
-  setupTotp(@CurrentAuth() auth: AuthPrincipal): Promise<TotpSetupResponseDto> {
+  setupTotp(@CurrentSession() auth: AuthPrincipal): Promise<TotpSetupResponseDto> {
     return this.mfa.setupTotp(auth);
   }
 
@@ -47,7 +47,7 @@ export class MfaController {
   @ApiOkResponse({ type: FactorEnabledResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'MFA_INVALID', 'FORBIDDEN')
   async confirmTotp(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @Body() body: TotpCodeDto,
     @ReqCtx() ctx: RequestContext,
   ): Promise<FactorEnabledResponseDto> {
@@ -61,7 +61,7 @@ export class MfaController {
   @Operation('disableTotp', 'Turn TOTP off (needs a current code)')
   @ApiNoContentResponse()
   @ApiErrors('VALIDATION_FAILED', 'MFA_INVALID', 'FORBIDDEN', 'NOT_FOUND')
-  disableTotp(@CurrentAuth() auth: AuthPrincipal, @Body() body: TotpCodeDto, @ReqCtx() ctx: RequestContext) {
+  disableTotp(@CurrentSession() auth: AuthPrincipal, @Body() body: TotpCodeDto, @ReqCtx() ctx: RequestContext) {
     return this.mfa.disableTotp(auth, body.code, ctx);
   }
 
@@ -73,7 +73,7 @@ export class MfaController {
   @ApiOkResponse({ type: FactorEnabledResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'EMAIL_NOT_VERIFIED', 'FORBIDDEN')
   async enableEmailMfa(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
   ): Promise<FactorEnabledResponseDto> {
     return { enabled: true, ...(await this.mfa.enableEmail(auth, ctx)) };
@@ -86,7 +86,7 @@ export class MfaController {
   @Operation('disableEmailMfa', 'Turn off email codes as a second factor')
   @ApiNoContentResponse()
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN')
-  disableEmailMfa(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext) {
+  disableEmailMfa(@CurrentSession() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext) {
     return this.mfa.disableEmail(auth, ctx);
   }
 
@@ -97,7 +97,7 @@ export class MfaController {
   @Operation('passkeyRegistrationOptions', 'WebAuthn creation options (challenge single use, 5 min)')
   @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialCreationOptionsJSON' })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN')
-  passkeyRegistrationOptions(@CurrentAuth() auth: AuthPrincipal) {
+  passkeyRegistrationOptions(@CurrentSession() auth: AuthPrincipal) {
     return this.mfa.passkeyRegistrationOptions(auth);
   }
 
@@ -113,7 +113,7 @@ export class MfaController {
   @ApiCreatedResponse({ type: PasskeyCreatedDto })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'CONFLICT')
   verifyPasskeyRegistration(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @Body() body: RegisterPasskeyDto,
     @ReqCtx() ctx: RequestContext,
   ): Promise<PasskeyCreatedDto> {
@@ -124,7 +124,7 @@ export class MfaController {
   @Authenticated()
   @Operation('listPasskeys', "The caller's passkeys")
   @ApiOkResponse({ type: [PasskeyViewDto] })
-  listPasskeys(@CurrentAuth() auth: AuthPrincipal): Promise<PasskeyViewDto[]> {
+  listPasskeys(@CurrentSession() auth: AuthPrincipal): Promise<PasskeyViewDto[]> {
     return this.mfa.listPasskeys(auth);
   }
 
@@ -134,7 +134,7 @@ export class MfaController {
   @ApiOkResponse({ type: PasskeyViewDto })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   renamePasskey(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @Param('id') id: string,
     @Body() body: PasskeyNameDto,
   ): Promise<PasskeyViewDto> {
@@ -148,7 +148,7 @@ export class MfaController {
   @Operation('deletePasskey', "Remove one of the caller's passkeys")
   @ApiNoContentResponse()
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
-  deletePasskey(@CurrentAuth() auth: AuthPrincipal, @Param('id') id: string, @ReqCtx() ctx: RequestContext) {
+  deletePasskey(@CurrentSession() auth: AuthPrincipal, @Param('id') id: string, @ReqCtx() ctx: RequestContext) {
     return this.mfa.removePasskey(auth, id, ctx);
   }
 
@@ -164,7 +164,7 @@ export class MfaController {
   @ApiOkResponse({ type: RecoveryCodesResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   async regenerateRecoveryCodes(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
   ): Promise<RecoveryCodesResponseDto> {
     return { recoveryCodes: await this.mfa.regenerateRecoveryCodes(auth, ctx) };

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '
 import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
-import { CurrentAuth } from '../../common/auth/current-auth.decorator';
+import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
@@ -53,7 +53,7 @@ export class SessionsController {
   @Authenticated()
   @Operation('me', 'The caller and their current session')
   @ApiOkResponse({ type: MeResponseDto })
-  me(@CurrentAuth() auth: AuthPrincipal, @Req() request: FastifyRequest): Promise<MeResponseDto> {
+  me(@CurrentSession() auth: AuthPrincipal, @Req() request: FastifyRequest): Promise<MeResponseDto> {
     return this.queries.me(auth, this.verifier.liveStateOf(request));
   }
 
@@ -64,7 +64,7 @@ export class SessionsController {
   @ApiNoContentResponse({ description: 'Signed out' })
   @ApiErrors('FORBIDDEN')
   async logout(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @ReqCtx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
@@ -80,7 +80,7 @@ export class SessionsController {
     'At most MAX_SESSIONS_PER_USER (default 50): a sign-in beyond it revokes the least recently used session.',
   )
   @ApiOkResponse({ type: [SessionResponseDto] })
-  listSessions(@CurrentAuth() auth: AuthPrincipal): Promise<SessionResponseDto[]> {
+  listSessions(@CurrentSession() auth: AuthPrincipal): Promise<SessionResponseDto[]> {
     return this.queries.listLive(auth.tenantId, auth.userId, auth.sessionId);
   }
 
@@ -91,7 +91,7 @@ export class SessionsController {
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors('FORBIDDEN', 'NOT_FOUND')
   async revokeSession(
-    @CurrentAuth() auth: AuthPrincipal,
+    @CurrentSession() auth: AuthPrincipal,
     @Param('sessionId') sessionId: string,
     @ReqCtx() ctx: RequestContext,
   ): Promise<void> {
@@ -106,7 +106,7 @@ export class SessionsController {
   @Operation('revokeOtherSessions', 'Revoke every session of the caller but the current one')
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors('FORBIDDEN')
-  async revokeOtherSessions(@CurrentAuth() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<void> {
+  async revokeOtherSessions(@CurrentSession() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<void> {
     const others = { tenantId: auth.tenantId, userId: auth.userId, exceptId: auth.sessionId };
     await this.revoker.revoke(others, 'user_revoked_others', ctx);
   }
