@@ -1,4 +1,5 @@
-// Unit specs live beside the code (src, *.spec.ts); integration and e2e suites in test/ (*.e2e-spec.ts).
+// Unit specs live beside the code (src, *.spec.ts); in test/: the medium tier (*.medium-spec.ts, one service on
+// real PostgreSQL and Redis) and the e2e suites (*.e2e-spec.ts).
 const swc = [
   '@swc/jest',
   {
@@ -16,7 +17,12 @@ const swc = [
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  testMatch: [
+    '<rootDir>/src/**/*.spec.ts',
+    '<rootDir>/test/unit/**/*.spec.ts',
+    '<rootDir>/test/medium/**/*.medium-spec.ts',
+    '<rootDir>/test/**/*.e2e-spec.ts',
+  ],
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',

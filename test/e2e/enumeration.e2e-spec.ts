@@ -1,11 +1,10 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { PasswordHasher } from '../../src/common/crypto/password-hasher';
-import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
 import type { TestResponse } from '../support/http-client';
 import { uniquePhone } from '../support/otp-test-helpers';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { createPendingRegistrations, createUsers } from '../support/factories';
 
 /**
  * Account enumeration, statistically: for every route that takes an identifier, 200 requests
@@ -132,12 +131,7 @@ describe('account enumeration: identical answers and no timing gap for existing 
 
   /** Verified users straight into the database: one per known-side request (fresh cooldowns and counters). */
   async function seedUsers(count: number, fields: (i: number) => Partial<User>, app = sut): Promise<User[]> {
-    const em = app.app.get(EntityManager).fork();
-    const users = Array.from({ length: count }, (_, i) =>
-      em.create(User, { tenantId: 'default', emailVerifiedAt: new Date(), ...fields(i) }),
-    );
-    await em.flush();
-    return users;
+    return createUsers(app, count, fields);
   }
 
   /** Made by the service's own hasher: the same argon2 parameters as its dummy hash (else timing differs by them). */
@@ -241,16 +235,10 @@ describe('account enumeration: identical answers and no timing gap for existing 
 
   it('should answer a verification resend alike for a pending registration and an unknown email', async () => {
     const hash = await passwordHash();
-    const em = sut.app.get(EntityManager).fork();
-    const registrations = Array.from({ length: PER_ROUTE }, (_, i) =>
-      em.create(PendingRegistration, {
-        tenantId: 'default',
-        email: uniqueEmail(`resend-${i}`),
-        passwordHash: hash,
-        expiresAt: new Date(Date.now() + 3_600_000),
-      }),
-    );
-    await em.flush();
+    const registrations = await createPendingRegistrations(sut, PER_ROUTE, (i) => ({
+      email: uniqueEmail(`resend-${i}`),
+      passwordHash: hash,
+    }));
     const result = await sample({
       route: 'POST /api/auth/email/resend',
       known: {

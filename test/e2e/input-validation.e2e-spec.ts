@@ -1,11 +1,11 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { DestinationHasher } from '../../src/modules/delivery/destination-hasher';
-import { DeliverySuppression } from '../../src/modules/delivery/delivery-suppression.entity';
 import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createUser, signedInAs } from './admin-support';
+import { createSuppression } from '../support/factories';
 
 const PASSWORD = 'correct horse battery staple';
 const LONE_SURROGATES = ['\ud800', '\udfff', 'ada\ud83d@example.com', '\ude00ada@example.com', 'ada@exa\udbffmple.com'];
@@ -136,18 +136,12 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
       const canonical = `${local}@xn--exmple-cua.com`;
       await createUser(sut, { email: canonical, emailVerifiedAt: null });
       const delivery = sut.app.get(DestinationHasher);
-      const em = sut.app.get(EntityManager).fork();
-      await em
-        .persist(
-          em.create(DeliverySuppression, {
-            tenantId: 'default',
-            channel: 'email',
-            destinationHash: delivery.hash({ channel: 'email', address: canonical }),
-            destinationMasked: 'b***@xn--exmple-cua.com',
-            reason: 'bounce: 550',
-          }),
-        )
-        .flush();
+      await createSuppression(sut, 'default', {
+        channel: 'email',
+        destinationHash: delivery.hash({ channel: 'email', address: canonical }),
+        destinationMasked: 'b***@xn--exmple-cua.com',
+        reason: 'bounce: 550',
+      });
       const variants = [`${local}@exämple.com`, `${local.toUpperCase()}@EXÄMPLE.COM`];
 
       for (const email of variants) {
@@ -161,7 +155,8 @@ describe('input validation: well-formed Unicode everywhere, one canonical form p
       }
       expect((await accountsWith(canonical, ...variants)).map((user) => user.email)).toEqual([canonical]);
       const hashes = [canonical, ...variants].map((address) => delivery.hash({ channel: 'email', address }));
-      const messages = await em
+      const messages = await sut.app
+        .get(EntityManager)
         .getConnection()
         .execute(`select id from delivery_message where destination_hash in (?, ?, ?)`, hashes);
       expect(messages).toEqual([]);

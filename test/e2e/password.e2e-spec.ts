@@ -2,12 +2,11 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
-import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { User } from '../../src/modules/users/user.entity';
 import type { HttpClient, TestResponse } from '../support/http-client';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createUser } from '../support/factories';
+import { createTenant, createUser } from '../support/factories';
 
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a brand new passphrase 42';
@@ -222,9 +221,7 @@ describe('email + password accounts', () => {
 
     it("should apply the tenant's raised minimum length", async () => {
       const tenantId = `strict-${randomBytes(3).toString('hex')}`;
-      const em = orm.em.fork();
-      em.create(Tenant, { id: tenantId, name: 'Strict', settings: { passwordMinLength: 15 } });
-      await em.flush();
+      await createTenant(sut, tenantId, { name: 'Strict', settings: { passwordMinLength: 15 } });
       const http = sut.http.fork({ 'x-tenant-id': tenantId });
       const short = await http.post('/api/auth/register', { email: uniqueEmail(), password: 'uncommon-pass' });
       expect(short.status).toBe(400);

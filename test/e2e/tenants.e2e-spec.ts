@@ -1,7 +1,6 @@
 import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/postgresql';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { AUDIT_MAINTENANCE_QUEUE, AUDIT_PRUNE_SCHEDULER } from '../../src/modules/audit/audit-maintenance.constants';
@@ -12,6 +11,7 @@ import { User } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/eventually';
 import { cli, createTenant, createUser, startSession, tenantHeader } from './admin-support';
+import { createAuditEvents } from '../support/factories';
 
 const DAY_MS = 86_400_000;
 
@@ -226,15 +226,8 @@ describe('tenants and operator commands', () => {
 
   describe('audit retention', () => {
     async function seed(tenantId: string) {
-      const event = (ageDays: number) => ({
-        id: randomUUID(),
-        tenantId,
-        type: 'login.succeeded',
-        outcome: 'success' as const,
-        createdAt: new Date(Date.now() - ageDays * DAY_MS),
-        data: null,
-      });
-      await em().insertMany(AuditEvent, [event(400), event(400), event(366), event(300)]);
+      const event = (ageDays: number) => ({ tenantId, createdAt: new Date(Date.now() - ageDays * DAY_MS) });
+      await createAuditEvents(sut, [event(400), event(400), event(366), event(300)]);
     }
 
     it('should delete only events older than the retention period (CLI prune-audit)', async () => {

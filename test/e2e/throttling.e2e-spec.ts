@@ -1,9 +1,8 @@
-import { EntityManager } from '@mikro-orm/postgresql';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { createTenant } from '../support/factories';
 
 const LIMIT = 3;
 const METRICS_TOKEN = 'throttling-metrics-scraper-token-0123456789';
@@ -207,8 +206,7 @@ describe('throttling', () => {
       expect((await history(first)).body.code).toBe('TENANT_UNKNOWN');
       for (let i = 0; i < NEGATIVE_CACHE_SIZE; i++) expect((await history(madeUpTenant())).status).toBe(400);
       // Created behind the service's back (no invalidation): only a fresh lookup can find it.
-      const em = sut.app.get(EntityManager).fork();
-      await em.persist(em.create(Tenant, { id: first, name: first })).flush();
+      await createTenant(sut, first);
       const again = await history(first);
       expect(again.status).toBe(401);
       expect(again.body.code).toBe('UNAUTHORIZED');
@@ -218,8 +216,7 @@ describe('throttling', () => {
       const tenantId = madeUpTenant();
       const history = () => sut.http.get('/api/auth/history', { headers: { 'x-tenant-id': tenantId } });
       expect((await history()).body.code).toBe('TENANT_UNKNOWN');
-      const em = sut.app.get(EntityManager).fork();
-      await em.persist(em.create(Tenant, { id: tenantId, name: tenantId })).flush();
+      await createTenant(sut, tenantId);
       expect((await history()).body.code).toBe('TENANT_UNKNOWN');
     });
   });

@@ -1,5 +1,6 @@
 import type { HttpClient } from '../support/http-client';
-import { waitFor, type ServiceProcess } from '../support/service-process';
+import { eventually } from '../support/eventually';
+import type { ServiceProcess } from '../support/service-process';
 import type { TcpProxy } from '../support/tcp-proxy';
 import { Deployment, expectErrorShape, timed } from './deployment';
 
@@ -21,8 +22,10 @@ describe('dependency outages (built API process behind TCP proxies)', () => {
   afterEach(async () => {
     await Promise.all([deployment.redisProxy.restore(), deployment.postgresProxy.restore()]);
     // Each test starts from a healthy service, whatever the previous one left behind.
-    await waitFor('the service to be ready again', async () =>
-      (await http.get('/health/ready')).status === 200 ? true : undefined,
+    await eventually(
+      'the service to be ready again',
+      async () => ((await http.get('/health/ready')).status === 200 ? true : undefined),
+      { retryErrors: true },
     );
   });
 
@@ -34,9 +37,10 @@ describe('dependency outages (built API process behind TCP proxies)', () => {
   async function expectRecovery(check: () => Promise<boolean>): Promise<number> {
     const pid = api.pid;
     const { ms } = await timed(() =>
-      waitFor('the service to recover', async () => ((await check()) ? true : undefined), {
-        timeoutMs: RECOVER_WITHIN_MS,
+      eventually('the service to recover', async () => ((await check()) ? true : undefined), {
+        deadlineMs: RECOVER_WITHIN_MS,
         intervalMs: 50,
+        retryErrors: true,
       }),
     );
     expect(api.isRunning).toBe(true);
@@ -132,8 +136,10 @@ describe('dependency outages (built API process behind TCP proxies)', () => {
       await expectUnavailableFast(() => http.get('/api/auth/me', { token: user.accessToken }));
 
       await deployment.redisProxy.restore();
-      await waitFor('Redis to be back', async () =>
-        (await http.get('/health/ready')).status === 200 ? true : undefined,
+      await eventually(
+        'Redis to be back',
+        async () => ((await http.get('/health/ready')).status === 200 ? true : undefined),
+        { retryErrors: true },
       );
       expectErrorShape(await http.get('/api/auth/me', { token: user.accessToken }), 401, 'UNAUTHORIZED');
     });

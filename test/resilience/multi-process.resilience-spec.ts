@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpClient, TestResponse } from '../support/http-client';
-import { waitFor, type ServiceProcess } from '../support/service-process';
+import { eventually } from '../support/eventually';
+import type { ServiceProcess } from '../support/service-process';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { Deployment, expectErrorShape, insertVerifiedUser, requireImplemented } from './deployment';
@@ -204,8 +205,9 @@ describe('two API and two worker processes on the same PostgreSQL and Redis', ()
     ]);
     const rows = await deployment.query(`select id from delivery_message where user_id = $1`, [userId]);
     expect(rows).toHaveLength(SENDS_PER_HOUR);
-    await waitFor('the codes to arrive', () => (smtp.mailsTo(email).length >= SENDS_PER_HOUR ? true : undefined), {
-      timeoutMs: 10_000,
+    await eventually('the codes to arrive', () => (smtp.mailsTo(email).length >= SENDS_PER_HOUR ? true : undefined), {
+      deadlineMs: 10_000,
+      retryErrors: true,
     });
     expect(smtp.mailsTo(email)).toHaveLength(SENDS_PER_HOUR);
   });
@@ -224,7 +226,7 @@ describe('two API and two worker processes on the same PostgreSQL and Redis', ()
     );
     expect(sends.map((response) => response.status)).toEqual(emails.map(() => 202));
 
-    const rows = await waitFor(
+    const rows = await eventually(
       'every message to be sent',
       async () => {
         const found = await deployment.query<{ id: string; status: string; attempts: number }>(
@@ -233,7 +235,7 @@ describe('two API and two worker processes on the same PostgreSQL and Redis', ()
         );
         return found.filter((row) => row.status === 'sent').length === emails.length ? found : undefined;
       },
-      { timeoutMs: 15_000, intervalMs: 100 },
+      { deadlineMs: 15_000, intervalMs: 100, retryErrors: true },
     );
     // A duplicate would come from a second worker taking a job already in hand: give it time to show.
     await new Promise((done) => setTimeout(done, 1000));

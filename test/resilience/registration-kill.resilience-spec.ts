@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { waitFor, type ServiceProcess } from '../support/service-process';
+import { eventually } from '../support/eventually';
+import type { ServiceProcess } from '../support/service-process';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { Deployment, requireImplemented } from './deployment';
 
@@ -78,9 +79,10 @@ describe('API process killed mid-registration (built processes)', () => {
         (response) => response,
         (error: unknown) => error,
       );
-    await waitFor('the kill point', async () => ((await killPoint()) ? true : undefined), {
-      timeoutMs: 10_000,
+    await eventually('the kill point', async () => ((await killPoint()) ? true : undefined), {
+      deadlineMs: 10_000,
       intervalMs: 5,
+      retryErrors: true,
     });
     victim.child.kill('SIGKILL');
     expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
@@ -88,12 +90,16 @@ describe('API process killed mid-registration (built processes)', () => {
     expect(await request).not.toHaveProperty('status');
     await deployment.clearFaults();
     // PostgreSQL has noticed the dead connection and rolled back what it had not committed.
-    await waitFor('the dead process to leave PostgreSQL', async () => {
-      const [row] = await deployment.query<{ open: number }>(
-        `select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
-      );
-      return row.open === 0 ? true : undefined;
-    });
+    await eventually(
+      'the dead process to leave PostgreSQL',
+      async () => {
+        const [row] = await deployment.query<{ open: number }>(
+          `select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
+        );
+        return row.open === 0 ? true : undefined;
+      },
+      { retryErrors: true },
+    );
   }
 
   /**
@@ -116,10 +122,10 @@ describe('API process killed mid-registration (built processes)', () => {
     spare = api;
     // A code stored just before the kill holds its destination's cooldown (RESEND_COOLDOWN_S): a retry
     // inside it is answered 202 without a send, as for any resend too early.
-    await waitFor(
+    await eventually(
       'the cooldown of a code stored before the kill to pass',
       async () => ((await deployment.redisKeys('otp:*:cooldown')).length === 0 ? true : undefined),
-      { timeoutMs: (RESEND_COOLDOWN_S + 2) * 1000, intervalMs: 100 },
+      { deadlineMs: (RESEND_COOLDOWN_S + 2) * 1000, intervalMs: 100, retryErrors: true },
     );
     const http = api.http();
     const mailsBefore = smtp.mailsTo(registration.email).length;

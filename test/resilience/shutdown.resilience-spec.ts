@@ -1,4 +1,4 @@
-import { waitFor } from '../support/service-process';
+import { eventually } from '../support/eventually';
 import type { TcpProxy } from '../support/tcp-proxy';
 import { Deployment } from './deployment';
 
@@ -25,8 +25,10 @@ describe('graceful shutdown (built processes)', () => {
 
   /** Resolves once the proxy has seen new traffic, i.e. the requests are inside their handlers. */
   async function untilTrafficThrough(proxy: TcpProxy, before: number): Promise<void> {
-    await waitFor('the in-flight requests to reach the dependency', () =>
-      proxy.receivedChunks > before ? true : undefined,
+    await eventually(
+      'the in-flight requests to reach the dependency',
+      () => (proxy.receivedChunks > before ? true : undefined),
+      { retryErrors: true },
     );
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpClient } from '../support/http-client';
-import { waitFor } from '../support/service-process';
+import { eventually } from '../support/eventually';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { Deployment, insertVerifiedUser, requireImplemented } from './deployment';
@@ -64,9 +64,10 @@ describe('SMTP outage (built API and worker processes)', () => {
     requireImplemented(register, 'POST /api/auth/register');
     expect(register.status).toBe(202);
     // The worker has met the outage (and retried) before the mail server comes back.
-    await waitFor('two failed delivery attempts', async () => ((await deliveryAttempts()) >= 2 ? true : undefined), {
-      timeoutMs: 10_000,
+    await eventually('two failed delivery attempts', async () => ((await deliveryAttempts()) >= 2 ? true : undefined), {
+      deadlineMs: 10_000,
       intervalMs: 100,
+      retryErrors: true,
     });
     expect(smtp.mailsTo(email)).toEqual([]);
 
@@ -113,7 +114,7 @@ describe('SMTP outage longer than the code lifetime (built API and worker proces
       [userId],
     );
     const started = Date.now();
-    const item = await waitFor(
+    const item = await eventually(
       'the message to reach a final state in the admin list',
       async () => {
         const page = await http.get('/api/admin/delivery/messages?limit=100', { token: admin.accessToken });
@@ -121,7 +122,7 @@ describe('SMTP outage longer than the code lifetime (built API and worker proces
         const found = (page.body.items as Array<Record<string, unknown>>).find((entry) => entry.id === messageId);
         return found && ['expired', 'failed'].includes(String(found.status)) ? found : undefined;
       },
-      { timeoutMs: (OTP_TTL_S + 10) * 1000, intervalMs: 200 },
+      { deadlineMs: (OTP_TTL_S + 10) * 1000, intervalMs: 200, retryErrors: true },
     );
     const elapsed = Date.now() - started;
 

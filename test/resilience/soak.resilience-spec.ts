@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor, type ServiceProcess } from '../support/service-process';
+import { eventually } from '../support/eventually';
+import type { ServiceProcess } from '../support/service-process';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { TwilioTestServer } from '../support/twilio-test-server';
@@ -148,7 +149,7 @@ describe(`soak: ${CLIENTS} clients for ${SOAK_SECONDS} s against two API and two
       const workersAtEnd = workers.map((worker) => readProcessMemory(worker.pid));
 
       // Every message the API accepted has left the queue (sent, or a final failure) before counting.
-      await waitFor(
+      await eventually(
         'the delivery queue to drain',
         async () => {
           const pending = await deployment.query<DeliveryRow>(
@@ -156,7 +157,7 @@ describe(`soak: ${CLIENTS} clients for ${SOAK_SECONDS} s against two API and two
           );
           return pending.length === 0 || undefined;
         },
-        { timeoutMs: DRAIN_DEADLINE_MS, intervalMs: 200 },
+        { deadlineMs: DRAIN_DEADLINE_MS, intervalMs: 200, retryErrors: true },
       ).catch(() => undefined);
       deliveryRows = await deployment.query<DeliveryRow>(`select id, channel, purpose, status from delivery_message`);
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpClient } from '../support/http-client';
-import { waitFor, type ServiceProcess } from '../support/service-process';
+import { eventually } from '../support/eventually';
+import type { ServiceProcess } from '../support/service-process';
 import { extractCode, SmtpTestServer } from '../support/smtp-test-server';
 import { Deployment, insertVerifiedUser } from './deployment';
 
@@ -98,10 +99,14 @@ describe('worker SIGTERM mid-send (built processes)', () => {
     expect(Date.now() - stopping).toBeLessThan(GRACE_MS + 2000);
 
     const mail = await smtp.waitForMail(email, { deadlineMs: LOCK_MS * 3 + 5000 });
-    const row = await waitFor('the row to be sent', async () => {
-      const current = await messageRow(userId);
-      return current.status === 'sent' ? current : undefined;
-    });
+    const row = await eventually(
+      'the row to be sent',
+      async () => {
+        const current = await messageRow(userId);
+        return current.status === 'sent' ? current : undefined;
+      },
+      { retryErrors: true },
+    );
     // Claimed by the stopped worker, then by the second one.
     expect(row.attempts).toBe(2);
     await new Promise((done) => setTimeout(done, 1000));

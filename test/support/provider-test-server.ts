@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from './eventually';
 
 /** One request a fake provider received. */
 export interface ProviderRequest {
@@ -73,13 +74,7 @@ export abstract class ProviderTestServer {
   }
 
   async waitForMessage(to: string, { deadlineMs = 10_000, skip = 0 }: WaitOptions = {}): Promise<ProviderRequest> {
-    const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      const message = this.delivered(to)[skip];
-      if (message) return message;
-      if (Date.now() > deadline) throw new Error(`no message to ${to} within ${deadlineMs} ms`);
-      await new Promise((done) => setTimeout(done, 20));
-    }
+    return eventually(`a message to ${to}`, () => this.delivered(to)[skip], { deadlineMs, intervalMs: 20 });
   }
 
   async waitForCode(to: string, options: WaitOptions = {}): Promise<string> {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { eventually } from './eventually';
 import { HttpClient } from './http-client';
 
 export const PROJECT_ROOT = resolve(__dirname, '../..');
@@ -42,29 +43,6 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((done) => server.close(done));
   return port;
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function waitFor<T>(
-  description: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  { timeoutMs = 5000, intervalMs = 25 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${reason}`);
-    }
-    await new Promise((done) => setTimeout(done, intervalMs));
-  }
 }
 
 /**
@@ -113,7 +91,7 @@ export class ServiceProcess {
     });
     const service = new ServiceProcess(kind, child, port);
     try {
-      await waitFor(
+      await eventually(
         `${kind} process to start`,
         async () => {
           if (service.exitStatus) {
@@ -123,7 +101,7 @@ export class ServiceProcess {
           const response = await fetch(`${service.url}/health/live`);
           return response.status === 200 || undefined;
         },
-        { timeoutMs: startTimeoutMs, intervalMs: 100 },
+        { deadlineMs: startTimeoutMs, intervalMs: 100, retryErrors: true },
       );
     } catch (error) {
       child.kill('SIGKILL');

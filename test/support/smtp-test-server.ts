@@ -1,5 +1,6 @@
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
+import { eventually } from './eventually';
 
 /** One accepted email as the SMTP server received it. */
 export interface ReceivedMail {
@@ -108,13 +109,7 @@ export class SmtpTestServer {
 
   /** Polls for a mail to `to` until the deadline (default 10 s). */
   async waitForMail(to: string, { deadlineMs = 10_000, skip = 0 }: WaitOptions = {}): Promise<ReceivedMail> {
-    const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      const mail = this.mailsTo(to)[skip];
-      if (mail) return mail;
-      if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${deadlineMs} ms`);
-      await new Promise((done) => setTimeout(done, 20));
-    }
+    return eventually(`a mail to ${to}`, () => this.mailsTo(to)[skip], { deadlineMs, intervalMs: 20 });
   }
 
   /** The 6-digit code of the latest mail to `to` (waits for the mail number `skip`, default: the first). */

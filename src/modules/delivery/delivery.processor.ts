@@ -125,7 +125,7 @@ export class DeliveryProcessor {
       return;
     }
     // Conditional: a webhook may already have moved the row on (delivered), never back.
-    await connection.execute(SENT_SQL, [providerMessageId, new Date(), message.id], 'run');
+    await connection.execute(SENT_SQL, [providerMessageId, this.clock.now(), message.id], 'run');
     this.metrics.deliveryMessages.labels(message.channel, 'sent').inc();
     this.metrics.deliveryLatency
       .labels(message.channel)

@@ -15,6 +15,7 @@ import {
 } from '@simplewebauthn/server';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors';
 import { REDIS } from '../../common/redis/redis.constants';
 import { webauthnConfig } from '../../config/webauthn.config';
@@ -54,6 +55,7 @@ export class PasskeysService {
     private readonly em: EntityManager,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(webauthnConfig.KEY) private readonly config: ConfigType<typeof webauthnConfig>,
+    private readonly clock: Clock,
   ) {}
 
   listOf(userId: string, em: EntityManager = this.em): Promise<Passkey[]> {
@@ -123,7 +125,7 @@ export class PasskeysService {
       deviceType: credentialDeviceType,
       isBackedUp: credentialBackedUp,
       hasUserVerification: userVerified,
-      createdAt: new Date(),
+      createdAt: this.clock.now(),
     };
   }
 
@@ -243,7 +245,7 @@ export class PasskeysService {
     const changed = await this.em.nativeUpdate(
       Passkey,
       newCounter === 0 ? { id: passkey.id, counter: 0 } : { id: passkey.id, counter: { $lt: newCounter } },
-      { counter: newCounter, lastUsedAt: new Date() },
+      { counter: newCounter, lastUsedAt: this.clock.now() },
     );
     if (changed === 0) return null;
     return { passkey };

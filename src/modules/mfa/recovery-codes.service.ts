@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ConfigType } from '@nestjs/config';
+import { Clock } from '../../common/clock/clock';
 import { CryptoService } from '../../common/crypto';
 import { otpConfig } from '../../config/otp.config';
 import { RecoveryCode } from './entities/recovery-code.entity';
@@ -17,6 +18,7 @@ export class RecoveryCodesService {
   constructor(
     private readonly em: EntityManager,
     private readonly crypto: CryptoService,
+    private readonly clock: Clock,
     @Inject(otpConfig.KEY) private readonly otp: ConfigType<typeof otpConfig>,
   ) {}
 
@@ -31,7 +33,7 @@ export class RecoveryCodesService {
         tenantId: user.tenantId,
         userId: user.id,
         codeHash: this.hash(user.id, normalizeRecoveryCode(code)!),
-        createdAt: new Date(),
+        createdAt: this.clock.now(),
       })),
     );
     return codes;
@@ -60,7 +62,7 @@ export class RecoveryCodesService {
     const changed = await this.em.nativeUpdate(
       RecoveryCode,
       { userId: user.id, codeHash: this.hash(user.id, normalized), usedAt: null },
-      { usedAt: new Date() },
+      { usedAt: this.clock.now() },
     );
     if (changed === 0) return null;
     return { remaining: await this.remaining(user.id) };
