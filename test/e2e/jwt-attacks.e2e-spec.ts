@@ -235,4 +235,27 @@ describe('access tokens under attack: every forgery is refused', () => {
     const response = await sut.http.get('/api/auth/me', { headers: { authorization: `Basic ${session.accessToken}` } });
     expect(response.status).toBe(401);
   });
+
+  it('should accept a correctly signed token whose audience list names this service', async () => {
+    const header = { alg: 'ES256', typ: 'JWT', kid: realKey.kid };
+    const response = await sut.http.get('/api/auth/me', {
+      token: es256(header, claims({ aud: ['another-service', 'secureauth'] })),
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it('should answer 503, never let the request through, when the signing keys cannot be read', async () => {
+    const header = { alg: 'ES256', typ: 'JWT', kid: 'not-loaded-yet' };
+    const keys = sut.app.get(SigningKeysService);
+    const spy = jest
+      .spyOn(keys, 'verificationKey')
+      .mockRejectedValue(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    try {
+      const response = await sut.http.get('/api/auth/me', { token: es256(header, claims()) });
+      expect(response.status).toBe(503);
+      expect(response.body.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });

@@ -1,17 +1,17 @@
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import {
   type AccessTokenClaims,
+  checkSessionClaims,
   CLOCK_SKEW_SECONDS,
   decodeAccessToken,
   signAccessToken,
   TokenRejected,
-  verifyDecodedToken,
 } from './access-token';
 
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+// Signature, issuer and audience are passport-jwt's part: test/e2e/jwt-attacks.e2e-spec.ts attacks them.
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const key = { kid: 'k1', privateKey };
 const NOW = 1_800_000_000;
-const options = { issuer: 'iss', audience: 'aud', nowSeconds: NOW };
 const claims: Omit<AccessTokenClaims, 'jti'> = {
   iss: 'iss',
   aud: 'aud',
@@ -48,9 +48,10 @@ describe('access token format', () => {
     expect(Buffer.from(signature, 'base64url')).toHaveLength(64);
   });
 
-  it('should verify its own tokens and give back the claims', () => {
+  it('should decode its own tokens and accept their claims', () => {
     const sut = decodeAccessToken(signAccessToken(claims, key));
-    expect(verifyDecodedToken(sut, publicKey, options)).toMatchObject(claims);
+    expect(sut.header.kid).toBe('k1');
+    expect(checkSessionClaims(sut.payload, NOW)).toMatchObject(claims);
   });
 
   it('should give a fresh jti to every token', () => {
@@ -78,14 +79,6 @@ describe('access token format', () => {
     }
   });
 
-  it('should refuse an HMAC made with the public key', () => {
-    const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: 'k1' })}.${b64(claims)}`;
-    const pem = publicKey.export({ format: 'pem', type: 'spki' });
-    const mac = createHmac('sha256', pem).update(input).digest();
-    const forged = `${input}.${Buffer.concat([mac, mac]).toString('base64url')}`;
-    expect(reason(() => verifyDecodedToken(decodeAccessToken(forged), publicKey, options))).toBe('signature');
-  });
-
   it('should refuse a DER signature (only IEEE P1363 is JOSE)', () => {
     const input = `${b64({ alg: 'ES256', typ: 'JWT', kid: 'k1' })}.${b64(claims)}`;
     const der = sign('sha256', Buffer.from(input), privateKey).toString('base64url');
@@ -93,8 +86,6 @@ describe('access token format', () => {
   });
 
   it.each([
-    ['issuer', { iss: 'other' }, 'claims'],
-    ['audience', { aud: 'other' }, 'claims'],
     ['missing sid', { sid: undefined }, 'claims'],
     ['missing sub', { sub: undefined }, 'claims'],
     ['missing tid', { tid: undefined }, 'claims'],
@@ -102,16 +93,11 @@ describe('access token format', () => {
     ['past exp', { exp: NOW - CLOCK_SKEW_SECONDS }, 'expired'],
   ])('should refuse a bad %s', (_name, override, expected) => {
     const token = signAccessToken({ ...claims, ...override } as AccessTokenClaims, key);
-    expect(reason(() => verifyDecodedToken(decodeAccessToken(token), publicKey, options))).toBe(expected);
+    expect(reason(() => checkSessionClaims(decodeAccessToken(token).payload, NOW))).toBe(expected);
   });
 
   it('should tolerate a few seconds of clock skew on exp and nbf', () => {
     const token = signAccessToken({ ...claims, exp: NOW - 1, nbf: NOW + 1 }, key);
-    expect(() => verifyDecodedToken(decodeAccessToken(token), publicKey, options)).not.toThrow();
-  });
-
-  it('should accept an audience list that names us', () => {
-    const token = signAccessToken({ ...claims, aud: ['other', 'aud'] }, key);
-    expect(() => verifyDecodedToken(decodeAccessToken(token), publicKey, options)).not.toThrow();
+    expect(() => checkSessionClaims(decodeAccessToken(token).payload, NOW)).not.toThrow();
   });
 });

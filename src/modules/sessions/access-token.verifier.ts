@@ -7,6 +7,7 @@ import { appConfig } from '../../config/app.config';
 import { DEFAULT_TENANT_ID } from '../tenants/tenant.entity';
 import type { AccessTokenClaims } from './access-token';
 import { AccessTokenService } from './access-token.service';
+import { JwtStrategy } from './jwt.strategy';
 import { isCrossSiteRequestAllowed } from './csrf';
 import { type LiveSession, LiveSessionStore } from './live-session.store';
 import { accessTokenOf } from './session-cookies';
@@ -26,13 +27,15 @@ const LIVE_STATE = Symbol('liveState');
 type WithLiveState = FastifyRequest & { [LIVE_STATE]?: LiveState };
 
 /**
- * Turns a request into its caller: a verified access token, for this tenant, whose session
- * is still live in Redis. Used by the global guard and by raw Fastify routes (Bull Board).
+ * Turns a request into its caller: an access token verified once by passport-jwt (then
+ * remembered by this process), for this tenant, whose session is still live in Redis. Used by
+ * the global guard and by raw Fastify routes (Bull Board).
  */
 @Injectable()
 export class AccessTokenVerifier {
   constructor(
     private readonly tokens: AccessTokenService,
+    private readonly strategy: JwtStrategy,
     private readonly store: LiveSessionStore,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
@@ -40,12 +43,16 @@ export class AccessTokenVerifier {
   async authenticate(request: FastifyRequest): Promise<AuthPrincipal> {
     const found = accessTokenOf(request);
     if (!found) throw new AppException('UNAUTHORIZED');
-    const claims = await this.tokens.verify(found.token);
+    let claims = this.tokens.cached(found.token);
+    if (!claims) {
+      claims = await this.strategy.verify(request);
+      this.tokens.remember(found.token, claims);
+    }
     return this.principalFor(request, claims, found.via);
   }
 
   /** Checks that need the request and the live state; the token itself is already verified. */
-  async principalFor(
+  private async principalFor(
     request: FastifyRequest,
     claims: AccessTokenClaims,
     via: AuthPrincipal['via'],

@@ -1,6 +1,5 @@
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { DevicesModule } from '../devices/devices.module';
 import { UsersModule } from '../users/users.module';
 import { AccessTokenService } from './access-token.service';
@@ -27,12 +26,7 @@ import { SigningKey } from './signing-key.entity';
 import { SigningKeysService } from './signing-keys.service';
 
 @Module({
-  imports: [
-    MikroOrmModule.forFeature([Session, RefreshToken, SigningKey]),
-    PassportModule.register({ session: false }),
-    UsersModule,
-    DevicesModule,
-  ],
+  imports: [MikroOrmModule.forFeature([Session, RefreshToken, SigningKey]), UsersModule, DevicesModule],
   controllers: [SessionsController, JwksController],
   providers: [
     SigningKeysService,
