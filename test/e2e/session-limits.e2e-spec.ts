@@ -1,6 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
+import type { AuditInput } from '../../src/modules/audit/audit.service';
+import { DomainEvents } from '../../src/modules/audit/domain-events';
 import { Device } from '../../src/modules/devices/device.entity';
 import { Session } from '../../src/modules/sessions/session.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -13,12 +15,14 @@ const MAX_DEVICES = 3;
 /** Sessions and devices per user are capped; the least recently used go first. */
 describe('session and device caps (MAX_SESSIONS_PER_USER, MAX_DEVICES_PER_USER)', () => {
   let sut: TestApp;
+  const heardRevoked: AuditInput[] = [];
 
   beforeAll(async () => {
     sut = await startTestApp({
       MAX_SESSIONS_PER_USER: String(MAX_SESSIONS),
       MAX_DEVICES_PER_USER: String(MAX_DEVICES),
     });
+    sut.app.get(DomainEvents).on('session.revoked', ({ event }) => void heardRevoked.push(event));
   });
   afterAll(() => sut.close());
 
@@ -56,6 +60,13 @@ describe('session and device caps (MAX_SESSIONS_PER_USER, MAX_DEVICES_PER_USER)'
       const revoked = await em().findOneOrFail(AuditEvent, { sessionId: session.sessionId, type: 'session.revoked' });
       expect(revoked).toMatchObject({ outcome: 'success', subjectId: user.id, data: { reason: 'session_limit' } });
     }
+    // The revocations are written by one statement, and still reach the domain events' listeners.
+    expect(
+      heardRevoked
+        .filter((event) => event.subjectId === user.id)
+        .map((event) => event.sessionId)
+        .sort(),
+    ).toEqual(oldest.map((session) => session.sessionId).sort());
   });
 
   it('should revoke the least recently used session, not the oldest one', async () => {

@@ -32,7 +32,7 @@ describe('sign-in events (e2e)', () => {
     );
   }
 
-  async function verifiedAccount(): Promise<{ email: string; session: { sessionId: string } }> {
+  async function verifiedAccount(): Promise<{ email: string; session: { sessionId: string; refreshToken: string } }> {
     const email = uniqueEmail();
     const before = smtp.mailsTo(email).length;
     expect((await sut.http.post('/api/auth/register', { email, password: PASSWORD })).status).toBe(202);
@@ -110,6 +110,26 @@ describe('sign-in events (e2e)', () => {
         expect(heard).toHaveLength(0);
       });
       expect(heard).toHaveLength(1);
+    });
+
+    it('should tell listeners of the events a single statement writes: a code sent, a refresh', async () => {
+      const written: DomainEvent[] = [];
+      const events = sut.app.get(DomainEvents);
+      events.on('otp.sent', (entry) => void written.push(entry));
+      events.on('session.refreshed', (entry) => void written.push(entry));
+      const { email, session } = await verifiedAccount();
+      expect((await sut.http.post('/api/auth/password/forgot', { email })).status).toBe(202);
+      const refresh = await sut.http.post('/api/auth/refresh', { refreshToken: session.refreshToken });
+      expect(refresh.status).toBe(200);
+      const userId = (await em().findOneOrFail(AuditEvent, { sessionId: session.sessionId })).subjectId;
+      expect(written.filter((entry) => entry.event.subjectId === userId).map((entry) => entry.event.type)).toEqual([
+        'otp.sent', // the registration's code
+        'otp.sent', // the reset code
+        'session.refreshed',
+      ]);
+      expect(written.find((entry) => entry.event.type === 'session.refreshed')?.event.sessionId).toBe(
+        session.sessionId,
+      );
     });
 
     it('should tell listeners at once of an event written outside a transaction', async () => {

@@ -53,8 +53,18 @@ export class AuditService {
   }
 
   /**
+   * Tells the listeners of an event that a single statement wrote itself (insertStatement, or a
+   * data-modifying CTE with INSERT_AUDIT_EVENT): they hear it like any recorded event, once the
+   * statement's transaction committed. Call it after the statement, with the same `em`.
+   */
+  async announce(input: AuditInput, ctx?: Partial<RequestContext>, em: EntityManager = this.em): Promise<void> {
+    await this.events.written({ event: input, ctx }, em);
+  }
+
+  /**
    * The row `record` would write, as an INSERT for a caller that must write it inside its own
    * single statement (a data-modifying CTE: one round trip, one commit with the action).
+   * Then `announce` the event.
    */
   insertStatement(
     input: AuditInput,

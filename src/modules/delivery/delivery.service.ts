@@ -9,7 +9,7 @@ import { Clock } from '../../common/clock/clock';
 import type { RequestContext } from '../../common/http/request-context';
 import { deliveryConfig } from '../../config/delivery.config';
 import type { AuditEventType } from '../audit/audit.constants';
-import { AuditService } from '../audit/audit.service';
+import { type AuditInput, AuditService } from '../audit/audit.service';
 import { type DeliveryDestination, maskDestination } from './delivery-destination';
 import { DeliveryMessage } from './delivery-message.entity';
 import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, SEND_MESSAGE_JOB, type SendMessageJobData } from './delivery.constants';
@@ -73,18 +73,15 @@ export class DeliveryService {
     const messageId = randomUUID();
     const payload: MessagePayload = { to: destination.address, ...message.content };
     const now = new Date(this.clock.nowMs());
-    const event = this.audit.insertStatement(
-      {
-        type: audit.type,
-        outcome: 'success',
-        tenantId: message.tenantId,
-        subjectId: message.userId,
-        deviceId: audit.deviceId,
-        data: { ...audit.data, messageId },
-      },
-      audit.ctx,
-      now,
-    );
+    const audited: AuditInput = {
+      type: audit.type,
+      outcome: 'success',
+      tenantId: message.tenantId,
+      subjectId: message.userId,
+      deviceId: audit.deviceId,
+      data: { ...audit.data, messageId },
+    };
+    const event = this.audit.insertStatement(audited, audit.ctx, now);
     // One round trip and one commit: a data-modifying CTE always runs, and both rows commit or neither does.
     await this.em
       .getConnection()
@@ -106,6 +103,7 @@ export class DeliveryService {
         ],
         'run',
       );
+    await this.audit.announce(audited, audit.ctx, this.em);
     try {
       await this.queueSend(messageId);
     } catch (error) {

@@ -2,12 +2,15 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Clock } from '../../common/clock/clock';
+import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../../common/http/request-context';
 import { sessionsConfig } from '../../config/sessions.config';
 import { DevicesService } from '../devices/devices.service';
 import type { User } from '../users/user.entity';
 import { type RevokedSession, SessionRepository } from './session.repository';
 import { SessionRevoker } from './session-revoker.service';
+
+const SESSION_LIMIT = 'session_limit';
 
 /** MAX_DEVICES_PER_USER and MAX_SESSIONS_PER_USER, least recently used first. */
 @Injectable()
@@ -18,6 +21,7 @@ export class SessionCaps {
     private readonly revoker: SessionRevoker,
     private readonly repository: SessionRepository,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
     @Inject(sessionsConfig.KEY) private readonly settings: ConfigType<typeof sessionsConfig>,
   ) {}
 
@@ -46,10 +50,25 @@ export class SessionCaps {
       tenantId: user.tenantId,
       userId: user.id,
       keep: this.settings.maxSessionsPerUser,
-      reason: 'session_limit',
+      reason: SESSION_LIMIT,
       now: this.clock.now(),
       audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
     });
+    // The statement wrote their session.revoked events; their listeners hear of them here.
+    for (const session of leastRecentlyUsed) {
+      await this.audit.announce(
+        {
+          type: 'session.revoked',
+          outcome: 'success',
+          tenantId: session.tenantId,
+          subjectId: session.userId,
+          sessionId: session.id,
+          deviceId: session.deviceId,
+          data: { reason: SESSION_LIMIT },
+        },
+        ctx,
+      );
+    }
     await this.revoker.forgetLive([...revoked, ...leastRecentlyUsed].map((entry) => entry.id));
   }
 }

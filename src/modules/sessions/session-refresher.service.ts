@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../common/clock/clock';
+import { AuditService } from '../audit/audit.service';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import type { AuthResultDto, ClientType } from './dto/auth-result.dto';
@@ -27,6 +28,7 @@ export class SessionRefresher {
     private readonly publisher: LiveSessionPublisher,
     private readonly answers: SessionAnswers,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
   ) {}
 
   async refresh(token: string, client: ClientType, ctx: RequestContext): Promise<SessionAnswer<AuthResultDto>> {
@@ -54,7 +56,23 @@ export class SessionRefresher {
         createdAt: new Date(),
       },
     });
-    if (rotation) return this.answer(rotation, next.token, client, lifetimes, sinceMonoMs);
+    if (rotation) {
+      const { session } = rotation;
+      // The rotation statement wrote the event; its listeners hear of it here.
+      await this.audit.announce(
+        {
+          type: 'session.refreshed',
+          outcome: 'success',
+          tenantId: session.tenantId,
+          subjectId: session.userId,
+          sessionId: session.id,
+          deviceId: session.deviceId,
+        },
+        ctx,
+        this.em,
+      );
+      return this.answer(rotation, next.token, client, lifetimes, sinceMonoMs);
+    }
     const graced = await this.reuse.successorWithinGrace(presented, ctx, now);
     if (graced) return this.answer(graced.rotation, graced.successor, client, lifetimes, sinceMonoMs);
     return this.reuse.refuse(presented, ctx, now);
