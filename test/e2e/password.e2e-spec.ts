@@ -5,6 +5,7 @@ import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { User } from '../../src/modules/users/user.entity';
 import type { HttpClient, TestResponse } from '../support/http-client';
 import { SmtpTestServer } from '../support/smtp-test-server';
+import { TestClock } from '../support/test-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTenant, createUser } from '../support/factories';
 
@@ -511,14 +512,8 @@ describe('email + password accounts', () => {
       try {
         const { email, session } = await signUp();
         const http = stale.http.fork();
-        // Guards run before validation: an empty body answers 400 while the sign-in is recent,
-        // REAUTH_REQUIRED once it is not. Poll for that moment instead of sleeping.
-        const deadline = Date.now() + 10_000;
-        let probe = await http.post('/api/auth/password/change', {}, { token: session.accessToken });
-        while (probe.status === 400 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          probe = await http.post('/api/auth/password/change', {}, { token: session.accessToken });
-        }
+        // Past REAUTH_WINDOW by this app's clock: no waiting for the second to pass.
+        TestClock.of(stale).advance(2000);
         const response = await http.post(
           '/api/auth/password/change',
           { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },

@@ -13,7 +13,7 @@ import { configSlices } from '../../src/config';
 import { DatabaseModule } from '../../src/database/database.module';
 import { AuditModule } from '../../src/modules/audit/audit.module';
 import { createTestResources, type TestResources } from '../support/test-database';
-import { MediumClock } from './medium-clock';
+import { TestClock } from '../support/test-clock';
 
 type Import = Type | DynamicModule | Promise<DynamicModule> | ForwardReference;
 
@@ -31,14 +31,14 @@ export interface MediumOptions {
   fakes?: Array<{ provide: unknown; useValue: unknown }>;
   /** Environment for the config slices, on top of test/support/setup-env.ts. */
   env?: Record<string, string | undefined>;
-  /** Where the MediumClock starts (default: now, standing still). */
+  /** Where the TestClock stands still (default: now, standing still). */
   clockStart?: Date | number;
 }
 
 export interface MediumTest<T> {
   /** The service under test; each call runs in a request context of its own, as under HTTP or a job. */
   sut: T;
-  clock: MediumClock;
+  clock: TestClock;
   /** A fork for the test's own reads and factories (never the service's context). */
   em: () => EntityManager;
   redis: Redis;
@@ -52,7 +52,7 @@ export interface MediumTest<T> {
  * The middle tier between unit specs and e2e: one service built by Nest with its real module
  * graph below it, on a PostgreSQL database and a Redis prefix of its own, without HTTP, guards
  * or workers. Infrastructure is the production wiring (config slices, DatabaseModule,
- * RedisModule, CryptoModule, MetricsModule, AuditModule); the Clock is a MediumClock; fakes are
+ * RedisModule, CryptoModule, MetricsModule, AuditModule); the Clock is a TestClock standing still; fakes are
  * allowed only at the providers' edge (see MediumOptions.fakes).
  */
 export async function newMediumTest<T extends object>(
@@ -60,7 +60,7 @@ export async function newMediumTest<T extends object>(
   options: MediumOptions = {},
 ): Promise<MediumTest<T>> {
   const resources = await createTestResources();
-  const clock = new MediumClock(options.clockStart);
+  const clock = TestClock.standingStill(options.clockStart);
   const env: Record<string, string | undefined> = {
     DATABASE_URL: resources.databaseUrl,
     REDIS_PREFIX: resources.redisPrefix,
