@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { finishOpenApiDocument } from './common/http/openapi-document';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
@@ -195,7 +196,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'metrics-token',
     )
     .build();
-  return SwaggerModule.createDocument(app, builder, {
-    operationIdFactory: (_controllerKey, methodKey) => methodKey,
-  });
+  return finishOpenApiDocument(
+    SwaggerModule.createDocument(app, builder, {
+      operationIdFactory: (_controllerKey, methodKey) => methodKey,
+      // Tags are ours (API_TAGS), never the controller's class name.
+      autoTagControllers: false,
+    }),
+  );
 }

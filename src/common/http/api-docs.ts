@@ -21,23 +21,33 @@ export class ErrorDetailDto {
 }
 
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400, description: 'The HTTP status, repeated' })
   statusCode!: number;
 
-  @ApiProperty({ enum: ERROR_CODES_ORDER, example: 'VALIDATION_FAILED' })
+  @ApiProperty({
+    type: 'string',
+    example: 'VALIDATION_FAILED',
+    description: "Stable error code (API.md); each operation's responses list the codes it can give",
+  })
   code!: ErrorCode;
 
-  @ApiProperty({ example: 'Validation failed' })
+  @ApiProperty({ example: 'Validation failed', description: 'What went wrong and, where it helps, what to do' })
   error!: string;
 
   @ApiProperty({ example: '5b8f0c1e-3f0e-4c55-9d0e-2f1c6f7c9a10' })
   requestId!: string;
 
-  @ApiPropertyOptional({ type: [ErrorDetailDto] })
+  @ApiPropertyOptional({
+    type: [ErrorDetailDto],
+    description: 'Per field, for VALIDATION_FAILED and PASSWORD_BREACHED',
+  })
   details?: ErrorDetailDto[];
 }
 
-/** Errors any route can give, whatever it does. */
+/**
+ * Errors any route can give, whatever it does: declared once under components.responses
+ * (openapi-document.ts), not in each operation.
+ */
 const ALWAYS: ErrorCode[] = ['TOO_MANY_REQUESTS', 'SERVICE_UNAVAILABLE', 'INTERNAL'];
 
 const ERROR_CODES = 'secureauth:documentedErrorCodes';
@@ -53,10 +63,16 @@ function errorResponses(codes: ErrorCode[]) {
     .map(([status, group]) =>
       ApiResponse({
         status,
-        description: group.join(' | '),
+        description: group.map((code) => `\`${code}\`: ${ERROR_MESSAGES[code]}`).join('; '),
         content: {
           'application/json': {
-            schema: { $ref: getSchemaPath(ErrorResponseDto) },
+            // The shared shape, with `code` narrowed to what this operation can answer with this status.
+            schema: {
+              allOf: [
+                { $ref: getSchemaPath(ErrorResponseDto) },
+                { type: 'object', properties: { code: { type: 'string', enum: group } } },
+              ],
+            },
             examples: Object.fromEntries(
               group.map((code) => [
                 code,
@@ -97,7 +113,7 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
     const holder = (descriptor?.value ?? target) as object;
     const documented = (Reflect.getMetadata(ERROR_CODES, holder) as ErrorCode[] | undefined) ?? [];
     const merged = ERROR_CODES_ORDER.filter(
-      (code) => documented.includes(code) || codes.includes(code) || ALWAYS.includes(code),
+      (code) => (documented.includes(code) || codes.includes(code)) && !ALWAYS.includes(code),
     );
     Reflect.defineMetadata(ERROR_CODES, merged, holder);
     // Re-emitting the union replaces each status entry with the complete list for that status.
@@ -115,10 +131,16 @@ export const TENANT_HEADER_DOC = ApiHeader({
   description: 'Tenant of the caller; absent means `default`.',
 });
 
-/** operationId + summary in one place, so the handler name and the operationId never drift. */
-export function Operation(operationId: string, summary: string, description?: string) {
+/**
+ * operationId, summary and description in one place, so the handler name and the operationId
+ * never drift. The description says what a caller must know beyond the summary.
+ */
+export function Operation(operationId: string, summary: string, description: string) {
   return applyDecorators(ApiOperation({ operationId, summary, description }), TENANT_HEADER_DOC);
 }
+
+/** The security scheme of the refresh cookie (declared in openapi-document.ts), for the routes that read it. */
+export const REFRESH_COOKIE_SCHEME = 'refresh-cookie';
 
 export const IS_AUTHENTICATED = 'secureauth:isAuthenticated';
 

@@ -19,15 +19,19 @@ export class DevicesController {
     "The caller's devices with their live session counts",
     'At most MAX_DEVICES_PER_USER (default 50): a sign-in from a new device beyond it forgets the least recently seen device and ends its sessions.',
   )
-  @ApiOkResponse({ type: [DeviceResponseDto] })
+  @ApiOkResponse({ description: "The caller's devices, most recently seen first", type: [DeviceResponseDto] })
   listDevices(@CurrentSession() auth: AuthPrincipal): Promise<DeviceResponseDto[]> {
     return this.devices.list(auth);
   }
 
   @Patch(':id')
   @Authenticated()
-  @Operation('updateDevice', 'Rename a device or mark it trusted')
-  @ApiOkResponse({ type: DeviceResponseDto })
+  @Operation(
+    'updateDevice',
+    'Rename a device or mark it trusted',
+    '`name` is how the device is listed; `trusted` marks a device the user recognises (it is not a second factor). At least one of the two.',
+  )
+  @ApiOkResponse({ description: 'The device as it is now', type: DeviceResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND')
   updateDevice(
     @CurrentSession() auth: AuthPrincipal,
@@ -41,7 +45,11 @@ export class DevicesController {
   @Delete(':id')
   @Authenticated()
   @HttpCode(204)
-  @Operation('removeDevice', 'Forget a device and revoke every session started from it')
+  @Operation(
+    'removeDevice',
+    'Forget a device and revoke every session started from it',
+    'Every session started from the device is revoked at once (its access tokens stop working) and the device is removed from the list. A device of another user answers 404.',
+  )
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors('FORBIDDEN', 'NOT_FOUND')
   removeDevice(

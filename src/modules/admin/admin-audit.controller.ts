@@ -18,8 +18,12 @@ export class AdminAuditController {
 
   @Get()
   @RequirePermissions('audit:read')
-  @Operation('listAuditEvents', 'Audit events of the tenant, newest first, filtered by user, type, outcome and time')
-  @ApiOkResponse({ type: AdminAuditPageResponseDto })
+  @Operation(
+    'listAuditEvents',
+    'Audit events of the tenant, newest first, filtered by user, type, outcome and time',
+    "Keyset-paginated `{items, nextCursor}`: pass `nextCursor` back as `cursor` for the next page. `from` and `to` are ISO 8601 date-times; `to` is exclusive. Platform admins see every tenant's events.",
+  )
+  @ApiOkResponse({ description: 'A page of audit events, newest first', type: AdminAuditPageResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   async listAuditEvents(
     @CurrentAdmin() admin: AdminActor,

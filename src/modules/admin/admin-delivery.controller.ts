@@ -25,8 +25,12 @@ export class AdminDeliveryController {
 
   @Get('messages')
   @RequirePermissions('delivery:read')
-  @Operation('listDeliveryMessages', 'Outgoing messages (OTP codes) and their delivery status, newest first')
-  @ApiOkResponse({ type: DeliveryMessagePageResponseDto })
+  @Operation(
+    'listDeliveryMessages',
+    'Outgoing messages (OTP codes) and their delivery status, newest first',
+    'Filter by `status` and `channel`; destinations are masked and message contents are never shown. Keyset-paginated `{items, nextCursor}`.',
+  )
+  @ApiOkResponse({ description: 'A page of messages, newest first', type: DeliveryMessagePageResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   async listDeliveryMessages(
     @CurrentAdmin() admin: AdminActor,
@@ -41,8 +45,12 @@ export class AdminDeliveryController {
 
   @Get('suppressions')
   @RequirePermissions('delivery:read')
-  @Operation('listSuppressions', 'Destinations suppressed after a hard bounce or a complaint, newest first')
-  @ApiOkResponse({ type: SuppressionPageResponseDto })
+  @Operation(
+    'listSuppressions',
+    'Destinations suppressed after a hard bounce or a complaint, newest first',
+    'A suppressed destination gets no messages: a send to it is recorded as suppressed, and the user is answered as if it was sent. Keyset-paginated `{items, nextCursor}`.',
+  )
+  @ApiOkResponse({ description: 'A page of suppressions, newest first', type: SuppressionPageResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   async listSuppressions(
     @CurrentAdmin() admin: AdminActor,
@@ -60,7 +68,11 @@ export class AdminDeliveryController {
   @Delete('suppressions/:id')
   @RequirePermissions('delivery:write')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @Operation('removeSuppression', 'Lift a suppression so the destination can receive messages again')
+  @Operation(
+    'removeSuppression',
+    'Lift a suppression so the destination can receive messages again',
+    'Audited. The next code sent to the destination goes out again; another hard bounce suppresses it again.',
+  )
   @ApiNoContentResponse({ description: 'Suppression removed (audited delivery.suppression_removed)' })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
   removeSuppression(

@@ -25,8 +25,12 @@ export class AdminUsersController {
 
   @Get()
   @RequirePermissions('users:read')
-  @Operation('listUsers', 'Users of the tenant, newest first; search by email, phone or name prefix')
-  @ApiOkResponse({ type: AdminUserPageResponseDto })
+  @Operation(
+    'listUsers',
+    'Users of the tenant, newest first; search by email, phone or name prefix',
+    '`query` matches the start of an email, a phone number or a name; `status` and `role` filter. Keyset-paginated `{items, nextCursor}`.',
+  )
+  @ApiOkResponse({ description: 'A page of users, newest first', type: AdminUserPageResponseDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   async listUsers(@CurrentAdmin() admin: AdminActor, @Query() query: ListUsersQueryDto, @ReqCtx() ctx: RequestContext) {
     const { tenantId, limit, ...filters } = query;
@@ -37,8 +41,12 @@ export class AdminUsersController {
 
   @Get(':id')
   @RequirePermissions('users:read')
-  @Operation('getUser', 'One user with their devices and live sessions')
-  @ApiOkResponse({ type: AdminUserDetailDto })
+  @Operation(
+    'getUser',
+    'One user with their devices and live sessions',
+    "The user's profile, roles and status, with their devices and their live sessions (revoked and expired ones are not listed).",
+  )
+  @ApiOkResponse({ description: 'The user with their devices and live sessions', type: AdminUserDetailDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND')
   async getUser(
     @CurrentAdmin() admin: AdminActor,
@@ -60,7 +68,7 @@ export class AdminUsersController {
       'Only platform admins change a platform admin (403 FORBIDDEN otherwise). Removing the last active admin ' +
       'of a tenant (demoting, restricting or disabling them) answers 409 CONFLICT, unless a platform admin does it.',
   )
-  @ApiOkResponse({ type: AdminUserDto })
+  @ApiOkResponse({ description: 'The user as they are now', type: AdminUserDto })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT')
   updateUser(
     @CurrentAdmin() admin: AdminActor,

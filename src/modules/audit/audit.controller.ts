@@ -6,15 +6,19 @@ import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs'
 import { AuditService } from './audit.service';
 import { HistoryPageResponseDto, ListHistoryQueryDto } from './dto/history.dto';
 
-@ApiTags('sessions')
+@ApiTags('account')
 @Controller('api/auth')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get('history')
   @Authenticated()
-  @Operation('listHistory', "The caller's own security events (sign-ins, sessions, changes), newest first")
-  @ApiOkResponse({ type: HistoryPageResponseDto })
+  @Operation(
+    'listHistory',
+    "The caller's own security events (sign-ins, sessions, changes), newest first",
+    'Sign-ins (successful and failed), sessions revoked, factors and password changes, as the audit recorded them. Keyset-paginated `{items, nextCursor}`: pass `nextCursor` back as `cursor`.',
+  )
+  @ApiOkResponse({ description: "A page of the caller's events, newest first", type: HistoryPageResponseDto })
   @ApiErrors('VALIDATION_FAILED')
   listHistory(@CurrentSession() auth: AuthPrincipal, @Query() query: ListHistoryQueryDto) {
     return this.audit.historyOf(auth.tenantId, auth.userId, query.limit ?? 20, query.cursor);

@@ -35,7 +35,8 @@ import { SignUpService } from './sign-up.service';
  */
 @Module({
   imports: [CaptchaModule, DeliveryModule, MfaModule, OtpModule, SessionsModule, UsersModule],
-  controllers: [MfaChallengeController, PasskeyLoginController, PasswordAuthController, OtpLoginController],
+  // In this order in the OpenAPI document: sign up, password sign-in, codes, then the second factor and passkeys.
+  controllers: [PasswordAuthController, OtpLoginController, MfaChallengeController, PasskeyLoginController],
   providers: [
     BreachedPasswordsService,
     SignInService,

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
+import { SET_SESSION_COOKIES } from '../sessions/dto/auth-result.dto';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
@@ -15,7 +16,7 @@ import { MfaChallengeService } from './mfa-challenge.service';
  * `{mfaRequired:true, mfaToken, methods}`. A bad, expired, used or burned mfaToken (or one of
  * another tenant) is 401 UNAUTHORIZED; a wrong second factor is 401 MFA_INVALID.
  */
-@ApiTags('mfa-challenge')
+@ApiTags('sign-in')
 @Controller('api/auth/mfa')
 export class MfaChallengeController {
   constructor(private readonly challenge: MfaChallengeService) {}
@@ -30,7 +31,10 @@ export class MfaChallengeController {
     'MFA_INVALID when the challenge does not offer "email", e.g. after a sign-in by email code (the mailbox was the first factor).',
   )
   @ApiBody({ type: MfaTokenDto })
-  @ApiAcceptedResponse({ type: MfaEmailSentDto })
+  @ApiAcceptedResponse({
+    description: "A code was mailed to the account's address (or a resend is still cooling down)",
+    type: MfaEmailSentDto,
+  })
   @ApiErrors(
     'VALIDATION_FAILED',
     'UNAUTHORIZED',
@@ -48,7 +52,11 @@ export class MfaChallengeController {
   @Public()
   @AuthThrottle()
   @HttpCode(HttpStatus.OK)
-  @Operation('mfaPasskeyOptions', 'WebAuthn request options for the user\'s passkeys (method "passkey")')
+  @Operation(
+    'mfaPasskeyOptions',
+    'WebAuthn request options for the user\'s passkeys (method "passkey")',
+    'Pass the options to `navigator.credentials.get()` (or @simplewebauthn/browser\'s startAuthentication) and send the result to POST /api/auth/mfa/verify with `method: "passkey"`. The challenge is single use and lives 5 minutes.',
+  )
   @ApiBody({ type: MfaTokenDto })
   @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialRequestOptionsJSON' })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
@@ -66,7 +74,11 @@ export class MfaChallengeController {
     'Every guess takes a place in the token\'s budget (5, the fifth wrong one burns it) and the account\'s (LOGIN_MAX_FAILURES per LOGIN_FAILURE_WINDOW, then 429) before the factor is checked; a right one gives its place back. A method the challenge did not offer is MFA_INVALID: after a sign-in by email code, "email" is not offered.',
   )
   @ApiBody({ type: VerifyMfaDto })
-  @ApiOkResponse({ type: MfaAuthResultDto })
+  @ApiOkResponse({
+    description: 'Signed in with two factors (`aal` 2)',
+    type: MfaAuthResultDto,
+    headers: SET_SESSION_COOKIES,
+  })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
   async verifyMfa(
     @ReqCtx() ctx: RequestContext,

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
 import { ApiErrors, Operation } from '../../common/http/api-docs';
@@ -8,10 +8,10 @@ import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
 import { RequireCaptcha } from '../captcha/require-captcha.decorator';
 import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
-import { OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
+import { ApiSendOtpBody, ApiVerifyOtpBody, OtpSentResponseDto, SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
 import { OtpLoginService } from './otp-login.service';
 
-@ApiTags('otp')
+@ApiTags('sign-in')
 @Controller('api/auth')
 export class OtpLoginController {
   constructor(private readonly otpLogin: OtpLoginService) {}
@@ -29,8 +29,11 @@ export class OtpLoginController {
       "network numbers), in the tenant's `smsCountries` when it names any: others get 422 DESTINATION_UNDELIVERABLE. " +
       'Phone sends stop with 429 TOO_MANY_REQUESTS while an hourly SMS budget is spent.',
   )
-  @ApiBody({ type: SendOtpDto })
-  @ApiAcceptedResponse({ type: OtpSentResponseDto })
+  @ApiSendOtpBody()
+  @ApiAcceptedResponse({
+    description: 'The code is on its way; `channel` says which channel it went out on first',
+    type: OtpSentResponseDto,
+  })
   @ApiErrors('VALIDATION_FAILED', 'OTP_RESEND_COOLDOWN', 'DESTINATION_UNDELIVERABLE', 'TENANT_UNKNOWN')
   sendOtp(@ReqCtx() ctx: RequestContext, @Body() body: SendOtpDto) {
     return this.otpLogin.send(ctx, body);
@@ -45,7 +48,7 @@ export class OtpLoginController {
     'Sign in with the one-time code',
     'The first successful login of a new phone creates the account (phone verified).',
   )
-  @ApiBody({ type: VerifyOtpDto })
+  @ApiVerifyOtpBody()
   @ApiAuthResultOrMfaChallenge()
   @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
   async verifyOtp(

@@ -7,11 +7,11 @@ import { answerWith } from '../sessions/session-cookies';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
 import { WebAuthnOptionsDto } from '../mfa/dto/passkey.dto';
-import { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import { AuthResultDto, SET_SESSION_COOKIES } from '../sessions/dto/auth-result.dto';
 import { PasskeyLoginOptionsDto, VerifyPasskeyLoginDto } from './dto/passkey-login.dto';
 import { PasskeyLoginService } from './passkey-login.service';
 
-@ApiTags('passkey-login')
+@ApiTags('sign-in')
 @Controller('api/auth/passkey')
 export class PasskeyLoginController {
   constructor(private readonly passkeyLogin: PasskeyLoginService) {}
@@ -42,7 +42,7 @@ export class PasskeyLoginController {
     'amr ["hwk"], aal 2. The authenticator must verify the user (UV flag), in this assertion and when the passkey was registered; a passkey registered without user verification is a second factor only (POST /api/auth/mfa/verify). Any failure (unknown credential, wrong user handle, no user verification, origin, challenge, signature, counter) is 401 UNAUTHORIZED.',
   )
   @ApiBody({ type: VerifyPasskeyLoginDto })
-  @ApiOkResponse({ type: AuthResultDto })
+  @ApiOkResponse({ description: 'Signed in with the passkey', type: AuthResultDto, headers: SET_SESSION_COOKIES })
   @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
   async verifyPasskeyLogin(
     @ReqCtx() ctx: RequestContext,

@@ -10,7 +10,7 @@ import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
 import { RequireCaptcha } from '../captcha/require-captcha.decorator';
 import { ApiAuthResultOrMfaChallenge } from '../mfa/dto/mfa-challenge.dto';
-import { AuthResultDto } from '../sessions/dto/auth-result.dto';
+import { AuthResultDto, SET_SESSION_COOKIES } from '../sessions/dto/auth-result.dto';
 import {
   ChangePasswordDto,
   ForgotPasswordDto,
@@ -29,7 +29,6 @@ import { PasswordLoginService } from './password-login.service';
 import { PasswordRecoveryService } from './password-recovery.service';
 import { SignUpService } from './sign-up.service';
 
-@ApiTags('password')
 @Controller('api/auth')
 export class PasswordAuthController {
   constructor(
@@ -45,6 +44,7 @@ export class PasswordAuthController {
   @AuthThrottle()
   @RequireCaptcha()
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiTags('sign-up')
   @Operation(
     'register',
     'Create an email + password account; a verification code is mailed',
@@ -53,7 +53,11 @@ export class PasswordAuthController {
       'that code activates; a different password discards it, and the account then starts without one.',
   )
   @ApiBody({ type: RegisterDto })
-  @ApiAcceptedResponse({ type: VerificationSentResponseDto })
+  @ApiAcceptedResponse({
+    description:
+      'Registration recorded; the code is on its way to the address (the same answer whether or not the address has an account)',
+    type: VerificationSentResponseDto,
+  })
   @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'TENANT_UNKNOWN')
   register(@ReqCtx() ctx: RequestContext, @Body() body: RegisterDto) {
     return this.signUp.register(ctx, body);
@@ -63,13 +67,17 @@ export class PasswordAuthController {
   @Public()
   @AuthThrottle()
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiTags('sign-up')
   @Operation(
     'resendVerification',
     'Mail a new verification code to an unverified account',
     'Always 202, for unknown and already verified emails too.',
   )
   @ApiBody({ type: ResendVerificationDto })
-  @ApiAcceptedResponse({ type: VerificationSentResponseDto })
+  @ApiAcceptedResponse({
+    description: 'A new code is on its way if a registration awaits verification (the same answer otherwise)',
+    type: VerificationSentResponseDto,
+  })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   resendVerification(@ReqCtx() ctx: RequestContext, @Body() body: ResendVerificationDto) {
     return this.signUp.resendVerification(ctx, body);
@@ -79,9 +87,18 @@ export class PasswordAuthController {
   @Public()
   @AuthThrottle()
   @HttpCode(HttpStatus.OK)
-  @Operation('verifyEmail', 'Verify the email with the mailed code; activates the account and signs in')
+  @ApiTags('sign-up')
+  @Operation(
+    'verifyEmail',
+    'Verify the email with the mailed code; activates the account and signs in',
+    'The code from the registration email activates the account and answers an AuthResult like a sign-in (web clients get the refresh cookie, `"client":"native"` gets `refreshToken` in the body). A wrong, used or expired code answers OTP_INVALID or OTP_EXPIRED; too many wrong codes end the code.',
+  )
   @ApiBody({ type: VerifyEmailDto })
-  @ApiOkResponse({ type: AuthResultDto })
+  @ApiOkResponse({
+    description: 'The account is active and signed in',
+    type: AuthResultDto,
+    headers: SET_SESSION_COOKIES,
+  })
   @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
   async verifyEmail(
     @ReqCtx() ctx: RequestContext,
@@ -96,7 +113,12 @@ export class PasswordAuthController {
   @AuthThrottle()
   @RequireCaptcha()
   @HttpCode(HttpStatus.OK)
-  @Operation('login', 'Sign in with email and password')
+  @ApiTags('sign-in')
+  @Operation(
+    'login',
+    'Sign in with email and password',
+    'Answers an AuthResult, or an MFA challenge (`mfaRequired: true`, `mfaToken`, `methods`) when the account has a second factor: finish with POST /api/auth/mfa/verify. Wrong email and wrong password answer the same 401 INVALID_CREDENTIALS in the same time; repeated failures on one account answer 429 TOO_MANY_REQUESTS with Retry-After until the window passes.',
+  )
   @ApiBody({ type: LoginDto })
   @ApiAuthResultOrMfaChallenge()
   @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'EMAIL_NOT_VERIFIED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
@@ -109,9 +131,13 @@ export class PasswordAuthController {
   @AuthThrottle()
   @RequireCaptcha()
   @HttpCode(HttpStatus.ACCEPTED)
+  @ApiTags('sign-in')
   @Operation('forgotPassword', 'Mail a password reset code', 'Always 202, whether or not the email has an account.')
   @ApiBody({ type: ForgotPasswordDto })
-  @ApiAcceptedResponse({ type: ResetSentResponseDto })
+  @ApiAcceptedResponse({
+    description: 'A reset code is on its way if the address has an account (the same answer otherwise)',
+    type: ResetSentResponseDto,
+  })
   @ApiErrors('VALIDATION_FAILED', 'TENANT_UNKNOWN')
   forgotPassword(@ReqCtx() ctx: RequestContext, @Body() body: ForgotPasswordDto) {
     return this.recovery.forgotPassword(ctx, body);
@@ -121,7 +147,12 @@ export class PasswordAuthController {
   @Public()
   @AuthThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @Operation('resetPassword', 'Set a new password with the mailed reset code; every session is revoked')
+  @ApiTags('sign-in')
+  @Operation(
+    'resetPassword',
+    'Set a new password with the mailed reset code; every session is revoked',
+    'The code from POST /api/auth/password/forgot sets the new password (same policy as sign-up). Every session of the account is revoked, so sign in again afterwards.',
+  )
   @ApiBody({ type: ResetPasswordDto })
   @ApiNoContentResponse({ description: 'Password changed; every session of the user revoked' })
   @ApiErrors('VALIDATION_FAILED', 'PASSWORD_BREACHED', 'OTP_INVALID', 'OTP_EXPIRED', 'TENANT_UNKNOWN')
@@ -134,6 +165,7 @@ export class PasswordAuthController {
   @RequireRecentAuth()
   @AuthThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiTags('account')
   @Operation(
     'changePassword',
     "Change the caller's password; every other session is revoked",

@@ -1,7 +1,15 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Controller, Get, Header, Headers, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  type SchemaObject,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../../common/auth/public.decorator';
@@ -26,6 +34,22 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
+/** What both health routes answer. */
+const HEALTH_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    status: { type: 'string', enum: ['ok', 'unavailable'] },
+    checks: {
+      type: 'object',
+      properties: {
+        postgres: { type: 'string', enum: ['ok', 'down'] },
+        redis: { type: 'string', enum: ['ok', 'down'] },
+      },
+    },
+  },
+};
+
 @ApiTags('operations')
 @Public()
 @Controller()
@@ -38,19 +62,32 @@ export class HealthController {
   ) {}
 
   @Get('health/live')
-  @ApiOperation({ operationId: 'live', summary: 'Liveness: the process answers' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  @ApiOperation({
+    operationId: 'live',
+    summary: 'Liveness: the process answers',
+    description:
+      'Checks nothing but the event loop: restart the process when this fails, not when a dependency is down.',
+  })
+  @ApiOkResponse({ description: 'The process is running', schema: HEALTH_SCHEMA })
   live() {
     return { status: 'ok' };
   }
 
   @Get('health/ready')
-  @ApiOperation({ operationId: 'ready', summary: 'Readiness: PostgreSQL and Redis answer' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } } } })
+  @ApiOperation({
+    operationId: 'ready',
+    summary: 'Readiness: PostgreSQL and Redis answer',
+    description:
+      'Send traffic to this process only while it answers 200; each dependency is probed with one round trip.',
+  })
+  @ApiOkResponse({
+    description: 'PostgreSQL and Redis answer',
+    schema: { ...HEALTH_SCHEMA, example: { status: 'ok', checks: { postgres: 'ok', redis: 'ok' } } },
+  })
   @ApiResponse({
     status: HttpStatus.SERVICE_UNAVAILABLE,
     description: 'A dependency is down',
-    schema: { example: { status: 'unavailable', checks: { postgres: 'ok', redis: 'down' } } },
+    schema: { ...HEALTH_SCHEMA, example: { status: 'unavailable', checks: { postgres: 'ok', redis: 'down' } } },
   })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const [postgres, redis] = await Promise.all([
@@ -73,7 +110,10 @@ export class HealthController {
   })
   @ApiBearerAuth('metrics-token')
   @ApiProduces('text/plain')
-  @ApiOkResponse({ schema: { type: 'string', example: 'http_request_duration_seconds_bucket{...} 1' } })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    schema: { type: 'string', example: 'http_request_duration_seconds_bucket{...} 1' },
+  })
   @ApiErrors('UNAUTHORIZED', 'NOT_FOUND')
   metricsText(@Headers('authorization') authorization: string | undefined) {
     switch (publicScrapeVerdict(this.metricsAccess.token, authorization)) {

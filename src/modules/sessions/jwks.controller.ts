@@ -40,8 +40,12 @@ export class JwksController {
   @Get('jwks.json')
   @Public()
   @Header('Cache-Control', 'public, max-age=60')
-  @Operation('getJwks', 'The public keys that verify access tokens (active and recently retired)')
-  @ApiOkResponse({ type: JwksResponseDto })
+  @Operation(
+    'getJwks',
+    'The public keys that verify access tokens (active and recently retired)',
+    "JSON Web Key Set (RFC 7517) of the ES256 keys: verify an access token with the key whose `kid` matches the token's header. Retired keys stay listed until the tokens they signed have expired; cache by `Cache-Control`.",
+  )
+  @ApiOkResponse({ description: 'The public keys, as a JWK Set', type: JwksResponseDto })
   @ApiErrors()
   getJwks(): JwksResponseDto {
     return { keys: this.keys.publishedKeys() as JwkDto[] };

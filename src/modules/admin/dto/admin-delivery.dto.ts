@@ -31,7 +31,7 @@ export class DeliveryMessageDto {
   @ApiProperty({ enum: DELIVERY_STATUSES })
   status!: string;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   attempts!: number;
 
   @ApiProperty({ description: 'Masked', example: 'a***@example.com' })
@@ -43,10 +43,10 @@ export class DeliveryMessageDto {
   @ApiProperty({ type: String, nullable: true, example: 'SM0123456789abcdef' })
   providerMessageId!: string | null;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 
-  @ApiProperty({ example: '2026-01-01T12:00:01.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:01.000Z' })
   updatedAt!: string;
 }
 
@@ -71,7 +71,7 @@ export class SuppressionDto {
   @ApiProperty({ example: 'bounce: 21211' })
   reason!: string;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 }
 

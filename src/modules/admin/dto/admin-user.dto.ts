@@ -61,7 +61,7 @@ export class AdminUserDto extends UserViewDto {
   @ApiProperty({ description: 'Admin reach across tenants (set by the CLI only)' })
   isPlatformAdmin!: boolean;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   updatedAt!: string;
 }
 

@@ -84,7 +84,7 @@ export class AdminAuditEventDto {
   @ApiProperty({ type: 'object', nullable: true, additionalProperties: true, example: { reason: 'admin' } })
   data!: Record<string, unknown> | null;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 }
 

@@ -7,7 +7,7 @@ export class HistoryItemDto {
   @ApiProperty({ example: 'login.succeeded' })
   type!: string;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   at!: string;
 
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })

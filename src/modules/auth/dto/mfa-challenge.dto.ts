@@ -49,6 +49,7 @@ export class VerifyMfaDto extends SessionStartFieldsDto {
 /** AuthResult after a second factor; a recovery-code login also says how many codes are left. */
 export class MfaAuthResultDto extends AuthResultDto {
   @ApiPropertyOptional({
+    type: 'integer',
     example: 9,
     description: 'Only after a login with a recovery code: unused codes left (regenerate when low)',
   })
@@ -62,9 +63,9 @@ export class MfaEmailSentDto {
   @ApiProperty({ enum: ['email'], example: 'email' })
   channel!: 'email';
 
-  @ApiProperty({ description: 'Seconds the code lives', example: 600 })
+  @ApiProperty({ type: 'integer', description: 'Seconds the code lives', example: 600 })
   expiresIn!: number;
 
-  @ApiProperty({ description: 'Seconds before another code may be sent', example: 60 })
+  @ApiProperty({ type: 'integer', description: 'Seconds before another code may be sent', example: 60 })
   resendAfter!: number;
 }

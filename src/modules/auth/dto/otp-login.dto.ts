@@ -1,4 +1,13 @@
-import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  getSchemaPath,
+  IntersectionType,
+  OmitType,
+} from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { EmailAddress } from '../../../common/http/email-address';
 import { CaptchaTokenField } from '../../captcha/require-captcha.decorator';
@@ -55,6 +64,62 @@ export class VerifyOtpDto extends IntersectionType(OtpDestinationFieldsDto, Sess
   otp!: string;
 }
 
+// The two shapes each body may take, for the docs only (validation runs on the classes above):
+// generated clients then see "a phone or an email" as a oneOf they can build without guessing.
+class PhoneDestinationDto {
+  @ApiProperty(PHONE_DOC)
+  phone!: string;
+}
+class EmailDestinationDto {
+  @ApiProperty(EMAIL_DOC)
+  email!: string;
+}
+export class SendOtpToPhoneDto extends IntersectionType(
+  PhoneDestinationDto,
+  OmitType(SendOtpDto, ['phone', 'email']),
+) {}
+export class SendOtpToEmailDto extends IntersectionType(
+  EmailDestinationDto,
+  OmitType(SendOtpDto, ['phone', 'email', 'channel']),
+) {}
+export class VerifyPhoneOtpDto extends IntersectionType(
+  PhoneDestinationDto,
+  OmitType(VerifyOtpDto, ['phone', 'email']),
+) {}
+export class VerifyEmailOtpDto extends IntersectionType(
+  EmailDestinationDto,
+  OmitType(VerifyOtpDto, ['phone', 'email']),
+) {}
+
+/** A body that is one of two shapes, with an example of each (Try it out sends a valid one). */
+function ApiOneOfBody(
+  shapes: [phone: new () => object, email: new () => object],
+  examples: { phone: object; email: object },
+) {
+  return applyDecorators(
+    ApiExtraModels(...shapes),
+    ApiBody({
+      schema: { oneOf: shapes.map((shape) => ({ $ref: getSchemaPath(shape) })) },
+      examples: {
+        phone: { summary: 'By phone', value: examples.phone },
+        email: { summary: 'By email (existing accounts only)', value: examples.email },
+      },
+    }),
+  );
+}
+
+export const ApiSendOtpBody = () =>
+  ApiOneOfBody([SendOtpToPhoneDto, SendOtpToEmailDto], {
+    phone: { phone: PHONE_DOC.example, channel: 'whatsapp' },
+    email: { email: EMAIL_DOC.example },
+  });
+
+export const ApiVerifyOtpBody = () =>
+  ApiOneOfBody([VerifyPhoneOtpDto, VerifyEmailOtpDto], {
+    phone: { phone: PHONE_DOC.example, otp: '123456' },
+    email: { email: EMAIL_DOC.example, otp: '123456' },
+  });
+
 export class OtpSentResponseDto {
   @ApiProperty({ enum: ['sent'], example: 'sent' })
   status!: 'sent';
@@ -62,9 +127,13 @@ export class OtpSentResponseDto {
   @ApiProperty({ enum: DELIVERY_CHANNELS, example: 'whatsapp' })
   channel!: DeliveryChannel;
 
-  @ApiProperty({ example: 300, description: 'Seconds the code stays valid' })
+  @ApiProperty({ type: 'integer', example: 300, description: 'Seconds the code stays valid' })
   expiresIn!: number;
 
-  @ApiProperty({ example: 60, description: 'Seconds before another code may be sent to this destination' })
+  @ApiProperty({
+    type: 'integer',
+    example: 60,
+    description: 'Seconds before another code may be sent to this destination',
+  })
   resendAfter!: number;
 }

@@ -30,7 +30,7 @@ export class GenericWebhookSignatureGuard implements CanActivate {
 }
 
 /** Server-to-server callbacks of the mail and SMS providers; authenticated by their signatures, not by tokens. */
-@ApiTags('delivery')
+@ApiTags('operations')
 @Controller('api/delivery/webhooks')
 export class DeliveryWebhooksController {
   constructor(private readonly webhooks: DeliveryWebhooksService) {}

@@ -63,7 +63,7 @@ export class DeviceResponseDto {
   @ApiProperty({ example: false })
   trusted!: boolean;
 
-  @ApiProperty({ example: 1, description: 'Live sessions started from this device' })
+  @ApiProperty({ type: 'integer', example: 1, description: 'Live sessions started from this device' })
   activeSessions!: number;
 }
 

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
-import { AuthResultDto } from '../../sessions/dto/auth-result.dto';
+import { AuthResultDto, SET_SESSION_COOKIES } from '../../sessions/dto/auth-result.dto';
 import { MFA_METHODS, type MfaMethod } from '../mfa.types';
 
 /** API.md POST /api/auth/login (and verify-otp): the first factor passed, a second one is due. */
@@ -31,6 +31,7 @@ export function ApiAuthResultOrMfaChallenge() {
     ApiOkResponse({
       description: 'AuthResult (signed in), or MfaChallenge when the user has a second factor enabled',
       schema: { oneOf: [{ $ref: getSchemaPath(AuthResultDto) }, { $ref: getSchemaPath(MfaChallengeDto) }] },
+      headers: SET_SESSION_COOKIES,
     }),
   );
 }

@@ -7,10 +7,10 @@ export class PasskeyViewDto {
   @ApiProperty({ example: 'YubiKey 5C' })
   name!: string;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 
-  @ApiProperty({ type: String, nullable: true, example: '2026-01-02T08:30:00.000Z' })
+  @ApiProperty({ format: 'date-time', type: String, nullable: true, example: '2026-01-02T08:30:00.000Z' })
   lastUsedAt!: string | null;
 }
 
@@ -20,7 +20,7 @@ export class FactorEnabledDto {
 }
 
 export class RecoveryCodesRemainingDto {
-  @ApiProperty({ example: 10 })
+  @ApiProperty({ type: 'integer', example: 10 })
   remaining!: number;
 }
 

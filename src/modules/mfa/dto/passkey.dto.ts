@@ -34,7 +34,7 @@ export class WebAuthnOptionsDto {
   @ApiProperty({ description: 'base64url', example: 'q8Vd1TzGg0wV9kqkG5bHqA' })
   challenge!: string;
 
-  @ApiPropertyOptional({ example: 300000 })
+  @ApiPropertyOptional({ type: 'integer', example: 300000 })
   timeout?: number;
 
   @ApiPropertyOptional({ example: 'localhost' })

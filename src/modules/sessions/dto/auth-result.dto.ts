@@ -18,15 +18,27 @@ export class SessionStartFieldsDto {
   @Type(() => DeviceInputDto)
   device?: DeviceInputDto;
 
+  // No `default` in the schema: generators (openapi-typescript) would make a defaulted field required.
   @ApiPropertyOptional({
     enum: CLIENT_TYPES,
-    default: 'web',
-    description: 'native: the refresh token comes in the body instead of a cookie',
+    description:
+      'Default `web`: the refresh token is set as an HttpOnly cookie. `native`: it comes in the body as `refreshToken` ' +
+      '(apps that keep it in the platform keystore), and no cookie is set.',
   })
   @IsOptional()
   @IsIn(CLIENT_TYPES)
   client?: ClientType;
 }
+
+/** The cookies a session-starting response sets for web clients (openapi: response headers). */
+export const SET_SESSION_COOKIES = {
+  'Set-Cookie': {
+    description:
+      'Web clients only: `sa_access` (the access token, Path=/) and `sa_refresh` (the refresh token, Path=/api/auth), ' +
+      'both HttpOnly and SameSite; Secure unless COOKIE_SECURE=false. Native clients get no cookie.',
+    schema: { type: 'string' },
+  },
+} as const;
 
 /** API.md AuthResult: the body of every response that starts a session. */
 export class AuthResultDto {
@@ -36,7 +48,7 @@ export class AuthResultDto {
   @ApiProperty({ example: 'Bearer' })
   tokenType!: 'Bearer';
 
-  @ApiProperty({ example: 900 })
+  @ApiProperty({ type: 'integer', example: 900 })
   expiresIn!: number;
 
   @ApiProperty({ format: 'uuid' })

@@ -25,7 +25,7 @@ export class CurrentSessionDto {
   @ApiProperty({ format: 'date-time', description: 'Absolute end of the session' })
   expiresAt!: string;
 
-  @ApiProperty({ enum: [1, 2], example: 1 })
+  @ApiProperty({ type: 'integer', enum: [1, 2], example: 1 })
   aal!: 1 | 2;
 
   @ApiProperty({ type: DeviceSummaryDto, nullable: true })

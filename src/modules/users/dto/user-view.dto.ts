@@ -41,6 +41,6 @@ export class UserViewDto {
   @ApiProperty()
   mfaEnabled!: boolean;
 
-  @ApiProperty({ example: '2026-01-01T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 }
