@@ -12,7 +12,7 @@ import { AppModule } from './app.module';
 import { matchedRoute } from './common/http/matched-route';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { createLogger, lazyChildLoggerFactory, PinoNestLogger } from './common/logging/logger';
-import { SECURITY_HEADERS } from './common/http/security-headers';
+import { securityHeaders } from './common/http/security-headers';
 import { registerRequestContext } from './database/request-context';
 import { MetricsService } from './common/metrics/metrics.service';
 import { AppException } from './common/errors/app-exception';
@@ -112,8 +112,9 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
   const metrics = app.get(MetricsService);
 
   registerRequestContext(fastify, app.get(MikroORM).em);
+  const headers = securityHeaders(config.production);
   fastify.addHook('onRequest', async (request, reply) => {
-    void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
+    void reply.headers(headers).header('x-request-id', request.id);
     assertJsonBody(request);
   });
   fastify.addHook('onRequest', (_request, _reply, done) => {
@@ -151,7 +152,11 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
   app.useGlobalPipes(createValidationPipe());
 
   // Built on the first visit to /docs, not on every start (~0.15 s of the ready time).
-  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', raw: ['json'] });
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    raw: ['json'],
+    customSiteTitle: 'SecureAuth API',
+  });
 }
 
 /** Requests being answered by this process; shutdown waits for them before closing Redis and PostgreSQL. */
@@ -186,8 +191,20 @@ function assertJsonBody(request: FastifyRequest): void {
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const builder = new DocumentBuilder()
-    .setTitle('SecureAuth')
-    .setDescription('Authentication service: accounts, passwordless OTP, sessions, MFA, devices, administration.')
+    .setTitle('SecureAuth API')
+    .setDescription(
+      [
+        'Authentication service: accounts, passwordless codes, sessions, MFA, devices, administration.',
+        '',
+        '**Authorize:** sign in with `POST /api/auth/login` (or verify a code), copy `accessToken` from the answer, ' +
+          'press **Authorize** and paste it under `bearer`. Tokens live ACCESS_TOKEN_TTL (15 minutes by default): `POST /api/auth/refresh` gives a new one.',
+        '',
+        'Browsers use the `sa_access` and `sa_refresh` cookies instead; a cookie request from a script must send an ' +
+          '`Origin` the service allows (its own, or one of `CORS_ORIGINS`). Send `"client":"native"` to get the refresh ' +
+          'token in the body instead of a cookie. Every error has the shape `{statusCode, code, error, requestId}`; ' +
+          'each operation lists the codes it can answer.',
+      ].join('\n'),
+    )
     .setVersion('1.0.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .addCookieAuth('sa_access', { type: 'apiKey', in: 'cookie', name: 'sa_access' }, 'access-cookie')

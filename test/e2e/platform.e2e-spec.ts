@@ -150,4 +150,13 @@ describe('platform: errors, health, docs', () => {
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
   });
+
+  it('should open /docs from a LAN address over plain http in development', async () => {
+    const page = await sut.http.get('/docs/', { headers: { host: '192.168.1.20:3000' } });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<title>SecureAuth API</title>');
+    // The directive made browsers fetch the UI's scripts over https, which a dev server does not speak.
+    expect(page.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
 });

@@ -3,9 +3,17 @@
  * /docs load its own scripts and inline styles. They never vary by request, so they are one
  * constant object instead of helmet's middleware chain, which rebuilt them per request (~7 %
  * of a GET /me).
+ *
+ * `upgrade-insecure-requests` only in production: in development the service is often reached
+ * over plain http from another machine (a LAN address), where the directive made the browser
+ * fetch /docs' scripts over https and the page stayed blank. Production runs behind TLS.
  */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'content-security-policy': [
+export function securityHeaders(production: boolean): Readonly<Record<string, string>> {
+  return Object.freeze({ ...BASE_HEADERS, 'content-security-policy': csp(production) });
+}
+
+const csp = (production: boolean) =>
+  [
     "default-src 'self'",
     "base-uri 'self'",
     "font-src 'self' https: data:",
@@ -16,8 +24,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
     "script-src 'self'",
     "script-src-attr 'none'",
     "style-src 'self' 'unsafe-inline'",
-    'upgrade-insecure-requests',
-  ].join(';'),
+    ...(production ? ['upgrade-insecure-requests'] : []),
+  ].join(';');
+
+const BASE_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'origin-agent-cluster': '?1',
@@ -29,4 +39,4 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'x-frame-options': 'SAMEORIGIN',
   'x-permitted-cross-domain-policies': 'none',
   'x-xss-protection': '0',
-});
+};
