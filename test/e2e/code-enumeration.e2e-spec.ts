@@ -71,10 +71,18 @@ describe('code enumeration: wrong guesses after a code request answer alike for 
   const expectedSequence = () => [
     ...Array.from({ length: 5 }, () => ({
       status: 401,
-      body: { statusCode: 401, code: 'OTP_INVALID', error: 'Invalid OTP' },
+      body: { statusCode: 401, code: 'OTP_INVALID', error: 'Wrong code: check it and try again' },
       headers: expect.any(Object),
     })),
-    { status: 401, body: { statusCode: 401, code: 'OTP_EXPIRED', error: 'OTP expired' }, headers: expect.any(Object) },
+    {
+      status: 401,
+      body: {
+        statusCode: 401,
+        code: 'OTP_EXPIRED',
+        error: 'No live code here: it was already used or expired. Request a new one',
+      },
+      headers: expect.any(Object),
+    },
   ];
 
   it('should answer wrong reset codes alike for an account, an unknown email and a pending registration', async () => {

@@ -13,8 +13,15 @@ export class AppException extends HttpException {
     readonly details?: ErrorDetail[],
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers: Record<string, string> = {},
+    /** The `error` text, when the code's generic one would leave the caller guessing what to do. */
+    message: string = ERROR_MESSAGES[code],
   ) {
-    super(ERROR_MESSAGES[code], ERROR_STATUS[code]);
+    super(message, ERROR_STATUS[code]);
+  }
+
+  /** Same code, an `error` text that says what to do (never what would help an attacker). */
+  static saying(code: ErrorCode, message: string, details?: ErrorDetail[]) {
+    return new AppException(code, details, {}, message);
   }
 
   static tooManyRequests(

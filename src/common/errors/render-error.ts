@@ -73,7 +73,7 @@ export function renderError(error: unknown, requestId: string): RenderedError {
   } else if (code === 'SERVICE_UNAVAILABLE') {
     logger.warn({ msg: 'dependency unavailable', requestId, err: serializeError(error) });
   }
-  const body: ErrorBody = { statusCode: status, code, error: ERROR_MESSAGES[code], requestId };
+  const body: ErrorBody = { statusCode: status, code, error: appException?.message ?? ERROR_MESSAGES[code], requestId };
   if (appException?.details) body.details = appException.details;
   if (code === 'VALIDATION_FAILED' && !body.details)
     body.details = [{ field: 'body', message: describeBadRequest(error) }];

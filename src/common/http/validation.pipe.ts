@@ -5,7 +5,8 @@ import { illFormedStringPath, WELL_FORMED_MESSAGE } from './well-formed-unicode'
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
+    // Unique: two constraints of one field may say the same thing (a missing field, for one).
+    const own = [...new Set(Object.values(error.constraints ?? {}))].map((message) => ({
       field,
       message: stripProperty(message, error.property),
     }));

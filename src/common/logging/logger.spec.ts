@@ -40,6 +40,12 @@ describe('log redaction', () => {
     expect(line).toContain('login attempt');
   });
 
+  it("should keep the reason a code was not sent (QuietCodeSender's `reason`), never a `code`", () => {
+    const { logger, lines } = capture();
+    logger.info({ msg: 'code not sent', purpose: 'login', reason: 'DESTINATION_UNDELIVERABLE', code: '123456' });
+    expect(JSON.parse(lines[0])).toMatchObject({ reason: 'DESTINATION_UNDELIVERABLE', code: '[redacted]' });
+  });
+
   it('should keep fields that are not secrets', () => {
     const { logger, lines } = capture();
     logger.info({ email: 'ada@example.com', requestId: 'r-1' }, 'hello');

@@ -22,6 +22,13 @@ const AMR_OF: Record<MfaMethod, string> = { totp: 'otp', email: 'otp', recovery_
  * the token's budget (burned after 5) and the account's (LOGIN_MAX_FAILURES per
  * LOGIN_FAILURE_WINDOW, then 429 whatever the IP) before the factor is checked.
  */
+
+/** Unknown, used, expired or another tenant's: one answer, and it says what to do. */
+const mfaTokenGone = () =>
+  AppException.saying(
+    'UNAUTHORIZED',
+    'The mfaToken was already used or has expired (it lives 5 minutes): sign in again',
+  );
 @Injectable()
 export class MfaChallengeService {
   constructor(
@@ -57,7 +64,7 @@ export class MfaChallengeService {
     );
     if (!outcome) throw new AppException('MFA_INVALID');
     // Single use even when two correct answers race: only one caller deletes the token.
-    if (!(await this.tokens.consume(input.mfaToken))) throw new AppException('UNAUTHORIZED');
+    if (!(await this.tokens.consume(input.mfaToken))) throw mfaTokenGone();
     await this.audit.record(
       {
         type: 'mfa.challenge.succeeded',
@@ -103,7 +110,7 @@ export class MfaChallengeService {
 
   private async pendingUser(ctx: RequestContext, mfaToken: string): Promise<{ pending: PendingMfa; user: User }> {
     const pending = await this.tokens.find(mfaToken, ctx.tenantId);
-    if (!pending) throw new AppException('UNAUTHORIZED');
+    if (!pending) throw mfaTokenGone();
     const user = await this.em.findOne(User, { id: pending.userId, tenantId: pending.tenantId }, { refresh: true });
     if (!user) throw new AppException('UNAUTHORIZED');
     if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');

@@ -23,6 +23,11 @@ export class OtpDestinations {
         { field: 'email', message: 'give either phone or email, not both' },
       ]);
     }
+    if ('channel' in body && body.channel !== undefined && body.phone === undefined) {
+      throw new AppException('VALIDATION_FAILED', [
+        { field: 'channel', message: 'applies to a phone only: an email code always goes by email' },
+      ]);
+    }
     const destination: OtpDestination =
       body.phone !== undefined
         ? {

@@ -65,7 +65,8 @@ export class QuietCodeSender {
       return true;
     } catch (error) {
       if (error instanceof AppException && SILENT_ISSUE_FAILURES.has(error.code)) {
-        this.logger.log({ msg: 'code not sent', purpose, code: error.code, requestId: ctx.requestId });
+        // `reason`, not `code`: a field named code is redacted from every log line (it may be an OTP).
+        this.logger.log({ msg: 'code not sent', purpose, reason: error.code, requestId: ctx.requestId });
         return false;
       }
       throw error;

@@ -8,7 +8,7 @@ import { DEFAULT_TENANT_ID } from '../tenants/tenant.entity';
 import type { AccessTokenClaims } from './access-token';
 import { AccessTokenService } from './access-token.service';
 import { JwtStrategy } from './jwt.strategy';
-import { isCrossSiteRequestAllowed } from './csrf';
+import { CROSS_SITE_REFUSED, isCrossSiteRequestAllowed } from './csrf';
 import { type LiveSession, LiveSessionStore } from './live-session.store';
 import { accessTokenOf } from './session-cookies';
 
@@ -59,7 +59,7 @@ export class AccessTokenVerifier {
   ): Promise<AuthPrincipal> {
     if (claims.tid !== this.tenantOf(request)) throw new AppException('UNAUTHORIZED');
     if (via === 'cookie' && !isCrossSiteRequestAllowed(request.method, request.headers, this.app.corsOrigins)) {
-      throw new AppException('FORBIDDEN');
+      throw AppException.saying('FORBIDDEN', CROSS_SITE_REFUSED);
     }
     // One round trip for the live record and the user view: `sub` is known before the read.
     const [live, userView] = await this.store.getWithUserView(claims.sid, claims.sub);

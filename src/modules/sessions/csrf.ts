@@ -27,3 +27,9 @@ export function isCrossSiteRequestAllowed(method: string, headers: OriginHeaders
   if (claimed === null) return false;
   return allowedOrigins.some((allowed) => originOf(allowed) === claimed);
 }
+
+/** Why a cookie request was refused, so that a developer trying it with curl knows what to send. */
+export const CROSS_SITE_REFUSED =
+  'Cookie-authenticated requests that change state must send an Origin header (or a Referer) naming an allowed ' +
+  "origin: the service's own or one of CORS_ORIGINS. Clients that are not browsers can send the access token as a " +
+  'Bearer token instead.';

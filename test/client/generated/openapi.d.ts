@@ -2037,7 +2037,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `OTP_INVALID`: Invalid OTP; `OTP_EXPIRED`: OTP expired */
+            /** @description `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2251,7 +2251,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `OTP_INVALID`: Invalid OTP; `OTP_EXPIRED`: OTP expired */
+            /** @description `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2393,7 +2393,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `OTP_INVALID`: Invalid OTP; `OTP_EXPIRED`: OTP expired */
+            /** @description `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -29,20 +29,21 @@ const EMAIL_DOC = {
   description: 'An existing account only; give either phone or email',
 } as const;
 
-/** Validated when given, or when the other is missing too (one of them is required; the service refuses both). */
-const required = (field: 'phone' | 'email') => (dto: { phone?: unknown; email?: unknown }) =>
-  dto[field] !== undefined || dto[field === 'phone' ? 'email' : 'phone'] === undefined;
+const GIVE_ONE = 'give a phone (E.164, e.g. +14155550123) or an email';
 
-/** Where the code goes: a phone (E.164) or an account email, exactly one of them. */
+/**
+ * Where the code goes: a phone (E.164) or an account email, exactly one of them. Neither: one
+ * detail on `phone` saying to give one (the service refuses both).
+ */
 class OtpDestinationFieldsDto {
   @ApiPropertyOptional(PHONE_DOC)
-  @ValidateIf(required('phone'))
-  @IsString()
-  @MaxLength(32)
+  @ValidateIf((dto: { phone?: unknown; email?: unknown }) => dto.phone !== undefined || dto.email === undefined)
+  @IsString({ message: ({ value }) => (value === undefined ? GIVE_ONE : 'must be a string') })
+  @MaxLength(32, { message: ({ value }) => (value === undefined ? GIVE_ONE : 'must be at most 32 characters') })
   phone?: string;
 
   @ApiPropertyOptional(EMAIL_DOC)
-  @ValidateIf(required('email'))
+  @ValidateIf((dto: { email?: unknown }) => dto.email !== undefined)
   @EmailAddress()
   email?: string;
 }
