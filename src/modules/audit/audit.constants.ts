@@ -10,6 +10,7 @@ export const AUDIT_EVENT_TYPES = [
   'session.created',
   'session.refreshed',
   'session.revoked',
+  'session.reauthenticated',
   'refresh.reuse_detected',
   'password.reset_requested',
   'password.reset',

@@ -12,6 +12,8 @@ import { MfaChallengeService } from './mfa-challenge.service';
 import { OtpLoginController } from './otp-login.controller';
 import { OtpLoginService } from './otp-login.service';
 import { PasskeyLoginController } from './passkey-login.controller';
+import { ReauthenticationController } from './reauthentication.controller';
+import { ReauthenticationService } from './reauthentication.service';
 import { PasskeyLoginService } from './passkey-login.service';
 import { PasswordAuthController } from './password-auth.controller';
 import { EmailVerificationService } from './email-verification.service';
@@ -36,9 +38,16 @@ import { SignUpService } from './sign-up.service';
 @Module({
   imports: [CaptchaModule, DeliveryModule, MfaModule, OtpModule, SessionsModule, UsersModule],
   // In this order in the OpenAPI document: sign up, password sign-in, codes, then the second factor and passkeys.
-  controllers: [PasswordAuthController, OtpLoginController, MfaChallengeController, PasskeyLoginController],
+  controllers: [
+    PasswordAuthController,
+    OtpLoginController,
+    MfaChallengeController,
+    PasskeyLoginController,
+    ReauthenticationController,
+  ],
   providers: [
     BreachedPasswordsService,
+    ReauthenticationService,
     SignInService,
     SecondFactors,
     MfaChallengeService,

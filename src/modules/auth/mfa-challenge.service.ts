@@ -52,7 +52,7 @@ export class MfaChallengeService {
   async passkeyOptions(ctx: RequestContext, mfaToken: string) {
     const { pending, user } = await this.pendingUser(ctx, mfaToken);
     if (!(await this.offeredMethods(user, pending)).includes('passkey')) throw new AppException('MFA_INVALID');
-    return this.factors.passkeyOptions(mfaToken, user.id);
+    return this.factors.passkeyOptions(this.factors.challengeKeyOf(mfaToken), user.id);
   }
 
   async verify(ctx: RequestContext, input: VerifyMfaDto): Promise<SessionAnswer<MfaAuthResultDto>> {
@@ -60,7 +60,9 @@ export class MfaChallengeService {
     const outcome = await this.attempts.guess(
       { user, method: input.method, mfaToken: input.mfaToken, ctx },
       async () =>
-        (await this.offeredMethods(user, pending)).includes(input.method) ? this.factors.check(user, input) : null,
+        (await this.offeredMethods(user, pending)).includes(input.method)
+          ? this.factors.check(user, input, this.factors.challengeKeyOf(input.mfaToken))
+          : null,
     );
     if (!outcome) throw new AppException('MFA_INVALID');
     // Single use even when two correct answers race: only one caller deletes the token.

@@ -9,6 +9,9 @@ import { OtpService } from '../otp/otp.service';
 import type { User } from '../users/user.entity';
 import type { MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
 
+/** A second factor's answer: a code (TOTP, email, recovery) or a passkey assertion. */
+export type FactorAnswer = Pick<VerifyMfaDto, 'method' | 'code' | 'response'>;
+
 export interface FactorOutcome {
   recoveryCodesRemaining?: number;
 }
@@ -35,12 +38,21 @@ export class SecondFactors {
     return { status: 'sent', channel: 'email', expiresIn: issued.expiresIn, resendAfter: issued.resendAfter };
   }
 
-  passkeyOptions(mfaToken: string, userId: string) {
-    return this.passkeys.authenticationOptions(this.tokens.challengeKeyOf(mfaToken), userId);
+  /** WebAuthn options for the user's passkeys; the challenge is kept under `challengeKey` (single use). */
+  passkeyOptions(challengeKey: string, userId: string) {
+    return this.passkeys.authenticationOptions(challengeKey, userId);
   }
 
-  /** Null for a wrong factor; never throws for one, so every failure is counted the same way. */
-  async check(user: User, input: VerifyMfaDto): Promise<FactorOutcome | null> {
+  /** Where a login challenge keeps its passkey challenge. */
+  challengeKeyOf(mfaToken: string): string {
+    return this.tokens.challengeKeyOf(mfaToken);
+  }
+
+  /**
+   * Null for a wrong factor; never throws for one, so every failure is counted the same way.
+   * A passkey answers the challenge kept under `challengeKey` by passkeyOptions.
+   */
+  async check(user: User, input: FactorAnswer, challengeKey: string): Promise<FactorOutcome | null> {
     switch (input.method) {
       case 'totp':
         return input.code && (await this.totp.acceptCode(user.id, input.code, true)) ? {} : null;
@@ -51,7 +63,7 @@ export class SecondFactors {
         return used ? { recoveryCodesRemaining: used.remaining } : null;
       }
       case 'passkey': {
-        const challenge = await this.passkeys.takeChallenge(this.tokens.challengeKeyOf(input.mfaToken));
+        const challenge = await this.passkeys.takeChallenge(challengeKey);
         if (!challenge || !input.response) return null;
         const verified = await this.passkeys.verifyAssertion(user.tenantId, challenge, input.response, {
           userId: user.id,

@@ -17,7 +17,7 @@ export interface MfaGuess {
   /** The login challenge being answered; absent when a signed-in user manages a factor. */
   mfaToken?: string;
   /** Why a signed-in user gave the code (audited with a wrong one). */
-  purpose?: 'confirm' | 'disable';
+  purpose?: 'confirm' | 'disable' | 'reauthenticate';
   ctx: RequestContext;
 }
 

@@ -54,7 +54,7 @@ redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1`;
 
 /** Rounds of read + compare-and-set before a role change gives up on a record that keeps changing. */
-const MAX_ROLE_UPDATE_ROUNDS = 16;
+const MAX_AMEND_ROUNDS = 16;
 
 /** published: written and proven not revoked; revoked: a revocation won; unsure: too slow to tell. */
 export type PublishOutcome = 'published' | 'revoked' | 'unsure';
@@ -148,15 +148,24 @@ export class LiveSessionStore {
    * once). Each record is read and replaced with a compare-and-set, so a write that lands in
    * between (a refresh's publish, a concurrent role change) is read again, never overwritten.
    */
-  async updateRoles(sessionIds: string[], roles: Role[]): Promise<void> {
+  updateRoles(sessionIds: string[], roles: Role[]): Promise<void> {
+    return this.amend(sessionIds, { roles });
+  }
+
+  /** A new auth_time on a live record (re-authentication), with updateRoles' compare-and-set. */
+  updateAuthTime(sessionId: string, authTime: number): Promise<void> {
+    return this.amend([sessionId], { authTime });
+  }
+
+  private async amend(sessionIds: string[], patch: Partial<Pick<LiveSession, 'roles' | 'authTime'>>): Promise<void> {
     const redis = this.redis as unknown as RedisWithReplace;
     for (const sessionId of sessionIds) {
       for (let round = 1; ; round++) {
         const current = await this.redis.get(sessionKey(sessionId));
         if (!current) break;
-        const next = JSON.stringify({ ...(JSON.parse(current) as LiveSession), roles });
+        const next = JSON.stringify({ ...(JSON.parse(current) as LiveSession), ...patch });
         if ((await redis.replaceLiveSession(sessionKey(sessionId), current, next)) === 1) break;
-        if (round === MAX_ROLE_UPDATE_ROUNDS) throw new Error(`live session ${sessionId} kept changing`);
+        if (round === MAX_AMEND_ROUNDS) throw new Error(`live session ${sessionId} kept changing`);
       }
     }
   }

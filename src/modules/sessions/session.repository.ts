@@ -346,4 +346,14 @@ export class SessionRepository {
       );
     return !row || row.revoked;
   }
+
+  /** A recent proof of identity on a live session: its auth_time is `at`. False when it is no longer live. */
+  async setAuthTime(em: EntityManager, tenantId: string, sessionId: string, at: Date): Promise<boolean> {
+    const rows = await em.getConnection().execute<Array<{ id: string }>>(
+      `update "session" set "auth_time" = ? where "id" = ? and "tenant_id" = ? and "revoked_at" is null
+            and "expires_at" > ? and "idle_expires_at" > ? returning "id"`,
+      [at, sessionId, tenantId, at, at],
+    );
+    return rows.length === 1;
+  }
 }

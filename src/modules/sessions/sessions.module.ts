@@ -24,6 +24,7 @@ import { SessionRefresher } from './session-refresher.service';
 import { SessionRevoker } from './session-revoker.service';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeysService } from './signing-keys.service';
+import { SessionStepUp } from './session-step-up.service';
 
 @Module({
   imports: [MikroOrmModule.forFeature([Session, RefreshToken, SigningKey]), UsersModule, DevicesModule],
@@ -47,6 +48,7 @@ import { SigningKeysService } from './signing-keys.service';
     SessionQueries,
     NewSignInNoticeListener,
     DeviceSessionsService,
+    SessionStepUp,
   ],
   // The global AccessTokenGuard (app.module) needs the token service and the verifier.
   exports: [
@@ -58,6 +60,7 @@ import { SigningKeysService } from './signing-keys.service';
     AccessTokenService,
     AccessTokenVerifier,
     SigningKeysService,
+    SessionStepUp,
   ],
 })
 export class SessionsModule {}

@@ -264,6 +264,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove it is still you: the current session counts as freshly signed in
+         * @description For step-up routes (they answer 401 REAUTH_REQUIRED once the last sign-in is older than REAUTH_WINDOW): give `{password}`, or `{method: "totp" | "recovery_code", code}`, or `{method: "passkey", response}` with the options of POST /api/auth/reauthenticate/passkey/options. The session's auth_time becomes now and the same access token passes step-up at once; no new session, no new tokens. A wrong proof counts against the same budgets as a sign-in's (429 once spent); a recovery code is used up.
+         */
+        post: operations["reauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/reauthenticate/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * WebAuthn request options for re-authenticating with one of the caller's passkeys
+         * @description Pass them to `navigator.credentials.get()` and send the result to POST /api/auth/reauthenticate with `method: "passkey"`. The challenge belongs to this session, is single use and lives 5 minutes. MFA_INVALID when the caller has no passkey.
+         */
+        post: operations["reauthenticatePasskeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/refresh": {
         parameters: {
             query?: never;
@@ -1389,6 +1429,43 @@ export interface components {
             response: {
                 [key: string]: unknown;
             };
+        };
+        PasswordProof: {
+            /**
+             * @description The account's password
+             * @example correct horse battery staple
+             */
+            password: string;
+        };
+        CodeProof: {
+            /**
+             * @example totp
+             * @enum {string}
+             */
+            method: "totp" | "recovery_code";
+            /**
+             * @description totp: 6 digits; recovery_code: xxxxx-xxxxx
+             * @example 287082
+             */
+            code: string;
+        };
+        PasskeyProof: {
+            /**
+             * @example passkey
+             * @enum {string}
+             */
+            method: "passkey";
+            /** @description AuthenticationResponseJSON */
+            response: {
+                [key: string]: unknown;
+            };
+        };
+        ReauthenticatedDto: {
+            /**
+             * @description The session's new auth_time (seconds since the epoch)
+             * @example 1767268800
+             */
+            authTime: number;
         };
         RefreshSessionDto: {
             /**
@@ -2820,6 +2897,186 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /** @enum {string} */
                         code?: "ACCOUNT_RESTRICTED";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reauthenticate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordProof"] | components["schemas"]["CodeProof"] | components["schemas"]["PasskeyProof"];
+            };
+        };
+        responses: {
+            /** @description The session's new auth_time */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReauthenticatedDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `INVALID_CREDENTIALS`: Invalid credentials; `MFA_INVALID`: Invalid second factor
+             *
+             *     `INVALID_CREDENTIALS`: Invalid credentials; `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "INVALID_CREDENTIALS" | "TOKEN_EXPIRED" | "UNAUTHORIZED" | "MFA_INVALID";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reauthenticatePasskeyOptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description PublicKeyCredentialRequestOptionsJSON */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebAuthnOptionsDto"];
+                };
+            };
+            /** @description `TENANT_UNKNOWN`: Unknown tenant */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `MFA_INVALID`: Invalid second factor
+             *
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED" | "MFA_INVALID";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
                     };
                 };
             };
@@ -5426,7 +5683,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Events about this user (subject) */
                 userId?: string;
-                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
+                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
                 outcome?: "success" | "failure";
                 /** @description Inclusive lower bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999 */
                 from?: string;

@@ -1,0 +1,136 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { TestClock } from '../support/test-clock';
+import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
+import { enrolTotp, PASSWORD, passwordUser, registerPasskey, totpCode } from './mfa-support';
+
+const REAUTH_WINDOW_SECONDS = 600;
+const LOGIN_MAX_FAILURES = 3;
+
+/** POST /api/auth/reauthenticate: step-up on the current session, without a new one. */
+describe('re-authentication (POST /api/auth/reauthenticate)', () => {
+  let sut: TestApp;
+  let clock: TestClock;
+
+  beforeAll(async () => {
+    sut = await startTestApp({
+      THROTTLE_ENABLED: 'false',
+      REAUTH_WINDOW: String(REAUTH_WINDOW_SECONDS),
+      LOGIN_MAX_FAILURES: String(LOGIN_MAX_FAILURES),
+    });
+    clock = TestClock.of(sut);
+  });
+  afterEach(() => clock.reset());
+  afterAll(() => sut.close());
+
+  const post = (path: string, token: string, body?: unknown) => sut.http.post(path, body, { token, cookies: false });
+  const reauthenticate = (token: string, body: unknown) => post('/api/auth/reauthenticate', token, body);
+  /** A step-up route that changes nothing by being called. */
+  const stepUpRoute = (token: string) => post('/api/mfa/passkeys/registration/options', token);
+  const goStale = () => clock.advance((REAUTH_WINDOW_SECONDS + 1) * 1000);
+
+  async function staleUser() {
+    const signedIn = await passwordUser(sut);
+    goStale();
+    const refused = await stepUpRoute(signedIn.token);
+    expect([refused.status, refused.body.code]).toEqual([401, 'REAUTH_REQUIRED']);
+    return signedIn;
+  }
+
+  it('should let the same access token pass step-up again after the password', async () => {
+    const { user, token } = await staleUser();
+    const response = await reauthenticate(token, { password: PASSWORD });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ authTime: Math.floor(clock.nowMs() / 1000) });
+    expect((await stepUpRoute(token)).status).toBe(200);
+    const events = await sut.app
+      .get(EntityManager)
+      .fork()
+      .find(AuditEvent, { subjectId: user.id, type: 'session.reauthenticated' });
+    expect(events.map((event) => [event.outcome, event.data])).toEqual([['success', { method: 'password' }]]);
+  });
+
+  it('should refuse a wrong password, keep the session stale, and lock like a sign-in once the budget is spent', async () => {
+    const { token } = await staleUser();
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
+      const wrong = await reauthenticate(token, { password: 'not the password' });
+      expect([wrong.status, wrong.body.code]).toEqual([401, 'INVALID_CREDENTIALS']);
+    }
+    expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+    const locked = await reauthenticate(token, { password: PASSWORD });
+    expect([locked.status, locked.body.code]).toEqual([429, 'TOO_MANY_REQUESTS']);
+    expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+  });
+
+  it('should accept a TOTP code once', async () => {
+    const { token } = await passwordUser(sut);
+    const { secret } = await enrolTotp(sut, token);
+    goStale();
+    const code = totpCode(secret, clock.nowMs());
+    expect((await reauthenticate(token, { method: 'totp', code })).status).toBe(200);
+    expect((await stepUpRoute(token)).status).toBe(200);
+    const replay = await reauthenticate(token, { method: 'totp', code });
+    expect([replay.status, replay.body.code]).toEqual([401, 'MFA_INVALID']);
+  });
+
+  it('should use up a recovery code', async () => {
+    const { token } = await passwordUser(sut);
+    const { recoveryCodes } = await enrolTotp(sut, token);
+    goStale();
+    const code = recoveryCodes[0];
+    expect((await reauthenticate(token, { method: 'recovery_code', code })).status).toBe(200);
+    const again = await reauthenticate(token, { method: 'recovery_code', code });
+    expect([again.status, again.body.code]).toEqual([401, 'MFA_INVALID']);
+  });
+
+  it("should accept the caller's passkey and refuse another user's", async () => {
+    const owner = await passwordUser(sut);
+    const ownerKey = new SoftwareAuthenticator();
+    await registerPasskey(sut, owner.token, ownerKey);
+    const other = await passwordUser(sut);
+    const otherKey = new SoftwareAuthenticator();
+    await registerPasskey(sut, other.token, otherKey);
+    goStale();
+
+    const forOther = await post('/api/auth/reauthenticate/passkey/options', owner.token);
+    expect(forOther.status).toBe(200);
+    const stolen = await reauthenticate(owner.token, { method: 'passkey', response: otherKey.get(forOther.body) });
+    expect([stolen.status, stolen.body.code]).toEqual([401, 'MFA_INVALID']);
+    expect((await stepUpRoute(owner.token)).body.code).toBe('REAUTH_REQUIRED');
+
+    const options = await post('/api/auth/reauthenticate/passkey/options', owner.token);
+    const response = await reauthenticate(owner.token, { method: 'passkey', response: ownerKey.get(options.body) });
+    expect(response.status).toBe(200);
+    expect((await stepUpRoute(owner.token)).status).toBe(200);
+  });
+
+  it('should not offer passkey options to a user without a passkey, nor a factor they do not have', async () => {
+    const { token } = await staleUser();
+    expect((await post('/api/auth/reauthenticate/passkey/options', token)).body.code).toBe('MFA_INVALID');
+    const totp = await reauthenticate(token, { method: 'totp', code: totpCode('JBSWY3DPEHPK3PXP', clock.nowMs()) });
+    expect([totp.status, totp.body.code]).toEqual([401, 'MFA_INVALID']);
+  });
+
+  it('should refuse a revoked session, and answer nothing to a signed-out caller', async () => {
+    const { token } = await staleUser();
+    expect((await post('/api/auth/logout', token)).status).toBe(204);
+    const response = await reauthenticate(token, { password: PASSWORD });
+    expect([response.status, response.body.code]).toEqual([401, 'UNAUTHORIZED']);
+    const anonymous = await sut.http.post('/api/auth/reauthenticate', { password: PASSWORD }, { cookies: false });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it.each([
+    ['no proof', {}, 'password'],
+    ['two proofs', { password: PASSWORD, method: 'totp', code: '123456' }, 'password'],
+    ['a method without its code', { method: 'totp' }, 'code'],
+    ['a passkey without its response', { method: 'passkey' }, 'response'],
+    ['an email code (not a re-authentication factor)', { method: 'email', code: '123456' }, 'method'],
+  ])('should answer 400 to %s', async (_name, body, field) => {
+    const { token } = await passwordUser(sut);
+    const response = await reauthenticate(token, body);
+    expect([response.status, response.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(response.body.details[0].field).toBe(field);
+  });
+});
