@@ -12,6 +12,7 @@ import { RefreshToken, Session } from './session.entity';
 import { type Rotation, SessionRepository } from './session.repository';
 import { SessionRevoker } from './session-revoker.service';
 import { hashRefreshToken } from './session-token';
+import { sessionEvent } from './session-event';
 
 export interface PresentedToken {
   token: string;
@@ -75,19 +76,7 @@ export class RefreshReuse {
     );
     if (!isCurrent) return null;
     const { session } = candidate;
-    await this.audit.record(
-      {
-        type: 'session.refreshed',
-        outcome: 'success',
-        tenantId: session.tenantId,
-        subjectId: session.userId,
-        sessionId: session.id,
-        deviceId: session.deviceId,
-        data: { reuseGrace: true },
-      },
-      ctx,
-      this.em.fork(),
-    );
+    await this.audit.record(sessionEvent('session.refreshed', session, { reuseGrace: true }), ctx, this.em.fork());
     return { rotation: candidate, successor };
   }
 

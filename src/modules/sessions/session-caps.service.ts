@@ -9,6 +9,7 @@ import { DevicesService } from '../devices/devices.service';
 import type { User } from '../users/user.entity';
 import { type RevokedSession, SessionRepository } from './session.repository';
 import { SessionRevoker } from './session-revoker.service';
+import { sessionEvent } from './session-event';
 
 const SESSION_LIMIT = 'session_limit';
 
@@ -56,18 +57,7 @@ export class SessionCaps {
     });
     // The statement wrote their session.revoked events; their listeners hear of them here.
     for (const session of leastRecentlyUsed) {
-      await this.audit.announce(
-        {
-          type: 'session.revoked',
-          outcome: 'success',
-          tenantId: session.tenantId,
-          subjectId: session.userId,
-          sessionId: session.id,
-          deviceId: session.deviceId,
-          data: { reason: SESSION_LIMIT },
-        },
-        ctx,
-      );
+      await this.audit.announce(sessionEvent('session.revoked', session, { reason: SESSION_LIMIT }), ctx);
     }
     await this.revoker.forgetLive([...revoked, ...leastRecentlyUsed].map((entry) => entry.id));
   }

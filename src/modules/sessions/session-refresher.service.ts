@@ -13,6 +13,7 @@ import { type Rotation, SessionRepository } from './session.repository';
 import { SessionAnswers } from './session-answers.service';
 import { type Lifetimes, SessionLifetimes } from './session-lifetimes.service';
 import { newRefreshToken, parseRefreshToken } from './session-token';
+import { sessionEvent } from './session-event';
 
 /**
  * Rotates a refresh token with one compare-and-swap statement (see SessionRepository.rotate).
@@ -57,20 +58,8 @@ export class SessionRefresher {
       },
     });
     if (rotation) {
-      const { session } = rotation;
       // The rotation statement wrote the event; its listeners hear of it here.
-      await this.audit.announce(
-        {
-          type: 'session.refreshed',
-          outcome: 'success',
-          tenantId: session.tenantId,
-          subjectId: session.userId,
-          sessionId: session.id,
-          deviceId: session.deviceId,
-        },
-        ctx,
-        this.em,
-      );
+      await this.audit.announce(sessionEvent('session.refreshed', rotation.session), ctx, this.em);
       return this.answer(rotation, next.token, client, lifetimes, sinceMonoMs);
     }
     const graced = await this.reuse.successorWithinGrace(presented, ctx, now);

@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service';
 import { LiveSessionStore } from './live-session.store';
 import { type RevokedSession, type SessionFilter, SessionRepository } from './session.repository';
 import { UUID_PATTERN } from './session-token';
+import { sessionEvent } from './session-event';
 
 /**
  * Which sessions to end. Every filter names a tenant, or one session by id: a single session
@@ -49,19 +50,7 @@ export class SessionRevoker {
   ): Promise<RevokedSession[]> {
     const rows = await this.repository.revokeWhere(em, where, reason, this.clock.now());
     for (const row of rows) {
-      await this.audit.record(
-        {
-          type: 'session.revoked',
-          outcome: 'success',
-          tenantId: row.tenantId,
-          subjectId: row.userId,
-          sessionId: row.id,
-          deviceId: row.deviceId,
-          data: { reason },
-        },
-        ctx,
-        em,
-      );
+      await this.audit.record(sessionEvent('session.revoked', row, { reason }), ctx, em);
     }
     return rows;
   }
