@@ -1,3 +1,4 @@
+import type { EntityManager, EntityName, FilterQuery, QueryOrderMap } from '@mikro-orm/postgresql';
 import { AppException } from '../errors';
 import { parseIsoDateTime } from './iso-date-time';
 
@@ -54,4 +55,26 @@ export function toPage<T extends CursorPosition, R>(rows: T[], limit: number, ma
     items: items.map(map),
     nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
   };
+}
+
+/**
+ * One page of a keyset-paginated listing: the rows `where` selects that are older than the
+ * cursor, newest first, mapped to what the route answers (`{items, nextCursor}`).
+ */
+export async function findPage<T extends CursorPosition & object, R>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  page: { limit: number; cursor?: string },
+  map: (row: T) => R,
+) {
+  // MikroORM cannot see through the generic T that it has createdAt and id: the filter and the
+  // order are spelled for CursorPosition, which T extends.
+  const older = olderThan(decodeCursor(page.cursor)) as FilterQuery<T>;
+  const newestFirst: QueryOrderMap<CursorPosition> = { createdAt: 'desc', id: 'desc' };
+  const rows = await em.find(entity, { $and: [where, older] } as FilterQuery<T>, {
+    orderBy: newestFirst as QueryOrderMap<T>,
+    limit: page.limit + 1,
+  });
+  return toPage(rows, page.limit, map);
 }

@@ -2,7 +2,7 @@ import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors';
-import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
+import { findPage } from '../../common/http/cursor';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { DevicesService } from '../devices/devices.service';
@@ -59,8 +59,7 @@ export class AdminUsersService {
 
   /** Newest first, keyset-paginated over (createdAt, id): pages stay stable while users sign up. */
   async list(scope: AdminScope, filters: UserFilters) {
-    const position = decodeCursor(filters.cursor);
-    const conditions: FilterQuery<User>[] = [olderThan(position)];
+    const conditions: FilterQuery<User>[] = [];
     if (filters.query) {
       const prefix = `${escapeLike(filters.query.trim())}%`;
       conditions.push({
@@ -78,11 +77,7 @@ export class AdminUsersService {
       ...(filters.role ? { roles: { $contains: [filters.role] } } : {}),
       $and: conditions,
     };
-    const rows = await this.em.find(User, where, {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit: filters.limit + 1,
-    });
-    return toPage(rows, filters.limit, (user) => this.toAdminView(user));
+    return findPage(this.em, User, where, filters, (user) => this.toAdminView(user));
   }
 
   async get(scope: AdminScope, id: string): Promise<AdminUserDetailDto> {

@@ -1,6 +1,6 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { decodeCursor, olderThan, toPage } from '../../common/http/cursor';
+import { findPage } from '../../common/http/cursor';
 import type { DeliveryChannel } from './delivery-destination';
 import { DeliveryMessage, type DeliveryStatus } from './delivery-message.entity';
 import { DeliverySuppression } from './delivery-suppression.entity';
@@ -23,16 +23,12 @@ export class DeliveryQueryService {
   constructor(private readonly em: EntityManager) {}
 
   async listMessages(scope: DeliveryScope, filters: ListMessagesFilters) {
-    const position = decodeCursor(filters.cursor);
-    const where: Record<string, unknown> = { ...olderThan(position) };
-    if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
-    if (filters.status) where.status = filters.status;
-    if (filters.channel) where.channel = filters.channel;
-    const rows = await this.em.find(DeliveryMessage, where, {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit: filters.limit + 1,
-    });
-    return toPage(rows, filters.limit, (row) => ({
+    const where: FilterQuery<DeliveryMessage> = {
+      ...(scope.tenantId !== undefined ? { tenantId: scope.tenantId } : {}),
+      ...(filters.status ? { status: filters.status } : {}),
+      ...(filters.channel ? { channel: filters.channel } : {}),
+    };
+    return findPage(this.em, DeliveryMessage, where, filters, (row) => ({
       id: row.id,
       channel: row.channel,
       purpose: row.purpose,
@@ -47,14 +43,11 @@ export class DeliveryQueryService {
   }
 
   async listSuppressions(scope: DeliveryScope, filters: { limit: number; cursor?: string }) {
-    const position = decodeCursor(filters.cursor);
-    const where: Record<string, unknown> = { ...olderThan(position), liftedAt: null };
-    if (scope.tenantId !== undefined) where.tenantId = scope.tenantId;
-    const rows = await this.em.find(DeliverySuppression, where, {
-      orderBy: { createdAt: 'desc', id: 'desc' },
-      limit: filters.limit + 1,
-    });
-    return toPage(rows, filters.limit, (row) => ({
+    const where: FilterQuery<DeliverySuppression> = {
+      liftedAt: null,
+      ...(scope.tenantId !== undefined ? { tenantId: scope.tenantId } : {}),
+    };
+    return findPage(this.em, DeliverySuppression, where, filters, (row) => ({
       id: row.id,
       channel: row.channel,
       destination: row.destinationMasked,
