@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock/clock';
 import { CryptoService, type Ciphertext } from '../../common/crypto/crypto.service';
 import { MetricsService } from '../../common/metrics/metrics.service';
 import { AuditService } from '../audit/audit.service';
+import { finishMessage } from './finish-message';
 import type { DeliveryChannel } from './delivery-destination';
 import { DeliveryMessage, type DeliveryStatus } from './delivery-message.entity';
 import { DeliveryError, RetryableDeliveryError } from './delivery.errors';
@@ -213,26 +214,9 @@ export class DeliveryProcessor {
     status: Extract<DeliveryStatus, 'failed' | 'expired' | 'suppressed'>,
     reason: string,
   ): Promise<void> {
-    await (this.orm.em.fork() as EntityManager).transactional(async (tx) => {
-      const updated = await tx.nativeUpdate(
-        DeliveryMessage,
-        { id: message.id, status: 'sending' },
-        { status, payload: null, lastError: reason.slice(0, 500) },
-      );
-      if (updated > 0 && status === 'failed') {
-        await this.audit.record(
-          {
-            type: 'delivery.failed',
-            outcome: 'failure',
-            tenantId: message.tenantId,
-            subjectId: message.userId,
-            data: { messageId: message.id, channel: message.channel, reason: reason.slice(0, 200) },
-          },
-          undefined,
-          tx,
-        );
-      }
-    });
+    await (this.orm.em.fork() as EntityManager).transactional((tx) =>
+      finishMessage(tx, this.audit, message, { from: 'sending', to: status, reason }),
+    );
     this.metrics.deliveryMessages.labels(message.channel, status).inc();
   }
 }

@@ -10,8 +10,8 @@ import type { RequestContext } from '../../common/http/request-context';
 import { deliveryConfig } from '../../config/delivery.config';
 import type { AuditEventType } from '../audit/audit.constants';
 import { type AuditInput, AuditService } from '../audit/audit.service';
+import { finishMessage } from './finish-message';
 import { type DeliveryDestination, maskDestination } from './delivery-destination';
-import { DeliveryMessage } from './delivery-message.entity';
 import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, SEND_MESSAGE_JOB, type SendMessageJobData } from './delivery.constants';
 import { DestinationHasher } from './destination-hasher';
 import type { MessageContent } from './message-content';
@@ -147,27 +147,23 @@ export class DeliveryService {
 
   /** Nothing will ever send it: say so in the row (and the audit trail) instead of leaving it "queued". */
   private async failUnqueued(message: OutboundMessage, messageId: string): Promise<void> {
+    const unqueued = {
+      id: messageId,
+      tenantId: message.tenantId,
+      userId: message.userId,
+      channel: message.destination.channel,
+    };
     await this.em
       .fork()
-      .transactional(async (tx) => {
-        const updated = await tx.nativeUpdate(
-          DeliveryMessage,
-          { id: messageId, status: 'queued' },
-          { status: 'failed', payload: null, lastError: 'could not be queued' },
-        );
-        if (updated === 0) return;
-        await this.audit.record(
-          {
-            type: 'delivery.failed',
-            outcome: 'failure',
-            tenantId: message.tenantId,
-            subjectId: message.userId,
-            data: { messageId, channel: message.destination.channel, reason: 'could not be queued' },
-          },
-          message.audit.ctx,
+      .transactional((tx) =>
+        finishMessage(
           tx,
-        );
-      })
+          this.audit,
+          unqueued,
+          { from: 'queued', to: 'failed', reason: 'could not be queued' },
+          message.audit.ctx,
+        ),
+      )
       .catch(() => undefined);
   }
 }
