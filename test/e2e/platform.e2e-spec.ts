@@ -160,3 +160,32 @@ describe('platform: errors, health, docs', () => {
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 });
+
+describe('platform: /docs in production', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    // The least a production process accepts: real secrets and real (never called) providers.
+    sut = await startTestApp({
+      NODE_ENV: 'production',
+      COOKIE_SECURE: 'true',
+      OTP_PEPPER: randomBytes(24).toString('base64'),
+      DELIVERY_WEBHOOK_SECRET: randomBytes(24).toString('base64'),
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: 'AC-production-docs-test',
+      TWILIO_AUTH_TOKEN: 'production-docs-test',
+      TWILIO_FROM: '+15005550006',
+      WHATSAPP_PROVIDER: 'cloud-api',
+      WHATSAPP_TOKEN: 'production-docs-test',
+      WHATSAPP_PHONE_NUMBER_ID: '1234567890',
+    });
+  });
+  afterAll(() => sut.close());
+
+  it('should keep upgrade-insecure-requests in the CSP of /docs: production runs behind TLS', async () => {
+    const page = await sut.http.get('/docs/', { headers: { host: '192.168.1.20:3000' } });
+    expect(page.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
+  });
+});
