@@ -1,5 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
+import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
+import { Session } from '../../src/modules/sessions/session.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TestClock } from '../support/test-clock';
 import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
@@ -82,6 +84,49 @@ describe('re-authentication (POST /api/auth/reauthenticate)', () => {
     expect((await reauthenticate(token, { method: 'recovery_code', code })).status).toBe(200);
     const again = await reauthenticate(token, { method: 'recovery_code', code });
     expect([again.status, again.body.code]).toEqual([401, 'MFA_INVALID']);
+  });
+
+  it("should spend the account's second-factor budget on wrong codes and lock like a sign-in challenge", async () => {
+    const { token } = await passwordUser(sut);
+    const { secret } = await enrolTotp(sut, token);
+    goStale();
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
+      const wrong = await reauthenticate(token, { method: 'totp', code: '000000' });
+      expect([wrong.status, wrong.body.code]).toEqual([401, 'MFA_INVALID']);
+    }
+    const locked = await reauthenticate(token, { method: 'totp', code: totpCode(secret, clock.nowMs()) });
+    expect([locked.status, locked.body.code]).toEqual([429, 'TOO_MANY_REQUESTS']);
+    expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+  });
+
+  it("should refuse another user's TOTP code and recovery code", async () => {
+    const victim = await passwordUser(sut);
+    const { secret, recoveryCodes } = await enrolTotp(sut, victim.token);
+    const attacker = await passwordUser(sut);
+    await enrolTotp(sut, attacker.token);
+    goStale();
+
+    const totp = await reauthenticate(attacker.token, { method: 'totp', code: totpCode(secret, clock.nowMs()) });
+    expect([totp.status, totp.body.code]).toEqual([401, 'MFA_INVALID']);
+    const recovery = await reauthenticate(attacker.token, { method: 'recovery_code', code: recoveryCodes[0] });
+    expect([recovery.status, recovery.body.code]).toEqual([401, 'MFA_INVALID']);
+    expect((await stepUpRoute(attacker.token)).body.code).toBe('REAUTH_REQUIRED');
+    // The victim's code was not spent by the attempt.
+    expect((await reauthenticate(victim.token, { method: 'recovery_code', code: recoveryCodes[0] })).status).toBe(200);
+  });
+
+  it("should add the factor to the session's amr once, in PostgreSQL and in the live record", async () => {
+    const { user, token } = await passwordUser(sut);
+    const { secret } = await enrolTotp(sut, token);
+    goStale();
+    expect((await reauthenticate(token, { method: 'totp', code: totpCode(secret, clock.nowMs()) })).status).toBe(200);
+    expect((await reauthenticate(token, { password: PASSWORD })).status).toBe(200);
+
+    const session = await sut.app.get(EntityManager).fork().findOneOrFail(Session, { userId: user.id });
+    expect(session.amr).toEqual(['pwd', 'otp']);
+    expect(Math.floor(session.authTime.getTime() / 1000)).toBe(Math.floor(clock.nowMs() / 1000));
+    const live = await sut.app.get(LiveSessionStore).get(session.id);
+    expect(live).toMatchObject({ amr: ['pwd', 'otp'], authTime: Math.floor(clock.nowMs() / 1000) });
   });
 
   it("should accept the caller's passkey and refuse another user's", async () => {
