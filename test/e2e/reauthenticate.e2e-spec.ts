@@ -1,14 +1,18 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
 import { Session } from '../../src/modules/sessions/session.entity';
+import { createUser } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TestClock } from '../support/test-clock';
 import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
-import { enrolTotp, PASSWORD, passwordUser, registerPasskey, totpCode } from './mfa-support';
+import { enrolTotp, PASSWORD, passwordUser, registerPasskey, signedInUser, totpCode } from './mfa-support';
+import { startSession } from './sessions-support';
 
 const REAUTH_WINDOW_SECONDS = 600;
 const LOGIN_MAX_FAILURES = 3;
+const ALLOWED_ORIGIN = 'http://localhost:3000';
 
 /** POST /api/auth/reauthenticate: step-up on the current session, without a new one. */
 describe('re-authentication (POST /api/auth/reauthenticate)', () => {
@@ -63,6 +67,39 @@ describe('re-authentication (POST /api/auth/reauthenticate)', () => {
     const locked = await reauthenticate(token, { password: PASSWORD });
     expect([locked.status, locked.body.code]).toEqual([429, 'TOO_MANY_REQUESTS']);
     expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+  });
+
+  it('should answer INVALID_CREDENTIALS to a password for an account that has none, and audit it', async () => {
+    const { user, token } = await signedInUser(sut);
+    goStale();
+    const response = await reauthenticate(token, { password: PASSWORD });
+    expect([response.status, response.body.code]).toEqual([401, 'INVALID_CREDENTIALS']);
+    expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+    const events = await sut.app
+      .get(EntityManager)
+      .fork()
+      .find(AuditEvent, { subjectId: user.id, type: 'session.reauthenticated' });
+    expect(events.map((event) => event.outcome)).toEqual(['failure']);
+  });
+
+  it('should take a browser session by its cookie from an allowed origin, never from a foreign one', async () => {
+    const user = await createUser(sut, { passwordHash: await sut.app.get(PasswordHasher).hash(PASSWORD) });
+    const session = await startSession(sut, user);
+    goStale();
+    const cookie = `sa_access=${session.cookies.sa_access.value}`;
+    const browser = (origin: string) => ({ headers: { cookie, origin } });
+    const stepUp = () =>
+      sut.http.fork().post('/api/mfa/passkeys/registration/options', undefined, browser(ALLOWED_ORIGIN));
+
+    const foreign = await sut.http
+      .fork()
+      .post('/api/auth/reauthenticate', { password: PASSWORD }, browser('https://evil.example'));
+    expect([foreign.status, foreign.body.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await stepUp()).body.code).toBe('REAUTH_REQUIRED');
+
+    const ok = await sut.http.fork().post('/api/auth/reauthenticate', { password: PASSWORD }, browser(ALLOWED_ORIGIN));
+    expect(ok.status).toBe(200);
+    expect((await stepUp()).status).toBe(200);
   });
 
   it('should accept a TOTP code once', async () => {
