@@ -1,12 +1,18 @@
 import { EntityManager } from '@mikro-orm/postgresql';
+import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
+import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
+import { Session } from '../../src/modules/sessions/session.entity';
+import { createUser } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TestClock } from '../support/test-clock';
 import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
-import { enrolTotp, PASSWORD, passwordUser, registerPasskey, totpCode } from './mfa-support';
+import { enrolTotp, PASSWORD, passwordUser, registerPasskey, signedInUser, totpCode } from './mfa-support';
+import { startSession } from './sessions-support';
 
 const REAUTH_WINDOW_SECONDS = 600;
 const LOGIN_MAX_FAILURES = 3;
+const ALLOWED_ORIGIN = 'http://localhost:3000';
 
 /** POST /api/auth/reauthenticate: step-up on the current session, without a new one. */
 describe('re-authentication (POST /api/auth/reauthenticate)', () => {
@@ -63,6 +69,39 @@ describe('re-authentication (POST /api/auth/reauthenticate)', () => {
     expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
   });
 
+  it('should answer INVALID_CREDENTIALS to a password for an account that has none, and audit it', async () => {
+    const { user, token } = await signedInUser(sut);
+    goStale();
+    const response = await reauthenticate(token, { password: PASSWORD });
+    expect([response.status, response.body.code]).toEqual([401, 'INVALID_CREDENTIALS']);
+    expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+    const events = await sut.app
+      .get(EntityManager)
+      .fork()
+      .find(AuditEvent, { subjectId: user.id, type: 'session.reauthenticated' });
+    expect(events.map((event) => event.outcome)).toEqual(['failure']);
+  });
+
+  it('should take a browser session by its cookie from an allowed origin, never from a foreign one', async () => {
+    const user = await createUser(sut, { passwordHash: await sut.app.get(PasswordHasher).hash(PASSWORD) });
+    const session = await startSession(sut, user);
+    goStale();
+    const cookie = `sa_access=${session.cookies.sa_access.value}`;
+    const browser = (origin: string) => ({ headers: { cookie, origin } });
+    const stepUp = () =>
+      sut.http.fork().post('/api/mfa/passkeys/registration/options', undefined, browser(ALLOWED_ORIGIN));
+
+    const foreign = await sut.http
+      .fork()
+      .post('/api/auth/reauthenticate', { password: PASSWORD }, browser('https://evil.example'));
+    expect([foreign.status, foreign.body.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await stepUp()).body.code).toBe('REAUTH_REQUIRED');
+
+    const ok = await sut.http.fork().post('/api/auth/reauthenticate', { password: PASSWORD }, browser(ALLOWED_ORIGIN));
+    expect(ok.status).toBe(200);
+    expect((await stepUp()).status).toBe(200);
+  });
+
   it('should accept a TOTP code once', async () => {
     const { token } = await passwordUser(sut);
     const { secret } = await enrolTotp(sut, token);
@@ -82,6 +121,49 @@ describe('re-authentication (POST /api/auth/reauthenticate)', () => {
     expect((await reauthenticate(token, { method: 'recovery_code', code })).status).toBe(200);
     const again = await reauthenticate(token, { method: 'recovery_code', code });
     expect([again.status, again.body.code]).toEqual([401, 'MFA_INVALID']);
+  });
+
+  it("should spend the account's second-factor budget on wrong codes and lock like a sign-in challenge", async () => {
+    const { token } = await passwordUser(sut);
+    const { secret } = await enrolTotp(sut, token);
+    goStale();
+    for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
+      const wrong = await reauthenticate(token, { method: 'totp', code: '000000' });
+      expect([wrong.status, wrong.body.code]).toEqual([401, 'MFA_INVALID']);
+    }
+    const locked = await reauthenticate(token, { method: 'totp', code: totpCode(secret, clock.nowMs()) });
+    expect([locked.status, locked.body.code]).toEqual([429, 'TOO_MANY_REQUESTS']);
+    expect((await stepUpRoute(token)).body.code).toBe('REAUTH_REQUIRED');
+  });
+
+  it("should refuse another user's TOTP code and recovery code", async () => {
+    const victim = await passwordUser(sut);
+    const { secret, recoveryCodes } = await enrolTotp(sut, victim.token);
+    const attacker = await passwordUser(sut);
+    await enrolTotp(sut, attacker.token);
+    goStale();
+
+    const totp = await reauthenticate(attacker.token, { method: 'totp', code: totpCode(secret, clock.nowMs()) });
+    expect([totp.status, totp.body.code]).toEqual([401, 'MFA_INVALID']);
+    const recovery = await reauthenticate(attacker.token, { method: 'recovery_code', code: recoveryCodes[0] });
+    expect([recovery.status, recovery.body.code]).toEqual([401, 'MFA_INVALID']);
+    expect((await stepUpRoute(attacker.token)).body.code).toBe('REAUTH_REQUIRED');
+    // The victim's code was not spent by the attempt.
+    expect((await reauthenticate(victim.token, { method: 'recovery_code', code: recoveryCodes[0] })).status).toBe(200);
+  });
+
+  it("should add the factor to the session's amr once, in PostgreSQL and in the live record", async () => {
+    const { user, token } = await passwordUser(sut);
+    const { secret } = await enrolTotp(sut, token);
+    goStale();
+    expect((await reauthenticate(token, { method: 'totp', code: totpCode(secret, clock.nowMs()) })).status).toBe(200);
+    expect((await reauthenticate(token, { password: PASSWORD })).status).toBe(200);
+
+    const session = await sut.app.get(EntityManager).fork().findOneOrFail(Session, { userId: user.id });
+    expect(session.amr).toEqual(['pwd', 'otp']);
+    expect(Math.floor(session.authTime.getTime() / 1000)).toBe(Math.floor(clock.nowMs() / 1000));
+    const live = await sut.app.get(LiveSessionStore).get(session.id);
+    expect(live).toMatchObject({ amr: ['pwd', 'otp'], authTime: Math.floor(clock.nowMs() / 1000) });
   });
 
   it("should accept the caller's passkey and refuse another user's", async () => {

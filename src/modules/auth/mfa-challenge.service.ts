@@ -6,15 +6,12 @@ import { AuditService } from '../audit/audit.service';
 import { MfaAttemptsService } from '../mfa/mfa-attempts.service';
 import { MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
 import { MfaService } from '../mfa/mfa.service';
-import type { MfaMethod } from '../mfa/mfa.types';
+import { AMR_OF, type MfaMethod } from '../mfa/mfa.types';
 import type { SessionAnswer } from '../sessions/session-cookies';
 import { User } from '../users/user.entity';
 import { SecondFactors } from './second-factors.service';
 import { SignInService } from './sign-in.service';
 import type { MfaAuthResultDto, MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
-
-/** RFC 8176 method references added to the first factor's: a code, or a hardware key. */
-const AMR_OF: Record<MfaMethod, string> = { totp: 'otp', email: 'otp', recovery_code: 'otp', passkey: 'hwk' };
 
 /**
  * The second half of a login (API.md "Login challenge"). The mfaToken says who passed the

@@ -24,7 +24,8 @@ export class ReauthenticationController {
     'For step-up routes (they answer 401 REAUTH_REQUIRED once the last sign-in is older than REAUTH_WINDOW): give ' +
       '`{password}`, or `{method: "totp" | "recovery_code", code}`, or `{method: "passkey", response}` with the ' +
       "options of POST /api/auth/reauthenticate/passkey/options. The session's auth_time becomes now and the same " +
-      'access token passes step-up at once; no new session, no new tokens. A wrong proof counts against the same ' +
+      "access token passes step-up at once; no new session, no new tokens. The session's amr gains the method's " +
+      'value (pwd, otp, hwk) when new, seen in the next refreshed token. A wrong proof counts against the same ' +
       "budgets as a sign-in's (429 once spent); a recovery code is used up.",
   )
   @ApiReauthenticateBody()

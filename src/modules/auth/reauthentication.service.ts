@@ -6,6 +6,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { MfaAttemptsService } from '../mfa/mfa-attempts.service';
 import { MfaService } from '../mfa/mfa.service';
+import { AMR_OF } from '../mfa/mfa.types';
 import { SessionStepUp } from '../sessions/session-step-up.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -41,7 +42,7 @@ export class ReauthenticationService {
     if (!user || user.status !== 'active') throw new AppException('UNAUTHORIZED');
     if (proof.kind === 'password') {
       await this.checkPassword(auth, user, proof.password, ctx);
-      return this.stepUp.record(auth, 'password', ctx);
+      return this.stepUp.record(auth, { method: 'password', amr: 'pwd' }, ctx);
     }
     const { method } = proof;
     const outcome = await this.attempts.guess({ user, method, purpose: 'reauthenticate', ctx }, async () =>
@@ -50,7 +51,7 @@ export class ReauthenticationService {
         : null,
     );
     if (!outcome) throw new AppException('MFA_INVALID');
-    return this.stepUp.record(auth, method, ctx);
+    return this.stepUp.record(auth, { method, amr: AMR_OF[method] }, ctx);
   }
 
   /** Request options for the caller's own passkeys; the challenge is this session's, single use. */

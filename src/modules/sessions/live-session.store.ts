@@ -152,12 +152,15 @@ export class LiveSessionStore {
     return this.amend(sessionIds, { roles });
   }
 
-  /** A new auth_time on a live record (re-authentication), with updateRoles' compare-and-set. */
-  updateAuthTime(sessionId: string, authTime: number): Promise<void> {
-    return this.amend([sessionId], { authTime });
+  /** A new auth_time and amr on a live record (re-authentication), with updateRoles' compare-and-set. */
+  updateAuthTime(sessionId: string, authTime: number, amr: string[]): Promise<void> {
+    return this.amend([sessionId], { authTime, amr });
   }
 
-  private async amend(sessionIds: string[], patch: Partial<Pick<LiveSession, 'roles' | 'authTime'>>): Promise<void> {
+  private async amend(
+    sessionIds: string[],
+    patch: Partial<Pick<LiveSession, 'roles' | 'authTime' | 'amr'>>,
+  ): Promise<void> {
     const redis = this.redis as unknown as RedisWithReplace;
     for (const sessionId of sessionIds) {
       for (let round = 1; ; round++) {

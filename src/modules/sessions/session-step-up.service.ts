@@ -11,7 +11,8 @@ import { SessionRepository } from './session.repository';
 /**
  * Re-authentication on the current session: its auth_time becomes now, in PostgreSQL and in the
  * live record every request reads, so step-up routes (@RequireRecentAuth) pass at once with the
- * same access token. Whoever calls it has checked the proof.
+ * same access token; the session's amr gains the proof's (RFC 8176) value when new. Whoever calls
+ * it has checked the proof.
  */
 @Injectable()
 export class SessionStepUp {
@@ -23,10 +24,17 @@ export class SessionStepUp {
     private readonly clock: Clock,
   ) {}
 
-  async record(auth: AuthPrincipal, method: string, ctx: RequestContext): Promise<{ authTime: number }> {
+  /** `method` is what the audit names (password, totp…), `amr` its RFC 8176 value (pwd, otp, hwk). */
+  async record(
+    auth: AuthPrincipal,
+    proof: { method: string; amr: string },
+    ctx: RequestContext,
+  ): Promise<{ authTime: number }> {
+    const { method } = proof;
     const now = new Date(this.clock.nowSeconds() * 1000);
-    const live = await this.em.fork().transactional(async (em) => {
-      if (!(await this.repository.setAuthTime(em, auth.tenantId, auth.sessionId, now))) return false;
+    const amr = await this.em.fork().transactional(async (em) => {
+      const updated = await this.repository.setAuthTime(em, auth.tenantId, auth.sessionId, now, proof.amr);
+      if (!updated) return null;
       await this.audit.record(
         {
           type: 'session.reauthenticated',
@@ -39,12 +47,12 @@ export class SessionStepUp {
         ctx,
         em,
       );
-      return true;
+      return updated;
     });
     // Revoked between the guard's check and here: the proof changes nothing.
-    if (!live) throw new AppException('UNAUTHORIZED');
+    if (!amr) throw new AppException('UNAUTHORIZED');
     const authTime = Math.floor(now.getTime() / 1000);
-    await this.store.updateAuthTime(auth.sessionId, authTime);
+    await this.store.updateAuthTime(auth.sessionId, authTime, amr);
     return { authTime };
   }
 }

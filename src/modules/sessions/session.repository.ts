@@ -347,13 +347,24 @@ export class SessionRepository {
     return !row || row.revoked;
   }
 
-  /** A recent proof of identity on a live session: its auth_time is `at`. False when it is no longer live. */
-  async setAuthTime(em: EntityManager, tenantId: string, sessionId: string, at: Date): Promise<boolean> {
-    const rows = await em.getConnection().execute<Array<{ id: string }>>(
-      `update "session" set "auth_time" = ? where "id" = ? and "tenant_id" = ? and "revoked_at" is null
-            and "expires_at" > ? and "idle_expires_at" > ? returning "id"`,
-      [at, sessionId, tenantId, at, at],
+  /**
+   * A recent proof of identity on a live session: its auth_time is `at` and its amr gains `amr`
+   * when new. Answers the session's amr, or null when it is no longer live.
+   */
+  async setAuthTime(
+    em: EntityManager,
+    tenantId: string,
+    sessionId: string,
+    at: Date,
+    amr: string,
+  ): Promise<string[] | null> {
+    const rows = await em.getConnection().execute<Array<{ amr: string[] }>>(
+      `update "session" set "auth_time" = ?,
+              "amr" = case when ? = any("amr") then "amr" else array_append("amr", ?) end
+        where "id" = ? and "tenant_id" = ? and "revoked_at" is null
+          and "expires_at" > ? and "idle_expires_at" > ? returning "amr"`,
+      [at, amr, amr, sessionId, tenantId, at, at],
     );
-    return rows.length === 1;
+    return rows.length === 1 ? rows[0].amr : null;
   }
 }
