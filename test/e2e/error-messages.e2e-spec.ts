@@ -1,3 +1,4 @@
+import { CROSS_SITE_REFUSED } from '../../src/modules/sessions/csrf';
 import { uniquePhone } from '../support/otp-test-helpers';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { PASSWORD, passwordUser } from './mfa-support';
@@ -20,6 +21,27 @@ describe('errors that say what to do', () => {
     });
   });
 
+  it('should ask for a phone or an email when verify-otp gets neither', async () => {
+    const response = await http().post('/api/auth/verify-otp', { otp: '123456' });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'phone', message: 'give a phone (E.164, e.g. +14155550123) or an email' }],
+    });
+  });
+
+  it.each([
+    ['/api/auth/send-otp', {}],
+    ['/api/auth/verify-otp', { otp: '123456' }],
+  ])('should ask for only one of phone and email on %s', async (path, rest) => {
+    const response = await http().post(path, { phone: '+14155550123', email: 'ada@example.com', ...rest });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'email', message: 'give either phone or email, not both' }],
+    });
+  });
+
   it('should refuse a channel that does not fit the destination instead of ignoring it', async () => {
     const response = await http().post('/api/auth/send-otp', { email: 'ada@example.com', channel: 'sms' });
     expect(response.status).toBe(400);
@@ -32,11 +54,16 @@ describe('errors that say what to do', () => {
     const malformed = await http().post('/api/auth/send-otp', { phone: '0415 555 0123' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.details[0].message).toContain('E.164');
-    const unassignable = await http().post('/api/auth/send-otp', { phone: '+1 555 000 0000' });
-    expect(unassignable.status).toBe(400);
-    expect(unassignable.body.details).toEqual([
-      { field: 'phone', message: 'is not an assignable phone number (no such number exists in its country plan)' },
+    expect(malformed.body.details).toEqual([
+      { field: 'phone', message: 'must be a phone number in E.164 format, with the country code: +14155550123' },
     ]);
+    for (const phone of ['+1 555 000 0000', '+999 123 4567']) {
+      const unassignable = await http().post('/api/auth/send-otp', { phone });
+      expect(unassignable.status).toBe(400);
+      expect(unassignable.body.details).toEqual([
+        { field: 'phone', message: 'is not an assignable phone number (no such number exists in its country plan)' },
+      ]);
+    }
   });
 
   it('should say a code was already used, and that a new one is needed', async () => {
@@ -73,7 +100,8 @@ describe('errors that say what to do', () => {
     const refused = await browser.post('/api/auth/logout', undefined, { headers: { origin: 'https://evil.example' } });
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('FORBIDDEN');
-    expect(refused.body.error).toContain('must send an Origin header');
+    expect(refused.body.error).toBe(CROSS_SITE_REFUSED);
+    expect(refused.body.error).toMatch(/^Cross-site request refused: .*Origin header.*CORS_ORIGINS/);
     const refresh = await browser.post('/api/auth/refresh', undefined, { headers: { origin: 'https://evil.example' } });
     expect([refresh.status, refresh.body.error]).toEqual([403, refused.body.error]);
   });

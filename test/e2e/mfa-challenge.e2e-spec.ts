@@ -93,7 +93,10 @@ describe('MFA login challenge and passwordless passkeys', () => {
         code: totpCode(secret, Date.now() + 30_000),
       });
       expect(again.status).toBe(401);
-      expect(again.body.code).toBe('UNAUTHORIZED');
+      expect(again.body).toMatchObject({
+        code: 'UNAUTHORIZED',
+        error: 'The mfaToken was already used or has expired (it lives 5 minutes): sign in again',
+      });
     });
 
     it('should refuse a TOTP code already used for another login', async () => {
@@ -105,7 +108,10 @@ describe('MFA login challenge and passwordless passkeys', () => {
       const second = (await challengeFor(sut, user.id))!;
       const replay = await post('/api/auth/mfa/verify', { mfaToken: second.mfaToken, method: 'totp', code });
       expect(replay.status).toBe(401);
-      expect(replay.body.code).toBe('MFA_INVALID');
+      expect(replay.body).toMatchObject({
+        code: 'MFA_INVALID',
+        error: 'Second factor refused: wrong, already used or expired',
+      });
     });
 
     it('should let exactly one of parallel verifications of one challenge start a session', async () => {

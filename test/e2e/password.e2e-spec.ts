@@ -312,7 +312,10 @@ describe('email + password accounts', () => {
       expect((await sut.http.post('/api/auth/email/verify', { email, otp: code })).status).toBe(200);
       const reused = await sut.http.post('/api/auth/email/verify', { email, otp: code });
       expect(reused.status).toBe(401);
-      expect(reused.body.code).toBe('OTP_EXPIRED');
+      expect(reused.body).toMatchObject({
+        code: 'OTP_EXPIRED',
+        error: 'No live code here: it was already used or expired. Request a new one',
+      });
     });
 
     it('should answer OTP_EXPIRED for an unknown email', async () => {
@@ -542,6 +545,22 @@ describe('email + password accounts', () => {
       expect(await auditTypes(first.user.id)).toEqual(
         expect.arrayContaining(['password.reset_requested', 'password.reset']),
       );
+    });
+
+    it('should say a reset code already used was used or expired', async () => {
+      const { email } = await signUp();
+      const code = await codeAfter(email, () => sut.http.post('/api/auth/password/forgot', { email }));
+      const reset = { email, otp: code, newPassword: NEW_PASSWORD };
+      expect((await sut.http.post('/api/auth/password/reset', reset)).status).toBe(204);
+      const reused = await sut.http.post('/api/auth/password/reset', {
+        ...reset,
+        newPassword: `${NEW_PASSWORD} again`,
+      });
+      expect(reused.status).toBe(401);
+      expect(reused.body).toMatchObject({
+        code: 'OTP_EXPIRED',
+        error: 'No live code here: it was already used or expired. Request a new one',
+      });
     });
 
     it('should answer 202 reset_sent for an unknown email', async () => {

@@ -5,6 +5,7 @@ import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import type { FastifyRequest } from 'fastify';
 import { signAccessToken } from '../../src/modules/sessions/access-token';
 import { AccessTokenVerifier } from '../../src/modules/sessions/access-token.verifier';
+import { CROSS_SITE_REFUSED } from '../../src/modules/sessions/csrf';
 import { RefreshToken, Session } from '../../src/modules/sessions/session.entity';
 import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
 import { LiveSessionPublisher } from '../../src/modules/sessions/live-session-publisher.service';
@@ -214,7 +215,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
         headers: { origin: 'https://evil.example' },
       });
       expect(response.status).toBe(403);
-      expect(response.body.code).toBe('FORBIDDEN');
+      expect(response.body).toMatchObject({ code: 'FORBIDDEN', error: CROSS_SITE_REFUSED });
     });
 
     it('should extend the idle expiry but never the absolute one', async () => {
@@ -314,7 +315,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
         headers: { origin: 'https://evil.example' },
       });
       expect(foreign.status).toBe(403);
-      expect(foreign.body.code).toBe('FORBIDDEN');
+      expect(foreign.body).toMatchObject({ code: 'FORBIDDEN', error: CROSS_SITE_REFUSED });
       const byReferer = await sut.http.fork().post('/api/auth/logout', undefined, {
         headers: { cookie: `sa_access=${session.cookies.sa_access.value}`, referer: 'https://evil.example/page' },
       });
@@ -323,6 +324,7 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
         headers: { cookie: `sa_access=${session.cookies.sa_access.value}` },
       });
       expect(noOrigin.status).toBe(403);
+      expect(noOrigin.body.error).toBe(CROSS_SITE_REFUSED);
       expect((await browser.get('/api/auth/me')).status).toBe(200);
     });
 

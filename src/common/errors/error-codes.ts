@@ -44,7 +44,7 @@ export const ERROR_MESSAGES = {
   UNAUTHORIZED: 'Unauthorized',
   REFRESH_TOKEN_INVALID: 'Invalid refresh token',
   REFRESH_TOKEN_REUSED: 'Refresh token reused',
-  MFA_INVALID: 'Invalid second factor',
+  MFA_INVALID: 'Second factor refused: wrong, already used or expired',
   REAUTH_REQUIRED: 'Recent authentication required',
   EMAIL_NOT_VERIFIED: 'Email not verified',
   ACCOUNT_RESTRICTED: 'Account restricted',

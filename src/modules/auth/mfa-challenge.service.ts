@@ -4,7 +4,7 @@ import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import { MfaAttemptsService } from '../mfa/mfa-attempts.service';
-import { MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
+import { MFA_TOKEN_TTL_SECONDS, MfaTokenStore, type PendingMfa } from '../mfa/mfa-token.store';
 import { MfaService } from '../mfa/mfa.service';
 import { AMR_OF, type MfaMethod } from '../mfa/mfa.types';
 import type { SessionAnswer } from '../sessions/session-cookies';
@@ -13,19 +13,19 @@ import { SecondFactors } from './second-factors.service';
 import { SignInService } from './sign-in.service';
 import type { MfaAuthResultDto, MfaEmailSentDto, VerifyMfaDto } from './dto/mfa-challenge.dto';
 
+/** Unknown, used, burned, expired or another tenant's: one answer, and it says what to do. */
+const mfaTokenGone = () =>
+  AppException.saying(
+    'UNAUTHORIZED',
+    `The mfaToken was already used or has expired (it lives ${MFA_TOKEN_TTL_SECONDS / 60} minutes): sign in again`,
+  );
+
 /**
  * The second half of a login (API.md "Login challenge"). The mfaToken says who passed the
  * first factor and which factors that first factor rules out; every guess takes its place in
  * the token's budget (burned after 5) and the account's (LOGIN_MAX_FAILURES per
  * LOGIN_FAILURE_WINDOW, then 429 whatever the IP) before the factor is checked.
  */
-
-/** Unknown, used, expired or another tenant's: one answer, and it says what to do. */
-const mfaTokenGone = () =>
-  AppException.saying(
-    'UNAUTHORIZED',
-    'The mfaToken was already used or has expired (it lives 5 minutes): sign in again',
-  );
 @Injectable()
 export class MfaChallengeService {
   constructor(

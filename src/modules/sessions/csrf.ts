@@ -28,8 +28,11 @@ export function isCrossSiteRequestAllowed(method: string, headers: OriginHeaders
   return allowedOrigins.some((allowed) => originOf(allowed) === claimed);
 }
 
-/** Why a cookie request was refused, so that a developer trying it with curl knows what to send. */
+/**
+ * Why a cookie request was refused, so that a developer trying it with curl knows what to send.
+ * Only CORS_ORIGINS is allowed (the service's own address is not added to it), so it is named.
+ */
 export const CROSS_SITE_REFUSED =
-  'Cookie-authenticated requests that change state must send an Origin header (or a Referer) naming an allowed ' +
-  "origin: the service's own or one of CORS_ORIGINS. Clients that are not browsers can send the access token as a " +
-  'Bearer token instead.';
+  'Cross-site request refused: a cookie-authenticated request that changes state must send an Origin header (or a ' +
+  'Referer) naming one of the allowed origins in CORS_ORIGINS. Clients that are not browsers can send the access ' +
+  'token as a Bearer token instead (and, as native clients, the refresh token in the body).';

@@ -2552,7 +2552,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor */
+            /** @description `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2650,7 +2650,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor */
+            /** @description `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2734,7 +2734,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor */
+            /** @description `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired */
             401: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2955,9 +2955,9 @@ export interface operations {
                 };
             };
             /**
-             * @description `INVALID_CREDENTIALS`: Invalid credentials; `MFA_INVALID`: Invalid second factor
+             * @description `INVALID_CREDENTIALS`: Invalid credentials; `MFA_INVALID`: Second factor refused: wrong, already used or expired
              *
-             *     `INVALID_CREDENTIALS`: Invalid credentials; `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor
+             *     `INVALID_CREDENTIALS`: Invalid credentials; `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired
              */
             401: {
                 headers: {
@@ -3041,9 +3041,9 @@ export interface operations {
                 };
             };
             /**
-             * @description `MFA_INVALID`: Invalid second factor
+             * @description `MFA_INVALID`: Second factor refused: wrong, already used or expired
              *
-             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired
              */
             401: {
                 headers: {
@@ -3811,11 +3811,11 @@ export interface operations {
                 };
             };
             /**
-             * @description `MFA_INVALID`: Invalid second factor
+             * @description `MFA_INVALID`: Second factor refused: wrong, already used or expired
              *
-             *     `MFA_INVALID`: Invalid second factor; `REAUTH_REQUIRED`: Recent authentication required
+             *     `MFA_INVALID`: Second factor refused: wrong, already used or expired; `REAUTH_REQUIRED`: Recent authentication required
              *
-             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor; `REAUTH_REQUIRED`: Recent authentication required
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired; `REAUTH_REQUIRED`: Recent authentication required
              */
             401: {
                 headers: {
@@ -3909,11 +3909,11 @@ export interface operations {
                 };
             };
             /**
-             * @description `MFA_INVALID`: Invalid second factor
+             * @description `MFA_INVALID`: Second factor refused: wrong, already used or expired
              *
-             *     `MFA_INVALID`: Invalid second factor; `REAUTH_REQUIRED`: Recent authentication required
+             *     `MFA_INVALID`: Second factor refused: wrong, already used or expired; `REAUTH_REQUIRED`: Recent authentication required
              *
-             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Invalid second factor; `REAUTH_REQUIRED`: Recent authentication required
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `MFA_INVALID`: Second factor refused: wrong, already used or expired; `REAUTH_REQUIRED`: Recent authentication required
              */
             401: {
                 headers: {
