@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
+import { UsersModule } from '../users/users.module';
+import { AccountController } from './account.controller';
+import { AccountService } from './account.service';
 import { SessionsModule } from '../sessions/sessions.module';
 import { DeviceManagementService } from './device-management.service';
 import { DevicesController } from './devices.controller';
 
 /**
- * The caller's own account over several modules: /api/devices lists devices with their
- * sessions and forgets a device with its sessions, so it sits above devices and sessions.
+ * The caller's own account over several modules: profile and settings (/api/account), and
+ * /api/devices, which lists devices with their sessions and forgets a device with its sessions,
+ * so it sits above users, devices and sessions.
  */
 @Module({
-  imports: [DevicesModule, SessionsModule],
-  controllers: [DevicesController],
-  providers: [DeviceManagementService],
+  imports: [UsersModule, DevicesModule, SessionsModule],
+  controllers: [AccountController, DevicesController],
+  providers: [AccountService, DeviceManagementService],
 })
 export class AccountModule {}

@@ -9,6 +9,16 @@ export { ROLES, type Role } from '../../common/auth/role';
 export const USER_STATUSES = ['active', 'restricted', 'disabled'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
+export const THEMES = ['auto', 'light', 'dark'] as const;
+export type Theme = (typeof THEMES)[number];
+
+/** What a user chose; absent keys take the defaults of AccountService.settingsOf. */
+export interface AccountSettings {
+  theme?: Theme;
+  notifications?: { email?: boolean; sms?: boolean };
+  privacy?: { publicView?: boolean };
+}
+
 /** Emails and phones are unique per tenant, not globally (API.md "Tenant"). */
 @Entity({ tableName: 'app_user' })
 @Unique({ name: 'app_user_tenant_email_unique', properties: ['tenantId', 'email'] })
@@ -43,6 +53,22 @@ export class User {
 
   @Property({ type: 'string', length: 100, nullable: true })
   lastName: string | null = null;
+
+  /** https only (validated at the boundary). */
+  @Property({ type: 'text', nullable: true })
+  photoUrl: string | null = null;
+
+  /** ISO 3166-1 alpha-2, upper case. */
+  @Property({ type: 'string', length: 2, nullable: true })
+  country: string | null = null;
+
+  /** BCP 47, canonical spelling (Intl.getCanonicalLocales): the language of pages, emails and texts. */
+  @Property({ type: 'string', length: 35, nullable: true })
+  locale: string | null = null;
+
+  /** The account settings of API.md (theme, notifications, privacy), merged key by key. */
+  @Property({ type: 'json', defaultRaw: `'{}'` })
+  settings: AccountSettings & Opt = {};
 
   @Property({ type: 'text[]', defaultRaw: "'{user}'" })
   roles: Role[] & Opt = ['user'];

@@ -1,15 +1,15 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import type { UserViewDto } from './dto/user-view.dto';
+import type { UserProfileDto, UserViewDto } from './dto/user-view.dto';
 import type { ClaimedRegistration } from './pending-registrations.service';
-import { User, type Role } from './user.entity';
+import { type AccountSettings, User, type Role } from './user.entity';
 
 @Injectable()
 export class UsersService {
   constructor(private readonly em: EntityManager) {}
 
-  findById(tenantId: string, id: string): Promise<User | null> {
-    return this.em.findOne(User, { id, tenantId });
+  findById(tenantId: string, id: string, em: EntityManager = this.em): Promise<User | null> {
+    return em.findOne(User, { id, tenantId });
   }
 
   findByEmail(tenantId: string, email: string): Promise<User | null> {
@@ -78,6 +78,26 @@ export class UsersService {
     return user.emailVerifiedAt !== null;
   }
 
+  profileOf(user: User): UserProfileDto {
+    return {
+      firstName: user.firstName,
+      lastName: user.lastName,
+      photoUrl: user.photoUrl,
+      country: user.country,
+      locale: user.locale,
+    };
+  }
+
+  /** Sets the profile fields given (null clears one) and the settings as merged by the caller. */
+  async updateAccount(
+    user: User,
+    changes: { profile?: Partial<UserProfileDto>; settings?: AccountSettings },
+    em: EntityManager = this.em,
+  ): Promise<void> {
+    em.assign(user, { ...changes.profile, ...(changes.settings ? { settings: changes.settings } : {}) });
+    await em.persist(user).flush();
+  }
+
   toView(user: User): UserViewDto {
     return {
       id: user.id,
@@ -88,7 +108,7 @@ export class UsersService {
       phoneVerified: user.phoneVerifiedAt !== null,
       roles: user.roles,
       status: user.status,
-      profile: { firstName: user.firstName, lastName: user.lastName },
+      profile: this.profileOf(user),
       mfaEnabled: user.isMfaEnabled,
       createdAt: user.createdAt.toISOString(),
     };

@@ -720,6 +720,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's account: contact points, profile and settings
+         * @description Settings the user never chose come with their defaults: theme `auto`, notices by email on, by SMS off, profile not public.
+         */
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the profile: names, photo, country, language
+         * @description Each field given is set and `null` (or an empty string) clears it; absent fields stay. `photoUrl` must be https, `country` an assigned ISO 3166-1 alpha-2 code, `locale` a BCP 47 tag (stored in its canonical spelling; it chooses the language of pages, emails and texts). Audited as `user.updated`.
+         */
+        patch: operations["updateProfile"];
+        trace?: never;
+    };
+    "/api/account/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the account settings: theme, notifications, privacy
+         * @description Partial: `theme` is replaced, `notifications` and `privacy` are merged key by key into what is stored. Audited as `user.updated`.
+         */
+        patch: operations["updateSettings"];
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -1086,6 +1146,21 @@ export interface components {
             firstName: string | null;
             /** @example Lovelace */
             lastName: string | null;
+            /**
+             * Format: uri
+             * @example https://example.com/ada.png
+             */
+            photoUrl: string | null;
+            /**
+             * @description ISO 3166-1 alpha-2
+             * @example GB
+             */
+            country: string | null;
+            /**
+             * @description BCP 47
+             * @example en-GB
+             */
+            locale: string | null;
         };
         UserViewDto: {
             /** Format: uuid */
@@ -1548,6 +1623,84 @@ export interface components {
         };
         JwksResponseDto: {
             keys: components["schemas"]["JwkDto"][];
+        };
+        NotificationSettingsDto: {
+            /**
+             * @description Security notices and account messages by email
+             * @example true
+             */
+            email: boolean;
+            /**
+             * @description Account messages by SMS
+             * @example false
+             */
+            sms: boolean;
+        };
+        PrivacySettingsDto: {
+            /**
+             * @description Whether other users of the tenant may see the profile
+             * @example false
+             */
+            publicView: boolean;
+        };
+        AccountSettingsDto: {
+            /**
+             * @example auto
+             * @enum {string}
+             */
+            theme: "auto" | "light" | "dark";
+            notifications: components["schemas"]["NotificationSettingsDto"];
+            privacy: components["schemas"]["PrivacySettingsDto"];
+        };
+        AccountDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example default */
+            tenantId: string;
+            /** @example ada@example.com */
+            email: string | null;
+            emailVerified: boolean;
+            /** @example +14155550123 */
+            phone: string | null;
+            phoneVerified: boolean;
+            profile: components["schemas"]["UserProfileDto"];
+            settings: components["schemas"]["AccountSettingsDto"];
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            createdAt: string;
+        };
+        UpdateProfileDto: {
+            /** @example Ada */
+            firstName?: string | null;
+            /** @example Lovelace */
+            lastName?: string | null;
+            /**
+             * Format: uri
+             * @description An https URL
+             * @example https://example.com/ada.png
+             */
+            photoUrl?: string | null;
+            /**
+             * @description An assigned ISO 3166-1 alpha-2 code
+             * @example GB
+             */
+            country?: string | null;
+            /**
+             * @description A BCP 47 language tag: the language of the pages, emails and texts the user gets
+             * @example de-DE
+             */
+            locale?: string | null;
+        };
+        UpdateSettingsDto: {
+            /**
+             * @example dark
+             * @enum {string}
+             */
+            theme?: "auto" | "light" | "dark";
+            notifications?: components["schemas"]["NotificationSettingsDto"];
+            privacy?: components["schemas"]["PrivacySettingsDto"];
         };
         DeviceResponseDto: {
             /** Format: uuid */
@@ -5207,6 +5360,248 @@ export interface operations {
              * @description `FORBIDDEN`: Forbidden
              *
              *     `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDto"];
+                };
+            };
+            /** @description `TENANT_UNKNOWN`: Unknown tenant */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateProfile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateProfileDto"];
+            };
+        };
+        responses: {
+            /** @description The account as it is now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSettingsDto"];
+            };
+        };
+        responses: {
+            /** @description The account as it is now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
              *
              *     `FORBIDDEN`: Forbidden
              */

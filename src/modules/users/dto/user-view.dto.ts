@@ -7,6 +7,15 @@ export class UserProfileDto {
 
   @ApiProperty({ type: String, nullable: true, example: 'Lovelace' })
   lastName!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, format: 'uri', example: 'https://example.com/ada.png' })
+  photoUrl!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'ISO 3166-1 alpha-2', example: 'GB' })
+  country!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'BCP 47', example: 'en-GB' })
+  locale!: string | null;
 }
 
 /** The user as clients see it (API.md AuthResult.user). */

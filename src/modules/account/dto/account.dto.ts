@@ -1,0 +1,134 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
+import { THEMES, type Theme } from '../../users/user.entity';
+import { UserProfileDto } from '../../users/dto/user-view.dto';
+import { IsAssignedCountry, IsLanguageTag } from './profile-validators';
+
+export class NotificationSettingsDto {
+  @ApiProperty({ description: 'Security notices and account messages by email', example: true })
+  @IsOptional()
+  @IsBoolean()
+  email?: boolean;
+
+  @ApiProperty({ description: 'Account messages by SMS', example: false })
+  @IsOptional()
+  @IsBoolean()
+  sms?: boolean;
+}
+
+export class PrivacySettingsDto {
+  @ApiProperty({ description: 'Whether other users of the tenant may see the profile', example: false })
+  @IsOptional()
+  @IsBoolean()
+  publicView?: boolean;
+}
+
+export class AccountSettingsDto {
+  @ApiProperty({ enum: THEMES, example: 'auto' })
+  theme!: Theme;
+
+  @ApiProperty({ type: NotificationSettingsDto })
+  notifications!: Required<NotificationSettingsDto>;
+
+  @ApiProperty({ type: PrivacySettingsDto })
+  privacy!: Required<PrivacySettingsDto>;
+}
+
+/** API.md Account: the caller's own account with profile and settings. */
+export class AccountDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'default' })
+  tenantId!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'ada@example.com' })
+  email!: string | null;
+
+  @ApiProperty()
+  emailVerified!: boolean;
+
+  @ApiProperty({ type: String, nullable: true, example: '+14155550123' })
+  phone!: string | null;
+
+  @ApiProperty()
+  phoneVerified!: boolean;
+
+  @ApiProperty({ type: UserProfileDto })
+  profile!: UserProfileDto;
+
+  @ApiProperty({ type: AccountSettingsDto })
+  settings!: AccountSettingsDto;
+
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
+  createdAt!: string;
+}
+
+/** Each field given is set; `null` clears it; an absent field stays as it is. */
+export class UpdateProfileDto {
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Ada' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  firstName?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Lovelace' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  lastName?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 2048,
+    format: 'uri',
+    description: 'An https URL',
+    example: 'https://example.com/ada.png',
+  })
+  @IsOptional()
+  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'must be an https URL' })
+  @MaxLength(2048)
+  photoUrl?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'An assigned ISO 3166-1 alpha-2 code',
+    example: 'GB',
+  })
+  @IsOptional()
+  @IsAssignedCountry()
+  country?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'A BCP 47 language tag: the language of the pages, emails and texts the user gets',
+    example: 'de-DE',
+  })
+  @IsOptional()
+  @IsLanguageTag()
+  locale?: string | null;
+}
+
+/** Partial: each object given is merged key by key into what is stored. */
+export class UpdateSettingsDto {
+  @ApiPropertyOptional({ enum: THEMES, example: 'dark' })
+  @IsOptional()
+  @IsIn(THEMES)
+  theme?: Theme;
+
+  @ApiPropertyOptional({ type: NotificationSettingsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NotificationSettingsDto)
+  notifications?: NotificationSettingsDto;
+
+  @ApiPropertyOptional({ type: PrivacySettingsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PrivacySettingsDto)
+  privacy?: PrivacySettingsDto;
+}
