@@ -142,7 +142,13 @@ describe('email + password accounts', () => {
 
       const verified = await sut.http.post('/api/auth/email/verify', { email, otp: code, client: 'native' });
       expect(verified.body.user).toMatchObject({ id: pending.id, emailVerified: true, roles: ['user'] });
-      expect(verified.body.user.profile).toEqual({ firstName: 'Ada', lastName: 'Lovelace' });
+      expect(verified.body.user.profile).toEqual({
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        photoUrl: null,
+        country: null,
+        locale: null,
+      });
       expect(await auditTypes(pending.id)).toEqual(expect.arrayContaining(['user.registered', 'email.verified']));
     });
 

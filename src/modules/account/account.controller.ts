@@ -1,16 +1,34 @@
-import { Body, Controller, Get, Patch } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
+import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { OtpSentResponseDto } from '../auth/dto/otp-login.dto';
+import { EmailChangeService } from './email-change.service';
+import { PhoneChangeService } from './phone-change.service';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AccountService } from './account.service';
-import { AccountDto, UpdateProfileDto, UpdateSettingsDto } from './dto/account.dto';
+import {
+  AccountDto,
+  ChangeEmailDto,
+  ChangePhoneDto,
+  ChangeRequestedDto,
+  UpdateProfileDto,
+  UpdateSettingsDto,
+  VerifyEmailChangeDto,
+  VerifyPhoneChangeDto,
+} from './dto/account.dto';
 
 @ApiTags('account')
 @Controller('api/account')
 export class AccountController {
-  constructor(private readonly account: AccountService) {}
+  constructor(
+    private readonly account: AccountService,
+    private readonly emailChange: EmailChangeService,
+    private readonly phoneChange: PhoneChangeService,
+  ) {}
 
   @Get()
   @Authenticated()
@@ -60,5 +78,87 @@ export class AccountController {
     @Body() body: UpdateSettingsDto,
   ): Promise<AccountDto> {
     return this.account.updateSettings(auth, body, ctx);
+  }
+
+  @Post('email')
+  @Authenticated()
+  @RequireRecentAuth()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation(
+    'requestEmailChange',
+    'Change the account email: send a code to the new address',
+    'Needs a recent sign-in. The answer is the same whoever holds the address; the code (valid OTP_TTL seconds, ' +
+      'resend cooldown as for every code) only works for this account, at POST /api/account/email/verify.',
+  )
+  @ApiAcceptedResponse({ description: 'A code is on its way to the new address', type: ChangeRequestedDto })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_RESEND_COOLDOWN', 'DESTINATION_UNDELIVERABLE', 'FORBIDDEN')
+  requestEmailChange(
+    @CurrentSession() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: ChangeEmailDto,
+  ): Promise<ChangeRequestedDto> {
+    return this.emailChange.request(auth, body, ctx);
+  }
+
+  @Post('email/verify')
+  @Authenticated()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'verifyEmailChange',
+    'Make the new address the account email with its code',
+    'The address becomes the account email, verified; the old address gets a security notice. 409 CONFLICT when ' +
+      'another account took the address meanwhile.',
+  )
+  @ApiOkResponse({ description: 'The account with its new email', type: AccountDto })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'CONFLICT', 'FORBIDDEN')
+  async verifyEmailChange(
+    @CurrentSession() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: VerifyEmailChangeDto,
+  ): Promise<AccountDto> {
+    return this.account.toAccount(await this.emailChange.verify(auth, body, ctx));
+  }
+
+  @Post('phone')
+  @Authenticated()
+  @RequireRecentAuth()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation(
+    'requestPhoneChange',
+    'Add or change the phone number: send a code to it',
+    'Needs a recent sign-in. By WhatsApp or SMS (`channel`, default OTP_DEFAULT_CHANNEL), under the same rules as ' +
+      "send-otp: mobile numbers only, the tenant's `smsCountries`, the SMS budgets. The code only works for this " +
+      'account, at POST /api/account/phone/verify.',
+  )
+  @ApiAcceptedResponse({ description: 'The code is on its way', type: OtpSentResponseDto })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_RESEND_COOLDOWN', 'DESTINATION_UNDELIVERABLE', 'FORBIDDEN')
+  requestPhoneChange(
+    @CurrentSession() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: ChangePhoneDto,
+  ): Promise<OtpSentResponseDto> {
+    return this.phoneChange.request(auth, body, ctx);
+  }
+
+  @Post('phone/verify')
+  @Authenticated()
+  @AuthThrottle()
+  @HttpCode(HttpStatus.OK)
+  @Operation(
+    'verifyPhoneChange',
+    'Set the phone number with its code',
+    'The number becomes the account phone, verified. 409 CONFLICT when another account holds it.',
+  )
+  @ApiOkResponse({ description: 'The account with its phone', type: AccountDto })
+  @ApiErrors('VALIDATION_FAILED', 'OTP_INVALID', 'OTP_EXPIRED', 'CONFLICT', 'FORBIDDEN')
+  async verifyPhoneChange(
+    @CurrentSession() auth: AuthPrincipal,
+    @ReqCtx() ctx: RequestContext,
+    @Body() body: VerifyPhoneChangeDto,
+  ): Promise<AccountDto> {
+    return this.account.toAccount(await this.phoneChange.verify(auth, body, ctx));
   }
 }

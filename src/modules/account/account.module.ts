@@ -3,6 +3,11 @@ import { DevicesModule } from '../devices/devices.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
 import { AccountService } from './account.service';
+import { ContactWriter } from './contact-writer.service';
+import { EmailChangeService } from './email-change.service';
+import { PhoneChangeService } from './phone-change.service';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { OtpModule } from '../otp/otp.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { DeviceManagementService } from './device-management.service';
 import { DevicesController } from './devices.controller';
@@ -13,8 +18,8 @@ import { DevicesController } from './devices.controller';
  * so it sits above users, devices and sessions.
  */
 @Module({
-  imports: [UsersModule, DevicesModule, SessionsModule],
+  imports: [UsersModule, OtpModule, DeliveryModule, DevicesModule, SessionsModule],
   controllers: [AccountController, DevicesController],
-  providers: [AccountService, DeviceManagementService],
+  providers: [AccountService, ContactWriter, EmailChangeService, PhoneChangeService, DeviceManagementService],
 })
 export class AccountModule {}

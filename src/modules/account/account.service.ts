@@ -75,7 +75,7 @@ export class AccountService {
     return user;
   }
 
-  private toAccount(user: User): AccountDto {
+  toAccount(user: User): AccountDto {
     const view = this.users.toView(user);
     return {
       id: view.id,

@@ -7,6 +7,8 @@ const PURPOSE_TEXT: Record<OtpPurpose, { subject: string; intro: string }> = {
   login: { subject: 'Your sign-in code', intro: 'Use this code to sign in' },
   password_reset: { subject: 'Reset your password', intro: 'Use this code to reset your password' },
   mfa_email: { subject: 'Your verification code', intro: 'Use this code to finish signing in' },
+  email_change: { subject: 'Confirm your new email address', intro: 'Use this code to make this your account address' },
+  phone_change: { subject: 'Confirm your phone number', intro: 'Use this code to add this number to your account' },
 };
 
 /** The text and HTML of a one-time-code message; short for SMS and WhatsApp, where the text is the whole message. */

@@ -98,6 +98,16 @@ export class UsersService {
     await em.persist(user).flush();
   }
 
+  /** A new, verified email or phone; the (tenant, address) unique index refuses one another account holds. */
+  async updateContact(
+    user: User,
+    change: { email: string; emailVerifiedAt: Date } | { phone: string; phoneVerifiedAt: Date },
+    em: EntityManager = this.em,
+  ): Promise<void> {
+    em.assign(user, change);
+    await em.persist(user).flush();
+  }
+
   toView(user: User): UserViewDto {
     return {
       id: user.id,

@@ -780,6 +780,86 @@ export interface paths {
         patch: operations["updateSettings"];
         trace?: never;
     };
+    "/api/account/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the account email: send a code to the new address
+         * @description Needs a recent sign-in. The answer is the same whoever holds the address; the code (valid OTP_TTL seconds, resend cooldown as for every code) only works for this account, at POST /api/account/email/verify.
+         */
+        post: operations["requestEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the new address the account email with its code
+         * @description The address becomes the account email, verified; the old address gets a security notice. 409 CONFLICT when another account took the address meanwhile.
+         */
+        post: operations["verifyEmailChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add or change the phone number: send a code to it
+         * @description Needs a recent sign-in. By WhatsApp or SMS (`channel`, default OTP_DEFAULT_CHANNEL), under the same rules as send-otp: mobile numbers only, the tenant's `smsCountries`, the SMS budgets. The code only works for this account, at POST /api/account/phone/verify.
+         */
+        post: operations["requestPhoneChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/phone/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the phone number with its code
+         * @description The number becomes the account phone, verified. 409 CONFLICT when another account holds it.
+         */
+        post: operations["verifyPhoneChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -1702,6 +1782,47 @@ export interface components {
             notifications?: components["schemas"]["NotificationSettingsDto"];
             privacy?: components["schemas"]["PrivacySettingsDto"];
         };
+        ChangeEmailDto: {
+            /**
+             * Format: email
+             * @example ada@new.example
+             */
+            newEmail: string;
+        };
+        ChangeRequestedDto: {
+            /**
+             * @example verification_sent
+             * @enum {string}
+             */
+            status: "verification_sent";
+        };
+        VerifyEmailChangeDto: {
+            /**
+             * Format: email
+             * @example ada@new.example
+             */
+            newEmail: string;
+            /** @example 123456 */
+            otp: string;
+        };
+        ChangePhoneDto: {
+            /**
+             * @description E.164, with the country code
+             * @example +14155550123
+             */
+            phone: string;
+            /**
+             * @description Default OTP_DEFAULT_CHANNEL
+             * @enum {string}
+             */
+            channel?: "whatsapp" | "sms";
+        };
+        VerifyPhoneChangeDto: {
+            /** @example +14155550123 */
+            phone: string;
+            /** @example 123456 */
+            otp: string;
+        };
         DeviceResponseDto: {
             /** Format: uuid */
             id: string;
@@ -1910,7 +2031,7 @@ export interface components {
             /** @enum {string} */
             channel: "email" | "sms" | "whatsapp";
             /** @enum {string} */
-            purpose: "email_verify" | "login" | "password_reset" | "mfa_email" | "new_sign_in";
+            purpose: "email_verify" | "login" | "password_reset" | "mfa_email" | "email_change" | "phone_change" | "new_sign_in";
             /** @enum {string} */
             status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "failed" | "suppressed" | "expired";
             /** @example 1 */
@@ -5617,6 +5738,474 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /** @enum {string} */
                         code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestEmailChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeEmailDto"];
+            };
+        };
+        responses: {
+            /** @description A code is on its way to the new address */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeRequestedDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `REAUTH_REQUIRED`: Recent authentication required
+             *
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `REAUTH_REQUIRED`: Recent authentication required
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED" | "REAUTH_REQUIRED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `DESTINATION_UNDELIVERABLE`: Destination undeliverable
+             *
+             *     `DESTINATION_UNDELIVERABLE`: Destination undeliverable
+             *
+             *     `DESTINATION_UNDELIVERABLE`: Destination undeliverable
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "DESTINATION_UNDELIVERABLE";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyEmailChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailChangeDto"];
+            };
+        };
+        responses: {
+            /** @description The account with its new email */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one
+             *
+             *     `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one; `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "OTP_INVALID" | "OTP_EXPIRED" | "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `CONFLICT`: Conflict
+             *
+             *     `CONFLICT`: Conflict
+             */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "CONFLICT";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    requestPhoneChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePhoneDto"];
+            };
+        };
+        responses: {
+            /** @description The code is on its way */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OtpSentResponseDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `REAUTH_REQUIRED`: Recent authentication required
+             *
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `REAUTH_REQUIRED`: Recent authentication required
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED" | "REAUTH_REQUIRED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `DESTINATION_UNDELIVERABLE`: Destination undeliverable
+             *
+             *     `DESTINATION_UNDELIVERABLE`: Destination undeliverable
+             *
+             *     `DESTINATION_UNDELIVERABLE`: Destination undeliverable
+             */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "DESTINATION_UNDELIVERABLE";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyPhoneChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyPhoneChangeDto"];
+            };
+        };
+        responses: {
+            /** @description The account with its phone */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one
+             *
+             *     `OTP_INVALID`: Wrong code: check it and try again; `OTP_EXPIRED`: No live code here: it was already used or expired. Request a new one; `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "OTP_INVALID" | "OTP_EXPIRED" | "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `CONFLICT`: Conflict
+             *
+             *     `CONFLICT`: Conflict
+             */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "CONFLICT";
                     };
                 };
             };

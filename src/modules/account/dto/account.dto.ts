@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, MaxLength, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { EmailAddress } from '../../../common/http/email-address';
+import { PHONE_CHANNELS, type PhoneChannel } from '../../auth/dto/otp-login.dto';
 import { THEMES, type Theme } from '../../users/user.entity';
 import { UserProfileDto } from '../../users/dto/user-view.dto';
 import { IsAssignedCountry, IsLanguageTag } from './profile-validators';
@@ -131,4 +133,46 @@ export class UpdateSettingsDto {
   @ValidateNested()
   @Type(() => PrivacySettingsDto)
   privacy?: PrivacySettingsDto;
+}
+
+export class ChangeEmailDto {
+  @ApiProperty({ example: 'ada@new.example', maxLength: 320, format: 'email' })
+  @EmailAddress()
+  newEmail!: string;
+}
+
+export class VerifyEmailChangeDto extends ChangeEmailDto {
+  @ApiProperty({ example: '123456', pattern: '^[0-9]{6}$' })
+  @IsString()
+  @Matches(/^[0-9]{6}$/, { message: 'must be 6 digits' })
+  otp!: string;
+}
+
+export class ChangePhoneDto {
+  @ApiProperty({ example: '+14155550123', maxLength: 32, description: 'E.164, with the country code' })
+  @IsString()
+  @MaxLength(32)
+  phone!: string;
+
+  @ApiPropertyOptional({ enum: PHONE_CHANNELS, description: 'Default OTP_DEFAULT_CHANNEL' })
+  @IsOptional()
+  @IsIn(PHONE_CHANNELS)
+  channel?: PhoneChannel;
+}
+
+export class VerifyPhoneChangeDto {
+  @ApiProperty({ example: '+14155550123', maxLength: 32 })
+  @IsString()
+  @MaxLength(32)
+  phone!: string;
+
+  @ApiProperty({ example: '123456', pattern: '^[0-9]{6}$' })
+  @IsString()
+  @Matches(/^[0-9]{6}$/, { message: 'must be 6 digits' })
+  otp!: string;
+}
+
+export class ChangeRequestedDto {
+  @ApiProperty({ enum: ['verification_sent'], example: 'verification_sent' })
+  status!: 'verification_sent';
 }
