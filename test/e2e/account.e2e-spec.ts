@@ -1,5 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
+import { DeliveryMessage } from '../../src/modules/delivery/delivery-message.entity';
+import { eventually } from '../support/eventually';
+import { TestClock } from '../support/test-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { signedInUser } from './mfa-support';
 
@@ -93,5 +96,42 @@ describe('account profile and settings (/api/account)', () => {
     await patch('profile', first.token, { firstName: 'First' });
     expect((await get(second.token)).body.profile.firstName).not.toBe('First');
     expect((await sut.http.get('/api/account', { cookies: false })).status).toBe(401);
+  });
+
+  it('should export everything held about the caller, without a secret, as an attachment', async () => {
+    const { user, token } = await signedInUser(sut, { passwordHash: 'argon2id-hash-must-not-leak' });
+    expect((await sut.http.post('/api/auth/password/forgot', { email: user.email }, { cookies: false })).status).toBe(
+      202,
+    );
+    await eventually('the reset code to be queued', async () =>
+      (await sut.app.get(EntityManager).fork().count(DeliveryMessage, { userId: user.id })) === 1 ? true : undefined,
+    );
+    const response = await sut.http.get('/api/account/export', { token, cookies: false });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="account-export.json"');
+    expect(response.body).toMatchObject({
+      account: { id: user.id, email: user.email },
+      sessions: [expect.objectContaining({ current: true })],
+      mfa: { totp: { enabled: false }, email: { enabled: false }, passkeys: [], recoveryCodes: { remaining: 0 } },
+      history: expect.arrayContaining([expect.objectContaining({ type: 'password.reset_requested' })]),
+      deliveries: [expect.objectContaining({ purpose: 'password_reset', destination: expect.stringContaining('*') })],
+    });
+    expect(response.text).not.toContain('argon2id-hash-must-not-leak');
+    const events = await sut.app
+      .get(EntityManager)
+      .fork()
+      .count(AuditEvent, { subjectId: user.id, type: 'account.exported' });
+    expect(events).toBe(1);
+  });
+
+  it('should need a recent sign-in to export', async () => {
+    const { token } = await signedInUser(sut);
+    TestClock.of(sut).advance(601_000);
+    try {
+      const response = await sut.http.get('/api/account/export', { token, cookies: false });
+      expect([response.status, response.body.code]).toEqual([401, 'REAUTH_REQUIRED']);
+    } finally {
+      TestClock.of(sut).reset();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
@@ -9,9 +9,11 @@ import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { CurrentSession } from '../../common/auth/current-session.decorator';
 import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs';
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
+import { AccountExportService } from './account-export.service';
 import { AccountService } from './account.service';
 import {
   AccountDto,
+  AccountExportDto,
   ChangeEmailDto,
   ChangePhoneDto,
   ChangeRequestedDto,
@@ -28,7 +30,24 @@ export class AccountController {
     private readonly account: AccountService,
     private readonly emailChange: EmailChangeService,
     private readonly phoneChange: PhoneChangeService,
+    private readonly exports: AccountExportService,
   ) {}
+
+  @Get('export')
+  @Authenticated()
+  @RequireRecentAuth()
+  @Header('Content-Disposition', 'attachment; filename="account-export.json"')
+  @Operation(
+    'exportAccount',
+    'Download everything held about the caller',
+    'Needs a recent sign-in. One JSON document: the account, devices, live sessions, second factors (no ' +
+      'secrets), the security history and the messages sent (no codes, no content). Audited as `account.exported`.',
+  )
+  @ApiOkResponse({ description: 'The export, as an attachment', type: AccountExportDto })
+  @ApiErrors('FORBIDDEN')
+  exportAccount(@CurrentSession() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<AccountExportDto> {
+    return this.exports.export(auth, ctx);
+  }
 
   @Get()
   @Authenticated()

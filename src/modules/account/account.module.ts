@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
+import { AccountExportService } from './account-export.service';
 import { AccountService } from './account.service';
+import { MfaModule } from '../mfa/mfa.module';
 import { ContactWriter } from './contact-writer.service';
 import { EmailChangeService } from './email-change.service';
 import { PhoneChangeService } from './phone-change.service';
@@ -18,8 +20,15 @@ import { DevicesController } from './devices.controller';
  * so it sits above users, devices and sessions.
  */
 @Module({
-  imports: [UsersModule, OtpModule, DeliveryModule, DevicesModule, SessionsModule],
+  imports: [UsersModule, OtpModule, DeliveryModule, DevicesModule, SessionsModule, MfaModule],
   controllers: [AccountController, DevicesController],
-  providers: [AccountService, ContactWriter, EmailChangeService, PhoneChangeService, DeviceManagementService],
+  providers: [
+    AccountService,
+    AccountExportService,
+    ContactWriter,
+    EmailChangeService,
+    PhoneChangeService,
+    DeviceManagementService,
+  ],
 })
 export class AccountModule {}

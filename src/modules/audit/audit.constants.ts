@@ -28,6 +28,7 @@ export const AUDIT_EVENT_TYPES = [
   'device.removed',
   'device.updated',
   'user.updated',
+  'account.exported',
   'user.restricted',
   'role.changed',
   'delivery.bounced',

@@ -11,6 +11,8 @@ export interface DeliveryScope {
 }
 
 export interface ListMessagesFilters {
+  /** One user's messages (their data export); admins list a whole tenant. */
+  userId?: string;
   status?: DeliveryStatus;
   channel?: DeliveryChannel;
   limit: number;
@@ -25,6 +27,7 @@ export class DeliveryQueryService {
   async listMessages(scope: DeliveryScope, filters: ListMessagesFilters) {
     const where: FilterQuery<DeliveryMessage> = {
       ...(scope.tenantId !== undefined ? { tenantId: scope.tenantId } : {}),
+      ...(filters.userId ? { userId: filters.userId } : {}),
       ...(filters.status ? { status: filters.status } : {}),
       ...(filters.channel ? { channel: filters.channel } : {}),
     };

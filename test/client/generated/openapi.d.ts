@@ -720,6 +720,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download everything held about the caller
+         * @description Needs a recent sign-in. One JSON document: the account, devices, live sessions, second factors (no secrets), the security history and the messages sent (no codes, no content). Audited as `account.exported`.
+         */
+        get: operations["exportAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/account": {
         parameters: {
             query?: never;
@@ -1751,6 +1771,105 @@ export interface components {
              */
             createdAt: string;
         };
+        DeviceResponseDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example Chrome on macOS */
+            name: string;
+            /** @example macOS */
+            platform: string | null;
+            /** @example iPhone15,2 */
+            model: string | null;
+            /** @example Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) … */
+            userAgent: string | null;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            /** @example 203.0.113.7 */
+            lastIp: string | null;
+            /** @example false */
+            trusted: boolean;
+            /**
+             * @description Live sessions started from this device
+             * @example 1
+             */
+            activeSessions: number;
+        };
+        FactorEnabledDto: {
+            enabled: boolean;
+        };
+        PasskeyViewDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example YubiKey 5C */
+            name: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-02T08:30:00.000Z
+             */
+            lastUsedAt: string | null;
+        };
+        RecoveryCodesRemainingDto: {
+            /** @example 10 */
+            remaining: number;
+        };
+        MfaStatusDto: {
+            totp: components["schemas"]["FactorEnabledDto"];
+            email: components["schemas"]["FactorEnabledDto"];
+            passkeys: components["schemas"]["PasskeyViewDto"][];
+            recoveryCodes: components["schemas"]["RecoveryCodesRemainingDto"];
+        };
+        DeliveryMessageDto: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            channel: "email" | "sms" | "whatsapp";
+            /** @enum {string} */
+            purpose: "email_verify" | "login" | "password_reset" | "mfa_email" | "email_change" | "phone_change" | "new_sign_in";
+            /** @enum {string} */
+            status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "failed" | "suppressed" | "expired";
+            /** @example 1 */
+            attempts: number;
+            /**
+             * @description Masked
+             * @example a***@example.com
+             */
+            destination: string;
+            /** @example null */
+            lastError: string | null;
+            /** @example SM0123456789abcdef */
+            providerMessageId: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:01.000Z
+             */
+            updatedAt: string;
+        };
+        AccountExportDto: {
+            /** Format: date-time */
+            exportedAt: string;
+            account: components["schemas"]["AccountDto"];
+            devices: components["schemas"]["DeviceResponseDto"][];
+            /** @description Live sessions */
+            sessions: components["schemas"]["SessionResponseDto"][];
+            /** @description Second factors, without their secrets */
+            mfa: components["schemas"]["MfaStatusDto"];
+            /** @description Security history, newest first */
+            history: components["schemas"]["HistoryItemDto"][];
+            /** @description Messages sent to the user, without their content */
+            deliveries: components["schemas"]["DeliveryMessageDto"][];
+        };
         UpdateProfileDto: {
             /** @example Ada */
             firstName?: string | null;
@@ -1822,31 +1941,6 @@ export interface components {
             phone: string;
             /** @example 123456 */
             otp: string;
-        };
-        DeviceResponseDto: {
-            /** Format: uuid */
-            id: string;
-            /** @example Chrome on macOS */
-            name: string;
-            /** @example macOS */
-            platform: string | null;
-            /** @example iPhone15,2 */
-            model: string | null;
-            /** @example Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) … */
-            userAgent: string | null;
-            /** Format: date-time */
-            firstSeenAt: string;
-            /** Format: date-time */
-            lastSeenAt: string;
-            /** @example 203.0.113.7 */
-            lastIp: string | null;
-            /** @example false */
-            trusted: boolean;
-            /**
-             * @description Live sessions started from this device
-             * @example 1
-             */
-            activeSessions: number;
         };
         UpdateDeviceDto: {
             /** @example Work laptop */
@@ -2025,37 +2119,6 @@ export interface components {
             items: components["schemas"]["AdminAuditEventDto"][];
             nextCursor: string | null;
         };
-        DeliveryMessageDto: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            channel: "email" | "sms" | "whatsapp";
-            /** @enum {string} */
-            purpose: "email_verify" | "login" | "password_reset" | "mfa_email" | "email_change" | "phone_change" | "new_sign_in";
-            /** @enum {string} */
-            status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "failed" | "suppressed" | "expired";
-            /** @example 1 */
-            attempts: number;
-            /**
-             * @description Masked
-             * @example a***@example.com
-             */
-            destination: string;
-            /** @example null */
-            lastError: string | null;
-            /** @example SM0123456789abcdef */
-            providerMessageId: string | null;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T12:00:00.000Z
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T12:00:01.000Z
-             */
-            updatedAt: string;
-        };
         DeliveryMessagePageResponseDto: {
             items: components["schemas"]["DeliveryMessageDto"][];
             nextCursor: string | null;
@@ -2081,35 +2144,6 @@ export interface components {
         SuppressionPageResponseDto: {
             items: components["schemas"]["SuppressionDto"][];
             nextCursor: string | null;
-        };
-        FactorEnabledDto: {
-            enabled: boolean;
-        };
-        PasskeyViewDto: {
-            /** Format: uuid */
-            id: string;
-            /** @example YubiKey 5C */
-            name: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T12:00:00.000Z
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-02T08:30:00.000Z
-             */
-            lastUsedAt: string | null;
-        };
-        RecoveryCodesRemainingDto: {
-            /** @example 10 */
-            remaining: number;
-        };
-        MfaStatusDto: {
-            totp: components["schemas"]["FactorEnabledDto"];
-            email: components["schemas"]["FactorEnabledDto"];
-            passkeys: components["schemas"]["PasskeyViewDto"][];
-            recoveryCodes: components["schemas"]["RecoveryCodesRemainingDto"];
         };
         TotpSetupResponseDto: {
             /**
@@ -5504,6 +5538,94 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    exportAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as an attachment */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExportDto"];
+                };
+            };
+            /** @description `TENANT_UNKNOWN`: Unknown tenant */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `REAUTH_REQUIRED`: Recent authentication required
+             *
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `REAUTH_REQUIRED`: Recent authentication required
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED" | "REAUTH_REQUIRED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getAccount: {
         parameters: {
             query?: never;
@@ -6667,7 +6789,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Events about this user (subject) */
                 userId?: string;
-                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
+                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
                 outcome?: "success" | "failure";
                 /** @description Inclusive lower bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999 */
                 from?: string;

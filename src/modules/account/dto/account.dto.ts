@@ -2,6 +2,11 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { EmailAddress } from '../../../common/http/email-address';
+import { DeliveryMessageDto } from '../../admin/dto/admin-delivery.dto';
+import { HistoryItemDto } from '../../audit/dto/history.dto';
+import { DeviceResponseDto } from '../../devices/dto/device.dto';
+import { MfaStatusDto } from '../../mfa/dto/mfa-status.dto';
+import { SessionResponseDto } from '../../sessions/dto/session-response.dto';
 import { PHONE_CHANNELS, type PhoneChannel } from '../../auth/dto/otp-login.dto';
 import { THEMES, type Theme } from '../../users/user.entity';
 import { UserProfileDto } from '../../users/dto/user-view.dto';
@@ -175,4 +180,28 @@ export class VerifyPhoneChangeDto {
 export class ChangeRequestedDto {
   @ApiProperty({ enum: ['verification_sent'], example: 'verification_sent' })
   status!: 'verification_sent';
+}
+
+/** GET /api/account/export: everything held about the caller, without secrets. */
+export class AccountExportDto {
+  @ApiProperty({ format: 'date-time' })
+  exportedAt!: string;
+
+  @ApiProperty({ type: AccountDto })
+  account!: AccountDto;
+
+  @ApiProperty({ type: [DeviceResponseDto] })
+  devices!: DeviceResponseDto[];
+
+  @ApiProperty({ type: [SessionResponseDto], description: 'Live sessions' })
+  sessions!: SessionResponseDto[];
+
+  @ApiProperty({ type: MfaStatusDto, description: 'Second factors, without their secrets' })
+  mfa!: MfaStatusDto;
+
+  @ApiProperty({ type: [HistoryItemDto], description: 'Security history, newest first' })
+  history!: HistoryItemDto[];
+
+  @ApiProperty({ type: [DeliveryMessageDto], description: 'Messages sent to the user, without their content' })
+  deliveries!: DeliveryMessageDto[];
 }
