@@ -112,9 +112,21 @@ export class SmtpTestServer {
     return eventually(`a mail to ${to}`, () => this.mailsTo(to)[skip], { deadlineMs, intervalMs: 20 });
   }
 
-  /** The 6-digit code of the latest mail to `to` (waits for the mail number `skip`, default: the first). */
-  async waitForCode(to: string, options: WaitOptions = {}): Promise<string> {
-    return extractCode(await this.waitForMail(to, options));
+  /**
+   * The 6-digit code of the first mail to `to` that carries one, from the mail number `skip` on
+   * (default: the first): security notices to the same address (a factor added, a password
+   * changed) may arrive between two codes.
+   */
+  async waitForCode(to: string, { deadlineMs = 10_000, skip = 0 }: WaitOptions = {}): Promise<string> {
+    const mail = await eventually(
+      `a mail with a code to ${to}`,
+      () =>
+        this.mailsTo(to)
+          .slice(skip)
+          .find((candidate) => codeIn(candidate) !== null),
+      { deadlineMs, intervalMs: 20 },
+    );
+    return extractCode(mail);
   }
 
   /** Waits for one more mail to `to` than there are now, and answers its code. */
@@ -161,9 +173,15 @@ export class SmtpTestServer {
 /** The code sits alone on a line of the text part (see otp/otp-message.ts). */
 export function extractCode(mail: ReceivedMail | string): string {
   const body = typeof mail === 'string' ? mail.slice(Math.max(0, mail.indexOf('\r\n\r\n'))) : mail.body;
-  const match = /^\s*(\d{6})\s*$/m.exec(body);
-  if (!match) throw new Error('no 6-digit code in the mail');
-  return match[1];
+  const code = codeIn(body);
+  if (code === null) throw new Error('no 6-digit code in the mail');
+  return code;
+}
+
+/** A one-time code stands alone on its line in every code mail. */
+function codeIn(mail: string | ReceivedMail): string | null {
+  const body = typeof mail === 'string' ? mail : mail.body;
+  return /^\s*(\d{6})\s*$/m.exec(body)?.[1] ?? null;
 }
 
 function smtpError(code: number, message: string): Error {

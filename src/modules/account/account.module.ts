@@ -8,6 +8,7 @@ import { MfaModule } from '../mfa/mfa.module';
 import { ContactWriter } from './contact-writer.service';
 import { EmailChangeService } from './email-change.service';
 import { PhoneChangeService } from './phone-change.service';
+import { SecurityNoticeListener } from './security-notice.listener';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { OtpModule } from '../otp/otp.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -29,6 +30,7 @@ import { DevicesController } from './devices.controller';
     EmailChangeService,
     PhoneChangeService,
     DeviceManagementService,
+    SecurityNoticeListener,
   ],
 })
 export class AccountModule {}
