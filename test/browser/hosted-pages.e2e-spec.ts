@@ -119,6 +119,43 @@ describe('hosted pages in a real browser', () => {
     await page.waitForURL(/\/signin\?return_to=/);
   });
 
+  it('should sign in with password and a code sent by email as the second factor', async () => {
+    const { email, token } = await passwordUser(sut);
+    const enabled = await sut.http.post('/api/mfa/email', undefined, { token, cookies: false });
+    expect(enabled.status).toBe(200);
+
+    await page.goto(`${sut.url}/signin`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${sut.url}/signin/mfa`);
+
+    const before = smtp.mailsTo(email).length;
+    await page.getByRole('button', { name: 'Email me a code' }).click();
+    expect(await textOf(page.getByRole('status'))).toBe('A code is on its way to your email address.');
+    const code = await smtp.waitForCode(email, { skip: before });
+    await page.getByLabel('Code by email').check();
+    await page.getByLabel('Code', { exact: true }).fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${sut.url}/account`);
+  });
+
+  it('should sign in with a code sent to the email address', async () => {
+    const { email } = await passwordUser(sut);
+    await page.goto(`${sut.url}/signin`);
+    await page.getByRole('link', { name: 'Sign in with a code instead' }).click();
+    await page.waitForURL(`${sut.url}/signin/code`);
+    const before = smtp.mailsTo(email).length;
+    await page.getByLabel('Or email address').fill(email);
+    await page.getByRole('button', { name: 'Send code' }).click();
+    expect(await textOf(page.getByRole('status'))).toBe('A code is on its way. Enter it below.');
+    await checkPage('signin-code-sent');
+    await page.getByLabel('Code you received').fill(await smtp.waitForCode(email, { skip: before }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${sut.url}/account`);
+    await page.getByText(email).waitFor();
+  });
+
   it('should answer a wrong password with the API error in role="alert"', async () => {
     const { email } = await passwordUser(sut);
     await page.goto(`${sut.url}/signin`);
