@@ -1,3 +1,6 @@
+import { TenantsService } from '../../src/modules/tenants/tenants.service';
+import { CaptchaTestServer } from '../support/captcha-test-server';
+import { createTenant } from '../support/factories';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** A page's CSRF cookie and the token its form carries (the same value). */
@@ -23,12 +26,20 @@ function postForm(sut: TestApp, path: string, fields: Record<string, string>, co
 
 describe('hosted pages over HTTP', () => {
   let sut: TestApp;
+  let captcha: CaptchaTestServer;
 
   beforeAll(async () => {
-    sut = await startTestApp({ COOKIE_SECURE: 'false', THROTTLE_AUTH_LIMIT: '3', THROTTLE_DEFAULT_LIMIT: '100000' });
+    captcha = await CaptchaTestServer.start();
+    sut = await startTestApp({
+      ...captcha.env(),
+      COOKIE_SECURE: 'false',
+      THROTTLE_AUTH_LIMIT: '3',
+      THROTTLE_DEFAULT_LIMIT: '100000',
+    });
   });
   afterAll(async () => {
     await sut?.close();
+    await captcha?.close();
   });
 
   it('should refuse a form without the CSRF cookie with 403 and the sign-in page error', async () => {
@@ -63,5 +74,15 @@ describe('hosted pages over HTTP', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(last!.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await last!.text()).toContain('Too many attempts');
+  });
+
+  it("should ask for the tenant's CAPTCHA on the sign-up form as on its API route", async () => {
+    const tenantId = await createTenant(sut);
+    await sut.app.get(TenantsService).updateSettings(tenantId, { captcha: 'always' });
+    const { cookie, token } = await formSession(sut, `/signup?tenant=${tenantId}`);
+    const fields = { _csrf: token, tenant: tenantId, email: 'captcha@example.com', password: 'a long passphrase 42' };
+    const answer = await postForm(sut, '/signup', fields, cookie);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('Please complete the CAPTCHA.');
   });
 });

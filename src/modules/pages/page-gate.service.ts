@@ -1,8 +1,9 @@
-import { Injectable, type Type } from '@nestjs/common';
+import { type ExecutionContext, Injectable, type Type } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { AppException } from '../../common/errors/app-exception';
 import { requestContextOf, type RequestContext } from '../../common/http/request-context';
 import { createValidationPipe } from '../../common/http/validation.pipe';
+import { CaptchaGuard } from '../captcha/captcha.guard';
 import { cookieOf } from '../sessions/session-cookies';
 import { TenantsService } from '../tenants/tenants.service';
 import { flowOf, type FormBody } from './page-context';
@@ -19,7 +20,10 @@ export const CSRF_REFUSED = 'The form was not sent from this service, or it expi
 export class PageGate {
   private readonly validation = createValidationPipe();
 
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly captcha: CaptchaGuard,
+  ) {}
 
   async enter(request: FastifyRequest): Promise<RequestContext> {
     request.tenantId = (await this.tenants.resolveActive(flowOf(request).tenant)).id;
@@ -27,12 +31,24 @@ export class PageGate {
   }
 
   /** A form post: CSRF first (a forged form learns nothing, not even whether the tenant exists), then the tenant. */
-  async enterForm(request: FastifyRequest): Promise<RequestContext> {
+  async enterForm(request: FastifyRequest, options: { captcha?: boolean } = {}): Promise<RequestContext> {
     const body = request.body as FormBody | undefined;
     if (!isCsrfTokenValid(cookieOf(request, CSRF_COOKIE), body?.[CSRF_FIELD])) {
       throw AppException.saying('FORBIDDEN', CSRF_REFUSED);
     }
-    return this.enter(request);
+    const ctx = await this.enter(request);
+    if (options.captcha) await this.assertCaptcha(request);
+    return ctx;
+  }
+
+  /**
+   * The tenant's CAPTCHA, as @RequireCaptcha enforces it on the matching API route (the form's
+   * `captchaToken` field). It runs here, not as a route guard, because a page's tenant is known
+   * only once the form is read; without a widget on the page, `captcha: "always"` fails closed.
+   */
+  private async assertCaptcha(request: FastifyRequest): Promise<void> {
+    const http = { getRequest: () => request };
+    await this.captcha.canActivate({ switchToHttp: () => http } as unknown as ExecutionContext);
   }
 
   /**

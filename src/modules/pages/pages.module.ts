@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { CaptchaModule } from '../captcha/captcha.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { AccountPagesController } from './account-pages.controller';
@@ -14,7 +15,7 @@ import { SignUpPagesController } from './sign-up-pages.controller';
  * without JavaScript. A face like the API's controllers: it calls the flows, it owns no data.
  */
 @Module({
-  imports: [AuthModule, SessionsModule, TenantsModule],
+  imports: [AuthModule, CaptchaModule, SessionsModule, TenantsModule],
   controllers: [SignInPagesController, SignUpPagesController, AccountPagesController],
   providers: [PageRenderer, PageGate, PageExceptionFilter],
 })

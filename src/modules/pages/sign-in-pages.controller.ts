@@ -46,7 +46,7 @@ export class SignInPagesController {
   @Public()
   @AuthThrottle()
   async signIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request);
+    const ctx = await this.gate.enterForm(request, { captcha: true });
     const body = request.body as FormBody;
     try {
       const input = await this.gate.input(LoginDto, body, ['email', 'password']);
@@ -115,7 +115,7 @@ export class SignInPagesController {
   @Public()
   @AuthThrottle()
   async sendCode(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request);
+    const ctx = await this.gate.enterForm(request, { captcha: true });
     const body = request.body as FormBody;
     // A phone, when given, wins: the form offers both, and an empty field is no choice.
     const fields = text(body, 'phone') ? ['phone', 'channel'] : ['email'];

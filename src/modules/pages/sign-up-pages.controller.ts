@@ -40,7 +40,7 @@ export class SignUpPagesController {
   @Public()
   @AuthThrottle()
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request);
+    const ctx = await this.gate.enterForm(request, { captcha: true });
     const body = request.body as FormBody;
     const values = { email: text(body, 'email'), firstName: text(body, 'firstName'), lastName: text(body, 'lastName') };
     try {
@@ -87,7 +87,7 @@ export class SignUpPagesController {
   @Public()
   @AuthThrottle()
   async forgotPassword(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request);
+    const ctx = await this.gate.enterForm(request, { captcha: true });
     const body = request.body as FormBody;
     const values = { email: text(body, 'email') };
     try {
