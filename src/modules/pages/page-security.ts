@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { originOf } from '../sessions/csrf';
 
 /** Double-submit CSRF cookie: random per browser, HttpOnly; the form carries the same value in `_csrf`. */
 export const CSRF_COOKIE = 'sa_csrf';
@@ -30,15 +31,6 @@ export function isCsrfTokenValid(cookie: string | undefined, field: unknown): bo
   const a = Buffer.from(cookie);
   const b = Buffer.from(field);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function originOf(value: string): string | null {
-  try {
-    const origin = new URL(value).origin;
-    return origin === 'null' ? null : origin;
-  } catch {
-    return null;
-  }
 }
 
 /**
