@@ -76,13 +76,15 @@ describe('hosted pages over HTTP', () => {
     expect(await last!.text()).toContain('Too many attempts');
   });
 
-  it("should ask for the tenant's CAPTCHA on the sign-up form as on its API route", async () => {
+  it("should ask for the tenant's CAPTCHA on the sign-up form as on its API route, on the sign-up page", async () => {
     const tenantId = await createTenant(sut);
     await sut.app.get(TenantsService).updateSettings(tenantId, { captcha: 'always' });
     const { cookie, token } = await formSession(sut, `/signup?tenant=${tenantId}`);
     const fields = { _csrf: token, tenant: tenantId, email: 'captcha@example.com', password: 'a long passphrase 42' };
     const answer = await postForm(sut, '/signup', fields, cookie);
     expect(answer.status).toBe(400);
-    expect(await answer.text()).toContain('Please complete the CAPTCHA.');
+    const html = await answer.text();
+    expect(html).toContain('Please complete the CAPTCHA.');
+    expect(html).toContain('<h1>Create an account</h1>');
   });
 });

@@ -31,14 +31,12 @@ export class PageGate {
   }
 
   /** A form post: CSRF first (a forged form learns nothing, not even whether the tenant exists), then the tenant. */
-  async enterForm(request: FastifyRequest, options: { captcha?: boolean } = {}): Promise<RequestContext> {
+  async enterForm(request: FastifyRequest): Promise<RequestContext> {
     const body = request.body as FormBody | undefined;
     if (!isCsrfTokenValid(cookieOf(request, CSRF_COOKIE), body?.[CSRF_FIELD])) {
       throw AppException.saying('FORBIDDEN', CSRF_REFUSED);
     }
-    const ctx = await this.enter(request);
-    if (options.captcha) await this.assertCaptcha(request);
-    return ctx;
+    return this.enter(request);
   }
 
   /**
@@ -46,7 +44,7 @@ export class PageGate {
    * `captchaToken` field). It runs here, not as a route guard, because a page's tenant is known
    * only once the form is read; without a widget on the page, `captcha: "always"` fails closed.
    */
-  private async assertCaptcha(request: FastifyRequest): Promise<void> {
+  async assertCaptcha(request: FastifyRequest): Promise<void> {
     const http = { getRequest: () => request };
     await this.captcha.canActivate({ switchToHttp: () => http } as unknown as ExecutionContext);
   }

@@ -46,9 +46,10 @@ export class SignInPagesController {
   @Public()
   @AuthThrottle()
   async signIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request, { captcha: true });
+    const ctx = await this.gate.enterForm(request);
     const body = request.body as FormBody;
     try {
+      await this.gate.assertCaptcha(request);
       const input = await this.gate.input(LoginDto, body, ['email', 'password']);
       return this.goOn(request, reply, await this.passwordLogin.login(ctx, input));
     } catch (failure) {
@@ -115,12 +116,13 @@ export class SignInPagesController {
   @Public()
   @AuthThrottle()
   async sendCode(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request, { captcha: true });
+    const ctx = await this.gate.enterForm(request);
     const body = request.body as FormBody;
     // A phone, when given, wins: the form offers both, and an empty field is no choice.
     const fields = text(body, 'phone') ? ['phone', 'channel'] : ['email'];
     const values = { phone: text(body, 'phone'), email: text(body, 'phone') ? '' : text(body, 'email') };
     try {
+      await this.gate.assertCaptcha(request);
       await this.otpLogin.send(ctx, await this.gate.input(SendOtpDto, body, fields));
       return this.renderer.render(request, reply, 'signin-code', { sent: true, notice: 'code.sent', values });
     } catch (failure) {

@@ -40,10 +40,11 @@ export class SignUpPagesController {
   @Public()
   @AuthThrottle()
   async register(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request, { captcha: true });
+    const ctx = await this.gate.enterForm(request);
     const body = request.body as FormBody;
     const values = { email: text(body, 'email'), firstName: text(body, 'firstName'), lastName: text(body, 'lastName') };
     try {
+      await this.gate.assertCaptcha(request);
       await this.signUp.register(
         ctx,
         await this.gate.input(RegisterDto, body, ['email', 'password', 'firstName', 'lastName']),
@@ -87,10 +88,11 @@ export class SignUpPagesController {
   @Public()
   @AuthThrottle()
   async forgotPassword(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const ctx = await this.gate.enterForm(request, { captcha: true });
+    const ctx = await this.gate.enterForm(request);
     const body = request.body as FormBody;
     const values = { email: text(body, 'email') };
     try {
+      await this.gate.assertCaptcha(request);
       await this.recovery.forgotPassword(ctx, await this.gate.input(ForgotPasswordDto, body, ['email']));
       return this.renderer.render(request, reply, 'reset', { values });
     } catch (failure) {
