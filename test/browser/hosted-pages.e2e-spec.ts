@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { enrolTotp, passwordUser, PASSWORD, totpCode } from '../e2e/mfa-support';
+import { createTenant } from '../support/factories';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { launchBrowser, screenshot, seriousAxeViolations } from './browser-support';
@@ -9,6 +10,11 @@ import { launchBrowser, screenshot, seriousAxeViolations } from './browser-suppo
 async function textOf(locator: Locator): Promise<string> {
   await locator.first().waitFor();
   return ((await locator.first().textContent()) ?? '').trim();
+}
+
+/** Just what the keyboard test reads of the page's DOM (the test has no DOM types). */
+interface Doc {
+  document: { activeElement: { id: string; textContent: string | null } | null };
 }
 
 const uniqueEmail = (label: string) => `${label}-${randomBytes(5).toString('hex')}@example.com`;
@@ -154,6 +160,54 @@ describe('hosted pages in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${sut.url}/account`);
     await page.getByText(email).waitFor();
+  });
+
+  it('should sign in with a recovery code instead of the authenticator app', async () => {
+    const { email, token } = await passwordUser(sut);
+    const { recoveryCodes } = await enrolTotp(sut, token);
+    await page.goto(`${sut.url}/signin`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${sut.url}/signin/mfa`);
+    await page.getByLabel('Recovery code').check();
+    await page.getByLabel('Code', { exact: true }).fill(recoveryCodes[0]);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${sut.url}/account`);
+  });
+
+  it('should be usable with the keyboard alone', async () => {
+    const { email } = await passwordUser(sut);
+    await page.goto(`${sut.url}/signin`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.textContent)).toBe(
+      'Skip to the form',
+    );
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as Doc).document.activeElement?.id)).toBe('email');
+    await page.keyboard.type(email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${sut.url}/account`);
+  });
+
+  it('should keep ?tenant= through sign-up and sign the user in to that tenant', async () => {
+    const tenantId = await createTenant(sut);
+    const email = uniqueEmail('tenant');
+    await page.goto(`${sut.url}/signup?tenant=${tenantId}`);
+    expect(await page.locator('input[name="tenant"]').inputValue()).toBe(tenantId);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('a long and unusual passphrase 42');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    expect(await page.locator('input[name="tenant"]').inputValue()).toBe(tenantId);
+    await page.getByLabel('Code').fill(await smtp.waitForCode(email));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL(`${sut.url}/account?tenant=${tenantId}`);
+    await page.getByText(email).waitFor();
+    // The session belongs to that tenant: the default tenant's account page asks for a sign-in.
+    await page.goto(`${sut.url}/account`);
+    await page.waitForURL(/\/signin\?return_to=/);
   });
 
   it('should answer a wrong password with the API error in role="alert"', async () => {
