@@ -18,6 +18,8 @@ describe('safeReturnTo', () => {
     expect(safeReturnTo('//evil.example.net/x', own, allowed)).toBeUndefined();
     expect(safeReturnTo('javascript:alert(1)', own, allowed)).toBeUndefined();
     expect(safeReturnTo('https://app.example.com.evil.net/', own, allowed)).toBeUndefined();
+    expect(safeReturnTo('/\\evil.example.net/x', own, allowed)).toBeUndefined();
+    expect(safeReturnTo('http://127.0.0.1:3000//evil.example.net/x', own, allowed)).toBeUndefined();
   });
 });
 

@@ -49,6 +49,10 @@ export function safeReturnTo(raw: unknown, ownOrigin: string, allowedOrigins: re
   if (target.protocol !== 'https:' && target.protocol !== 'http:') return undefined;
   const origin = originOf(target.href);
   if (origin === null) return undefined;
-  if (origin === originOf(ownOrigin)) return `${target.pathname}${target.search}${target.hash}`;
+  if (origin === originOf(ownOrigin)) {
+    // `http://self//evil.example` has the path `//evil.example`: as a Location it would leave the service.
+    if (target.pathname.startsWith('//')) return undefined;
+    return `${target.pathname}${target.search}${target.hash}`;
+  }
   return allowedOrigins.includes(origin) ? target.href : undefined;
 }
