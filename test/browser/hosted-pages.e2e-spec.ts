@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { enrolTotp, passwordUser, PASSWORD, totpCode } from '../e2e/mfa-support';
 import { createTenant } from '../support/factories';
+import { uniquePhone } from '../support/otp-test-helpers';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { WhatsappTestServer } from '../support/whatsapp-test-server';
 import { launchBrowser, screenshot, seriousAxeViolations } from './browser-support';
 
 /** The trimmed text of the first match, once it is there. */
@@ -24,14 +26,16 @@ jest.setTimeout(60_000);
 
 describe('hosted pages in a real browser', () => {
   let smtp: SmtpTestServer;
+  let whatsapp: WhatsappTestServer;
   let sut: TestApp;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
 
   beforeAll(async () => {
-    smtp = await SmtpTestServer.start();
+    [smtp, whatsapp] = await Promise.all([SmtpTestServer.start(), WhatsappTestServer.start()]);
     sut = await startTestApp({
+      ...whatsapp.env(),
       SMTP_URL: smtp.url,
       COOKIE_SECURE: 'false',
       THROTTLE_AUTH_LIMIT: '100000',
@@ -44,6 +48,7 @@ describe('hosted pages in a real browser', () => {
     await browser?.close();
     await sut?.close();
     await smtp?.close();
+    await whatsapp?.close();
   });
   beforeEach(async () => {
     context = await browser.newContext({ locale: 'en-US' });
@@ -208,6 +213,18 @@ describe('hosted pages in a real browser', () => {
     // The session belongs to that tenant: the default tenant's account page asks for a sign-in.
     await page.goto(`${sut.url}/account`);
     await page.waitForURL(/\/signin\?return_to=/);
+  });
+
+  it('should sign in with a WhatsApp code, creating the account of a new phone', async () => {
+    const phone = uniquePhone();
+    await page.goto(`${sut.url}/signin/code`);
+    await page.getByLabel('Phone number').fill(phone);
+    await page.getByLabel('WhatsApp').check();
+    await page.getByRole('button', { name: 'Send code' }).click();
+    await page.getByLabel('Code you received').fill(await whatsapp.waitForCode(phone));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${sut.url}/account`);
+    await page.getByText(phone).waitFor();
   });
 
   it('should answer a wrong password with the API error in role="alert"', async () => {
