@@ -20,6 +20,7 @@ import { DeliveryWorkerModule } from './modules/delivery/delivery.module';
 import { DeliveryHttpModule } from './modules/delivery/webhooks/delivery-http.module';
 import { AccountModule } from './modules/account/account.module';
 import { HealthModule } from './modules/health/health.module';
+import { PagesModule } from './modules/pages/pages.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TenantGuard } from './modules/tenants/tenant.guard';
 import { TenantsModule } from './modules/tenants/tenants.module';
@@ -52,6 +53,7 @@ export class AppModule {
         AccountModule,
         DeliveryHttpModule,
         AdminModule,
+        PagesModule,
         ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule] : []),
       ],
       providers: [

@@ -8,6 +8,7 @@ import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
 import { metricsConfig } from './metrics.config';
 import { otpConfig } from './otp.config';
+import { pagesConfig } from './pages.config';
 import { redisConfig } from './redis.config';
 import { tenantsConfig } from './tenants.config';
 import { sessionsConfig } from './sessions.config';
@@ -23,6 +24,7 @@ export * from './database.config';
 export * from './delivery.config';
 export * from './metrics.config';
 export * from './otp.config';
+export * from './pages.config';
 export * from './redis.config';
 export * from './tenants.config';
 export * from './sessions.config';
@@ -40,6 +42,7 @@ export const configSlices = [
   deliveryConfig,
   metricsConfig,
   otpConfig,
+  pagesConfig,
   redisConfig,
   tenantsConfig,
   sessionsConfig,

@@ -67,5 +67,14 @@ import { SignUpService } from './sign-up.service';
     OtpLoginAccounts,
     OtpLoginService,
   ],
+  // The flows the hosted pages put forms in front of.
+  exports: [
+    SignUpService,
+    EmailVerificationService,
+    PasswordLoginService,
+    PasswordRecoveryService,
+    MfaChallengeService,
+    OtpLoginService,
+  ],
 })
 export class AuthModule {}

@@ -6,7 +6,8 @@ export interface OriginHeaders {
   referer?: string | string[];
 }
 
-function originOf(value: string): string | null {
+/** The origin of a URL, or null for one that has none (opaque, unparsable). */
+export function originOf(value: string): string | null {
   try {
     const origin = new URL(value).origin;
     return origin === 'null' ? null : origin;

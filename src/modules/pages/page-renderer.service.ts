@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import '@fastify/view';
+import { appConfig, pagesConfig } from '../../config';
+import { cookieOf } from '../sessions/session-cookies';
+import { renderError } from '../../common/errors/render-error';
+import { translator, type Translate } from './i18n/page-i18n';
+import { flowOf, flowQuery, languageOf, pageError, type PageError, type PageFlow } from './page-context';
+import { CSRF_COOKIE, newCsrfToken, newNonce, pageCsp, safeReturnTo } from './page-security';
+
+export type PageView =
+  'signin' | 'signin-code' | 'signin-mfa' | 'signup' | 'signup-verify' | 'forgot' | 'reset' | 'account';
+
+export interface RenderOptions {
+  status?: number;
+  /** What went wrong: rendered as the API renders it (same code and status), shown in role="alert". */
+  failure?: unknown;
+  notice?: string;
+  /** Values of the page's own inputs, shown back after an error (never passwords or codes). */
+  values?: Record<string, string>;
+  userLocale?: string | null;
+  [key: string]: unknown;
+}
+
+/**
+ * Writes a hosted page: its own headers (the API's CSP does not fit a page that runs a nonce'd
+ * script), a CSRF cookie when the browser has none, and the template with the flow's fields.
+ */
+@Injectable()
+export class PageRenderer {
+  constructor(
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+    @Inject(pagesConfig.KEY) private readonly pages: ConfigType<typeof pagesConfig>,
+  ) {}
+
+  async render(request: FastifyRequest, reply: FastifyReply, view: PageView, options: RenderOptions = {}) {
+    const flow = flowOf(request);
+    const lang = languageOf(request, flow, options.userLocale);
+    const nonce = newNonce();
+    const csrf = this.csrfToken(request, reply);
+    void reply
+      .code(options.status ?? 200)
+      .header('content-security-policy', pageCsp(nonce))
+      .header('x-frame-options', 'DENY')
+      .header('cache-control', 'no-store')
+      .header('content-language', lang)
+      .type('text/html; charset=utf-8');
+    const t = translator(lang);
+    const html = await reply.viewAsync(`${view}.eta`, {
+      ...options,
+      values: options.values ?? {},
+      t,
+      lang,
+      nonce,
+      csrf,
+      flow: { ...flow, lang: flow.lang },
+      returnTo: this.returnTo(request, flow),
+      query: flowQuery(flow),
+      error: options.failure === undefined ? undefined : this.failureOf(options.failure, request, reply, t),
+    });
+    return reply.send(html);
+  }
+
+  /** The API's error for what went wrong (its status, Retry-After), shown in the page's words. */
+  private failureOf(failure: unknown, request: FastifyRequest, reply: FastifyReply, t: Translate): PageError {
+    const { status, body, headers } = renderError(failure, String(request.id));
+    void reply.code(status).headers(headers);
+    return pageError(t, body);
+  }
+
+  /** Where a finished sign-in goes: an allowed `return_to`, else the account page. */
+  afterSignIn(request: FastifyRequest, flow: PageFlow = flowOf(request)): string {
+    return this.returnTo(request, flow) ?? `/account${flowQuery({ ...flow, returnTo: undefined })}`;
+  }
+
+  ownOrigin(request: FastifyRequest): string {
+    return this.pages.publicBaseUrl ?? `${request.protocol}://${request.host}`;
+  }
+
+  private returnTo(request: FastifyRequest, flow: PageFlow): string | undefined {
+    return safeReturnTo(flow.returnTo, this.ownOrigin(request), this.pages.returnToOrigins);
+  }
+
+  private csrfToken(request: FastifyRequest, reply: FastifyReply): string {
+    const existing = cookieOf(request, CSRF_COOKIE);
+    if (existing && existing.length >= 32) return existing;
+    const token = newCsrfToken();
+    // Lax, not Strict: a visitor arriving from another site's link still gets a working form.
+    void reply.setCookie(CSRF_COOKIE, token, {
+      httpOnly: true,
+      secure: this.app.cookieSecure,
+      sameSite: 'lax',
+      path: '/',
+    });
+    return token;
+  }
+}

@@ -1,0 +1,27 @@
+import fastifyView from '@fastify/view';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Eta } from 'eta';
+import { join } from 'node:path';
+
+/** Routes whose forms post application/x-www-form-urlencoded (every other body must be JSON). */
+export const PAGE_FORM_PATHS = [
+  '/signin',
+  '/signin/mfa',
+  '/signin/mfa/email',
+  '/signin/code',
+  '/signin/code/verify',
+  '/signup',
+  '/signup/verify',
+  '/forgot',
+  '/reset',
+  '/signout',
+];
+
+/** Eta templates beside this file (copied into dist by the build); `<%= %>` escapes, always. */
+export async function registerPageViews(app: NestFastifyApplication, production: boolean): Promise<void> {
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ autoEscape: true }) },
+    root: join(__dirname, 'views'),
+    production,
+  });
+}
