@@ -4,6 +4,7 @@ import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
+import { userUpdated } from './account-events';
 import { LiveSessionPublisher } from '../sessions/live-session-publisher.service';
 import type { UserProfileDto } from '../users/dto/user-view.dto';
 import type { AccountSettings, User } from '../users/user.entity';
@@ -50,18 +51,8 @@ export class AccountService {
       if (fields.length === 0) return owner;
       const settings = changes.settings ? mergeSettings(owner.settings, changes.settings) : undefined;
       await this.users.updateAccount(owner, { profile: changes.profile, settings }, em);
-      await this.audit.record(
-        {
-          type: 'user.updated',
-          outcome: 'success',
-          tenantId: auth.tenantId,
-          subjectId: auth.userId,
-          sessionId: auth.sessionId,
-          data: { fields: fields.map((field) => (changes.settings ? `settings.${field}` : field)) },
-        },
-        ctx,
-        em,
-      );
+      const changed = fields.map((field) => (changes.settings ? `settings.${field}` : field));
+      await this.audit.record(userUpdated(auth, changed), ctx, em);
       return owner;
     });
     // GET /me shows the profile from a cached view: it is read again next time.
@@ -76,17 +67,17 @@ export class AccountService {
   }
 
   toAccount(user: User): AccountDto {
-    const view = this.users.toView(user);
+    const { id, tenantId, email, emailVerified, phone, phoneVerified, profile, createdAt } = this.users.toView(user);
     return {
-      id: view.id,
-      tenantId: view.tenantId,
-      email: view.email,
-      emailVerified: view.emailVerified,
-      phone: view.phone,
-      phoneVerified: view.phoneVerified,
-      profile: view.profile,
+      id,
+      tenantId,
+      email,
+      emailVerified,
+      phone,
+      phoneVerified,
+      profile,
       settings: settingsOf(user.settings),
-      createdAt: view.createdAt,
+      createdAt,
     };
   }
 }

@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service';
 import { LiveSessionPublisher } from '../sessions/live-session-publisher.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { userUpdated } from './account-events';
 
 /** A proven new contact point. */
 export type ContactChange = { email: string } | { phone: string };
@@ -47,18 +48,7 @@ export class ContactWriter {
             : { phone: change.phone, phoneVerifiedAt: now },
           em,
         );
-        await this.audit.record(
-          {
-            type: 'user.updated',
-            outcome: 'success',
-            tenantId: auth.tenantId,
-            subjectId: auth.userId,
-            sessionId: auth.sessionId,
-            data: { fields: [field] },
-          },
-          ctx,
-          em,
-        );
+        await this.audit.record(userUpdated(auth, [field]), ctx, em);
         return { before, user };
       });
       await this.liveSessions.forgetUserSnapshot(auth.userId);

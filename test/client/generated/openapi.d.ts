@@ -1764,12 +1764,12 @@ export interface components {
             phone: string | null;
             phoneVerified: boolean;
             profile: components["schemas"]["UserProfileDto"];
-            settings: components["schemas"]["AccountSettingsDto"];
             /**
              * Format: date-time
              * @example 2026-01-01T12:00:00.000Z
              */
             createdAt: string;
+            settings: components["schemas"]["AccountSettingsDto"];
         };
         DeviceResponseDto: {
             /** Format: uuid */

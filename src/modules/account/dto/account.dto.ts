@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { EmailAddress } from '../../../common/http/email-address';
@@ -9,7 +9,7 @@ import { MfaStatusDto } from '../../mfa/dto/mfa-status.dto';
 import { SessionResponseDto } from '../../sessions/dto/session-response.dto';
 import { PHONE_CHANNELS, type PhoneChannel } from '../../auth/dto/otp-login.dto';
 import { THEMES, type Theme } from '../../users/user.entity';
-import { UserProfileDto } from '../../users/dto/user-view.dto';
+import { UserViewDto } from '../../users/dto/user-view.dto';
 import { IsAssignedCountry, IsLanguageTag } from './profile-validators';
 
 export class NotificationSettingsDto {
@@ -42,34 +42,19 @@ export class AccountSettingsDto {
   privacy!: Required<PrivacySettingsDto>;
 }
 
-/** API.md Account: the caller's own account with profile and settings. */
-export class AccountDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty({ example: 'default' })
-  tenantId!: string;
-
-  @ApiProperty({ type: String, nullable: true, example: 'ada@example.com' })
-  email!: string | null;
-
-  @ApiProperty()
-  emailVerified!: boolean;
-
-  @ApiProperty({ type: String, nullable: true, example: '+14155550123' })
-  phone!: string | null;
-
-  @ApiProperty()
-  phoneVerified!: boolean;
-
-  @ApiProperty({ type: UserProfileDto })
-  profile!: UserProfileDto;
-
+/** API.md Account: the user as clients see them (without roles and status), with the settings. */
+export class AccountDto extends PickType(UserViewDto, [
+  'id',
+  'tenantId',
+  'email',
+  'emailVerified',
+  'phone',
+  'phoneVerified',
+  'profile',
+  'createdAt',
+] as const) {
   @ApiProperty({ type: AccountSettingsDto })
   settings!: AccountSettingsDto;
-
-  @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
-  createdAt!: string;
 }
 
 /** Each field given is set; `null` clears it; an absent field stays as it is. */
