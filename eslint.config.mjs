@@ -40,7 +40,7 @@ export default tseslint.config(
   },
   {
     // Plain Node scripts outside the TypeScript project: linted without type information.
-    files: ['docker/**/*.mjs'],
+    files: ['docker/**/*.mjs', 'src/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

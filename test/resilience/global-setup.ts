@@ -44,6 +44,12 @@ function ensureFreshBuild(): void {
   // tsc still emits on type errors; a type error is the typecheck's business, a missing build is ours.
   if (build.status !== 0)
     console.warn(`\nthe build reported type errors (emitted anyway):\n${build.stdout.slice(0, 2000)}`);
+  // The pages' templates and catalogues, as `npm run build` copies them.
+  const assets = spawnSync(process.execPath, [join(ROOT, 'src/modules/pages/copy-assets.mjs'), scratch], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (assets.status !== 0) throw new Error(`copying the page assets failed:\n${assets.stderr}`);
   writeFileSync(join(scratch, '.sources-mtime'), String(newest));
   const previous = `${SERVICE_BUILD_DIR}-old-${process.pid}`;
   if (existsSync(SERVICE_BUILD_DIR)) renameSync(SERVICE_BUILD_DIR, previous);
