@@ -16,6 +16,8 @@ export const appConfig = registerAs('app', () => {
     role: env.oneOf('APP_ROLE', APP_ROLES, 'all'),
     logLevel: env.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     corsOrigins: env.list('CORS_ORIGINS', ['http://localhost:3000']),
+    /** The service's own origin (scheme://host[:port]); without it, each request's own scheme and host. */
+    publicBaseUrl: env.optional('PUBLIC_BASE_URL')?.replace(/\/+$/, ''),
     cookieSecure,
     /** Proxy hops whose X-Forwarded-For we believe: false, a hop count, or a list of addresses. */
     trustProxy: parseTrustProxy(env.optional('TRUST_PROXY')),

@@ -15,8 +15,6 @@ export const pagesConfig = registerAs('pages', () => {
   return {
     /** Origins a hosted page may send the browser back to after sign-in; the service's own is always allowed. */
     returnToOrigins,
-    /** The service's own origin; without it, the request's own scheme and host. */
-    publicBaseUrl: env.optional('PUBLIC_BASE_URL')?.replace(/\/+$/, ''),
   };
 });
 

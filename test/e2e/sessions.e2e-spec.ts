@@ -336,6 +336,15 @@ describe('sessions: tokens, refresh, logout, revocation', () => {
       expect(response.status).toBe(204);
     });
 
+    it("should accept a cookie-authenticated logout from the service's own origin, outside CORS_ORIGINS", async () => {
+      const session = await startSession(sut, await createUser(sut));
+      const ownOrigin = new URL(sut.url).origin;
+      const response = await sut.http.fork().post('/api/auth/logout', undefined, {
+        headers: { cookie: `sa_access=${session.cookies.sa_access.value}`, origin: ownOrigin },
+      });
+      expect(response.status).toBe(204);
+    });
+
     it('should exempt bearer requests from the origin check', async () => {
       const session = await startSession(sut, await createUser(sut), { client: 'native' });
       const response = await sut.http.post('/api/auth/logout', undefined, {

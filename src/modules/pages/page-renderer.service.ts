@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import '@fastify/view';
 import { appConfig, pagesConfig } from '../../config';
+import { serviceOrigin } from '../sessions/csrf';
 import { cookieOf } from '../sessions/session-cookies';
 import { renderError } from '../../common/errors/render-error';
 import { translator, type Translate } from './i18n/page-i18n';
@@ -75,7 +76,7 @@ export class PageRenderer {
   }
 
   ownOrigin(request: FastifyRequest): string {
-    return this.pages.publicBaseUrl ?? `${request.protocol}://${request.host}`;
+    return serviceOrigin(request, this.app);
   }
 
   private returnTo(request: FastifyRequest, flow: PageFlow): string | undefined {

@@ -8,7 +8,7 @@ import { DEFAULT_TENANT_ID } from '../tenants/tenant.entity';
 import type { AccessTokenClaims } from './access-token';
 import { AccessTokenService } from './access-token.service';
 import { JwtStrategy } from './jwt.strategy';
-import { CROSS_SITE_REFUSED, isCrossSiteRequestAllowed } from './csrf';
+import { allowedOriginsFor, CROSS_SITE_REFUSED, isCrossSiteRequestAllowed } from './csrf';
 import { type LiveSession, LiveSessionStore } from './live-session.store';
 import { accessTokenOf } from './session-cookies';
 
@@ -58,7 +58,10 @@ export class AccessTokenVerifier {
     via: AuthPrincipal['via'],
   ): Promise<AuthPrincipal> {
     if (claims.tid !== this.tenantOf(request)) throw new AppException('UNAUTHORIZED');
-    if (via === 'cookie' && !isCrossSiteRequestAllowed(request.method, request.headers, this.app.corsOrigins)) {
+    if (
+      via === 'cookie' &&
+      !isCrossSiteRequestAllowed(request.method, request.headers, allowedOriginsFor(request, this.app))
+    ) {
       throw AppException.saying('FORBIDDEN', CROSS_SITE_REFUSED);
     }
     // One round trip for the live record and the user view: `sub` is known before the read.

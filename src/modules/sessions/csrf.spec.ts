@@ -1,4 +1,4 @@
-import { isCrossSiteRequestAllowed } from './csrf';
+import { allowedOriginsFor, isCrossSiteRequestAllowed } from './csrf';
 
 const allowed = ['http://localhost:3000', 'https://app.example.com'];
 
@@ -41,5 +41,25 @@ describe('CSRF origin check', () => {
     expect(
       isCrossSiteRequestAllowed('POST', { origin: ['http://localhost:3000', 'https://evil.example'] }, allowed),
     ).toBe(false);
+  });
+});
+
+describe('allowedOriginsFor', () => {
+  const request = { protocol: 'http', host: '192.168.1.20:3000' };
+
+  it("should allow the service's own origin beside CORS_ORIGINS: PUBLIC_BASE_URL, else where the request went", () => {
+    expect(allowedOriginsFor(request, { corsOrigins: ['https://app.example.com'] })).toEqual([
+      'http://192.168.1.20:3000',
+      'https://app.example.com',
+    ]);
+    expect(allowedOriginsFor(request, { corsOrigins: [], publicBaseUrl: 'https://auth.example.com' })).toEqual([
+      'https://auth.example.com',
+    ]);
+  });
+
+  it('should still refuse a foreign page posting to the service with its cookies', () => {
+    const allowed = allowedOriginsFor(request, { corsOrigins: [] });
+    expect(isCrossSiteRequestAllowed('POST', { origin: 'http://192.168.1.20:3000' }, allowed)).toBe(true);
+    expect(isCrossSiteRequestAllowed('POST', { origin: 'https://evil.example' }, allowed)).toBe(false);
   });
 });

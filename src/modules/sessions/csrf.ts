@@ -29,11 +29,24 @@ export function isCrossSiteRequestAllowed(method: string, headers: OriginHeaders
   return allowedOrigins.some((allowed) => originOf(allowed) === claimed);
 }
 
+/** The service's own origin: PUBLIC_BASE_URL, else the scheme and host the request was sent to. */
+export function serviceOrigin(request: { protocol: string; host: string }, app: { publicBaseUrl?: string }): string {
+  return app.publicBaseUrl ?? `${request.protocol}://${request.host}`;
+}
+
 /**
- * Why a cookie request was refused, so that a developer trying it with curl knows what to send.
- * Only CORS_ORIGINS is allowed (the service's own address is not added to it), so it is named.
+ * The origins a cookie request may come from (API.md settled details): the service's own (a
+ * browser sets Origin; a page elsewhere cannot claim this one) and CORS_ORIGINS.
  */
+export function allowedOriginsFor(
+  request: { protocol: string; host: string },
+  app: { corsOrigins: string[]; publicBaseUrl?: string },
+): string[] {
+  return [serviceOrigin(request, app), ...app.corsOrigins];
+}
+
+/** Why a cookie request was refused, so that a developer trying it with curl knows what to send. */
 export const CROSS_SITE_REFUSED =
   'Cross-site request refused: a cookie-authenticated request that changes state must send an Origin header (or a ' +
-  'Referer) naming one of the allowed origins in CORS_ORIGINS. Clients that are not browsers can send the access ' +
-  'token as a Bearer token instead (and, as native clients, the refresh token in the body).';
+  "Referer) naming the service's own origin or one of CORS_ORIGINS. Clients that are not browsers can send the " +
+  'access token as a Bearer token instead (and, as native clients, the refresh token in the body).';

@@ -5,7 +5,7 @@ import { AppException } from '../../common/errors';
 import { appConfig } from '../../config/app.config';
 import type { ClientType } from './dto/auth-result.dto';
 import type { RefreshSessionDto } from './dto/session-response.dto';
-import { CROSS_SITE_REFUSED, isCrossSiteRequestAllowed } from './csrf';
+import { allowedOriginsFor, CROSS_SITE_REFUSED, isCrossSiteRequestAllowed } from './csrf';
 import { cookieOf, REFRESH_COOKIE } from './session-cookies';
 
 /** Where a refresh token comes from decides the client kind: the body is native, the cookie web. */
@@ -18,7 +18,7 @@ export class RefreshTokenReader {
     const cookie = cookieOf(request, REFRESH_COOKIE);
     if (!cookie) throw new AppException('REFRESH_TOKEN_INVALID');
     // The cookie is SameSite=Strict already; the origin check also covers old browsers.
-    if (!isCrossSiteRequestAllowed(request.method, request.headers, this.app.corsOrigins)) {
+    if (!isCrossSiteRequestAllowed(request.method, request.headers, allowedOriginsFor(request, this.app))) {
       throw AppException.saying('FORBIDDEN', CROSS_SITE_REFUSED);
     }
     return { token: cookie, client: 'web' };
