@@ -19,6 +19,7 @@ import { AuditModule } from './modules/audit/audit.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery.module';
 import { DeliveryHttpModule } from './modules/delivery/webhooks/delivery-http.module';
 import { AccountModule } from './modules/account/account.module';
+import { AccountPurgeModule } from './modules/account/deletion/account-purge.module';
 import { HealthModule } from './modules/health/health.module';
 import { PagesModule } from './modules/pages/pages.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
@@ -54,7 +55,7 @@ export class AppModule {
         DeliveryHttpModule,
         AdminModule,
         PagesModule,
-        ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule] : []),
+        ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule, AccountPurgeModule] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { CORE_IMPORTS } from './app.module';
 import { AuditMaintenanceModule } from './modules/audit/audit-maintenance.module';
 import { DeliveryWorkerModule } from './modules/delivery/delivery.module';
+import { AccountPurgeModule } from './modules/account/deletion/account-purge.module';
 
 /** The queue worker process: same domain modules as the API, no controllers. */
-@Module({ imports: [...CORE_IMPORTS, DeliveryWorkerModule, AuditMaintenanceModule] })
+@Module({ imports: [...CORE_IMPORTS, DeliveryWorkerModule, AuditMaintenanceModule, AccountPurgeModule] })
 export class WorkerModule {}

@@ -1,3 +1,4 @@
+import { accountConfig } from './account.config';
 import { appConfig } from './app.config';
 import { configWarnings } from './env-reader';
 import { auditConfig } from './audit.config';
@@ -15,6 +16,7 @@ import { sessionsConfig } from './sessions.config';
 import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
 
+export * from './account.config';
 export * from './app.config';
 export * from './audit.config';
 export * from './auth.config';
@@ -33,6 +35,7 @@ export * from './webauthn.config';
 export { ConfigError, configWarnings } from './env-reader';
 
 export const configSlices = [
+  accountConfig,
   appConfig,
   auditConfig,
   authConfig,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, HttpStatus, Patch, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireRecentAuth } from '../../common/auth/require-recent-auth.decorator';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
@@ -11,12 +11,14 @@ import { ApiErrors, Authenticated, Operation } from '../../common/http/api-docs'
 import { ReqCtx, type RequestContext } from '../../common/http/request-context';
 import { AccountExportService } from './account-export.service';
 import { AccountService } from './account.service';
+import { AccountDeletionService } from './deletion/account-deletion.service';
 import {
   AccountDto,
   AccountExportDto,
   ChangeEmailDto,
   ChangePhoneDto,
   ChangeRequestedDto,
+  DeletionScheduledDto,
   UpdateProfileDto,
   UpdateSettingsDto,
   VerifyEmailChangeDto,
@@ -31,6 +33,7 @@ export class AccountController {
     private readonly emailChange: EmailChangeService,
     private readonly phoneChange: PhoneChangeService,
     private readonly exports: AccountExportService,
+    private readonly deletion: AccountDeletionService,
   ) {}
 
   @Get('export')
@@ -47,6 +50,25 @@ export class AccountController {
   @ApiErrors('FORBIDDEN')
   exportAccount(@CurrentSession() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<AccountExportDto> {
     return this.exports.export(auth, ctx);
+  }
+
+  @Delete()
+  @Authenticated()
+  @RequireRecentAuth()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @Operation(
+    'deleteAccount',
+    'Delete the account',
+    'Needs a recent sign-in. At once: every session of the account ends and sign-in answers 403 ACCOUNT_DELETED ' +
+      '(to the right password; a wrong one stays 401 INVALID_CREDENTIALS; code and passkey sign-in treat the ' +
+      'account as unknown). At `purgeAt` (ACCOUNT_DELETION_GRACE_DAYS later) the worker erases email, phone, ' +
+      'names, devices, sessions, factors and delivery records; the user id and the audit events stay. Audited as ' +
+      '`account.deletion_scheduled`, then `account.purged`.',
+  )
+  @ApiAcceptedResponse({ description: 'Deleted; the purge is scheduled', type: DeletionScheduledDto })
+  @ApiErrors('FORBIDDEN')
+  deleteAccount(@CurrentSession() auth: AuthPrincipal, @ReqCtx() ctx: RequestContext): Promise<DeletionScheduledDto> {
+    return this.deletion.delete(auth, ctx);
   }
 
   @Get()

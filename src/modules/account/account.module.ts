@@ -1,3 +1,4 @@
+import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
 import { UsersModule } from '../users/users.module';
@@ -14,6 +15,8 @@ import { OtpModule } from '../otp/otp.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { DeviceManagementService } from './device-management.service';
 import { DevicesController } from './devices.controller';
+import { ACCOUNT_PURGE_QUEUE } from './deletion/account-purge.constants';
+import { AccountDeletionService } from './deletion/account-deletion.service';
 
 /**
  * The caller's own account over several modules: profile and settings (/api/account), and
@@ -21,16 +24,26 @@ import { DevicesController } from './devices.controller';
  * so it sits above users, devices and sessions.
  */
 @Module({
-  imports: [UsersModule, OtpModule, DeliveryModule, DevicesModule, SessionsModule, MfaModule],
+  imports: [
+    UsersModule,
+    OtpModule,
+    DeliveryModule,
+    DevicesModule,
+    SessionsModule,
+    MfaModule,
+    BullModule.registerQueue({ name: ACCOUNT_PURGE_QUEUE }),
+  ],
   controllers: [AccountController, DevicesController],
   providers: [
     AccountService,
     AccountExportService,
+    AccountDeletionService,
     ContactWriter,
     EmailChangeService,
     PhoneChangeService,
     DeviceManagementService,
     SecurityNoticeListener,
   ],
+  exports: [AccountDeletionService],
 })
 export class AccountModule {}

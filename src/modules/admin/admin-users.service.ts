@@ -10,7 +10,7 @@ import { DeviceSessionsService } from '../sessions/device-sessions.service';
 import { LiveSessionPublisher } from '../sessions/live-session-publisher.service';
 import { SessionQueries } from '../sessions/session-queries.service';
 import { SessionRevoker } from '../sessions/session-revoker.service';
-import { ROLES, User, type Role, type UserStatus } from '../users/user.entity';
+import { ROLES, User, type AdminStatus, type Role, type UserStatus } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AdminScope } from './admin-scope';
 import type { AdminUserDetailDto, AdminUserDto, UpdateUserDto } from './dto/admin-user.dto';
@@ -92,6 +92,7 @@ export class AdminUsersService {
   async update(scope: AdminScope, id: string, input: UpdateUserDto, ctx: RequestContext): Promise<AdminUserDto> {
     const user = await this.findInScope(scope, id);
     assertMayManage(scope, user);
+    assertNotDeleted(user);
     const actor: RoleChangeActor = {
       actorId: scope.actor.userId,
       via: 'admin',
@@ -184,7 +185,7 @@ export class AdminUsersService {
   }
 
   /** Restricting or disabling cuts the user off: the row first (sign-in refuses it), then every session. */
-  async changeStatus(actor: RoleChangeActor, user: User, status: UserStatus, ctx?: RequestContext) {
+  async changeStatus(actor: RoleChangeActor, user: User, status: AdminStatus, ctx?: RequestContext) {
     const changed = await this.em.transactional(async (tx) => {
       const otherAdmins = status === 'active' ? undefined : await this.lockActiveAdmins(tx, user);
       const row = await tx.findOneOrFail(
@@ -192,6 +193,8 @@ export class AdminUsersService {
         { id: user.id },
         { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
       );
+      // Deleted meanwhile: an admin must not bring it back (its sessions are gone, its purge is due).
+      assertNotDeleted(row);
       const from = row.status;
       if (from === status) return false;
       if (otherAdmins !== undefined) assertNotLastAdmin(actor, row, otherAdmins);
@@ -244,6 +247,13 @@ export class AdminUsersService {
       isPlatformAdmin: user.isPlatformAdmin,
       updatedAt: user.updatedAt.toISOString(),
     };
+  }
+}
+
+/** The owner deleted it: nothing about it changes any more but its purge. */
+function assertNotDeleted(user: User): void {
+  if (user.status === 'deleted') {
+    throw AppException.saying('CONFLICT', 'The owner deleted this account; it can no longer be changed.');
   }
 }
 

@@ -29,6 +29,8 @@ export const AUDIT_EVENT_TYPES = [
   'device.updated',
   'user.updated',
   'account.exported',
+  'account.deletion_scheduled',
+  'account.purged',
   'user.restricted',
   'role.changed',
   'delivery.bounced',

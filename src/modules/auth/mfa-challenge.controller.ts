@@ -40,6 +40,7 @@ export class MfaChallengeController {
     'UNAUTHORIZED',
     'MFA_INVALID',
     'ACCOUNT_RESTRICTED',
+    'ACCOUNT_DELETED',
     'OTP_RESEND_COOLDOWN',
     'DESTINATION_UNDELIVERABLE',
     'TENANT_UNKNOWN',
@@ -59,7 +60,14 @@ export class MfaChallengeController {
   )
   @ApiBody({ type: MfaTokenDto })
   @ApiOkResponse({ type: WebAuthnOptionsDto, description: 'PublicKeyCredentialRequestOptionsJSON' })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'MFA_INVALID',
+    'ACCOUNT_RESTRICTED',
+    'ACCOUNT_DELETED',
+    'TENANT_UNKNOWN',
+  )
   mfaPasskeyOptions(@ReqCtx() ctx: RequestContext, @Body() body: MfaTokenDto) {
     return this.challenge.passkeyOptions(ctx, body.mfaToken);
   }
@@ -79,7 +87,14 @@ export class MfaChallengeController {
     type: MfaAuthResultDto,
     headers: SET_SESSION_COOKIES,
   })
-  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'MFA_INVALID', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    'MFA_INVALID',
+    'ACCOUNT_RESTRICTED',
+    'ACCOUNT_DELETED',
+    'TENANT_UNKNOWN',
+  )
   async verifyMfa(
     @ReqCtx() ctx: RequestContext,
     @Body() body: VerifyMfaDto,

@@ -112,6 +112,7 @@ export class MfaChallengeService {
     if (!pending) throw mfaTokenGone();
     const user = await this.em.findOne(User, { id: pending.userId, tenantId: pending.tenantId }, { refresh: true });
     if (!user) throw new AppException('UNAUTHORIZED');
+    if (user.status === 'deleted') throw new AppException('ACCOUNT_DELETED');
     if (user.status !== 'active') throw new AppException('ACCOUNT_RESTRICTED');
     return { pending, user };
   }

@@ -18,9 +18,12 @@ export class OtpLoginAccounts {
     private readonly em: EntityManager,
   ) {}
 
-  /** The id of the account a destination names, proven or not: whether a code is really sent. */
-  idOf(tenantId: string, destination: OtpDestination): Promise<string | null> {
-    return this.users.idOf(
+  /**
+   * Who holds a destination: whether a code is really sent. A deleted account signs nobody in
+   * (as unknown), yet keeps its phone until the purge, so that phone cannot become a new account.
+   */
+  holderOf(tenantId: string, destination: OtpDestination): Promise<{ id: string; deleted: boolean } | null> {
+    return this.users.holderOf(
       tenantId,
       destination.channel === 'email' ? { email: destination.address } : { phone: destination.address },
     );
@@ -44,8 +47,11 @@ export class OtpLoginAccounts {
     return user && this.users.isEmailVerified(user) ? user : null;
   }
 
-  /** Two first logins of one phone at once: the unique (tenant, phone) lets one insert win; the other reads it. */
-  async createPhoneUser(ctx: RequestContext, phone: string): Promise<User> {
+  /**
+   * Two first logins of one phone at once: the unique (tenant, phone) lets one insert win; the
+   * other reads it. Null when a deleted account holds the phone (until its purge): no account.
+   */
+  async createPhoneUser(ctx: RequestContext, phone: string): Promise<User | null> {
     const em = this.em.fork();
     try {
       return await em.transactional(async (tx) => {
@@ -66,9 +72,9 @@ export class OtpLoginAccounts {
       });
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
-      const existing = await this.users.findByPhone(ctx.tenantId, phone);
+      const existing = await this.users.findByPhone(ctx.tenantId, phone, 'any');
       if (!existing) throw error;
-      return existing;
+      return existing.status === 'deleted' ? null : existing;
     }
   }
 }

@@ -43,8 +43,10 @@ export class OtpLoginService {
     // Before any account is looked up: a number we do not text gets one answer, account or not.
     if (destination.channel !== 'email') await this.phones.assertTextable(ctx.tenantId, destination.address);
     const startedAt = DurationSample.start();
-    const userId = await this.accounts.idOf(ctx.tenantId, destination);
-    const mayCreate = destination.channel !== 'email' && this.config.signup;
+    const holder = await this.accounts.holderOf(ctx.tenantId, destination);
+    const userId = holder && !holder.deleted ? holder.id : null;
+    // A deleted account's phone answers as an unknown one where sign-up is off: a pretend code.
+    const mayCreate = destination.channel !== 'email' && this.config.signup && !holder;
     const input = { tenantId: ctx.tenantId, purpose: 'login' as const, destination, ctx };
     const durations = this.sendDurations[destination.channel === 'email' ? 'email' : 'phone'];
     if (!userId && !mayCreate) {

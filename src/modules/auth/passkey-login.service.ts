@@ -48,7 +48,9 @@ export class PasskeyLoginService {
     const verified = challenge
       ? await this.passkeys.verifyAssertion(ctx.tenantId, challenge, input.response, { userHandle: true })
       : null;
-    const user = verified ? await this.em.findOne(User, { id: verified.passkey.userId, tenantId: ctx.tenantId }) : null;
+    const user = verified
+      ? await this.em.findOne(User, { id: verified.passkey.userId, tenantId: ctx.tenantId, status: { $ne: 'deleted' } })
+      : null;
     if (!verified || !user) {
       await this.audit.record(
         { type: 'login.failed', outcome: 'failure', tenantId: ctx.tenantId, data: { method: 'passkey' } },

@@ -121,7 +121,14 @@ export class PasswordAuthController {
   )
   @ApiBody({ type: LoginDto })
   @ApiAuthResultOrMfaChallenge()
-  @ApiErrors('VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'EMAIL_NOT_VERIFIED', 'ACCOUNT_RESTRICTED', 'TENANT_UNKNOWN')
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'INVALID_CREDENTIALS',
+    'EMAIL_NOT_VERIFIED',
+    'ACCOUNT_RESTRICTED',
+    'ACCOUNT_DELETED',
+    'TENANT_UNKNOWN',
+  )
   async login(@ReqCtx() ctx: RequestContext, @Body() body: LoginDto, @Res({ passthrough: true }) reply: FastifyReply) {
     return answerWith(reply, await this.passwordLogin.login(ctx, body));
   }

@@ -35,7 +35,7 @@ export class PasswordLoginService {
     // The lookup overlaps the counter's round trip; its result is used only once the attempt is counted.
     const [, user] = await Promise.all([
       this.budget.take(failureKey),
-      this.users.findByEmail(ctx.tenantId, input.email),
+      this.users.findByEmail(ctx.tenantId, input.email, 'any'),
     ]);
     const passwordOk = user?.passwordHash
       ? await this.hasher.verify(user.passwordHash, input.password)
@@ -46,6 +46,10 @@ export class PasswordLoginService {
     }
     await this.budget.clear(failureKey);
     // Only now, after a correct password, may the answer depend on the account's state.
+    if (user.status === 'deleted') {
+      await this.recordFailure(ctx, user, 'account_deleted');
+      throw new AppException('ACCOUNT_DELETED');
+    }
     if (user.status !== 'active') {
       await this.recordFailure(ctx, user, 'account_restricted');
       throw new AppException('ACCOUNT_RESTRICTED');

@@ -56,7 +56,7 @@ export class PasswordRecoveryService {
     });
     const user = issuedFor ? await this.users.findById(ctx.tenantId, issuedFor) : null;
     // The code resets the account it was sent for, and only while the address is still that account's.
-    if (!user || user.email !== input.email || !this.users.isEmailVerified(user)) {
+    if (!user || user.status === 'deleted' || user.email !== input.email || !this.users.isEmailVerified(user)) {
       throw new AppException('OTP_EXPIRED');
     }
     await this.replacer.replace(

@@ -46,7 +46,8 @@ export class SignUpService {
     // From before the lookups: what they find changes what they cost.
     const startedAt = DurationSample.start();
     const now = this.clock.now();
-    if (await this.users.idOf(ctx.tenantId, { email: input.email })) {
+    // Held by any account, a deleted one included (it keeps the address until its purge).
+    if (await this.users.holderOf(ctx.tenantId, { email: input.email })) {
       // The argon2 work of a real registration, so that the machine is as busy either way.
       await this.hasher.hash(input.password);
       await this.codes.pretend(ctx, input.email, 'email_verify', this.durations.register, startedAt);

@@ -14,6 +14,7 @@ import { finishMessage } from './finish-message';
 import { type DeliveryDestination, maskDestination } from './delivery-destination';
 import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, SEND_MESSAGE_JOB, type SendMessageJobData } from './delivery.constants';
 import { DestinationHasher } from './destination-hasher';
+import { DeliveryMessage } from './delivery-message.entity';
 import type { MessageContent } from './message-content';
 import type { OutgoingMessage } from './transports/delivery-transport';
 
@@ -119,6 +120,15 @@ export class DeliveryService {
    * failure, running) is untouched: jobId = message id makes the add a no-op. A message past
    * its lifetime is then marked `expired` by the processor, not sent.
    */
+  /**
+   * A deleted account's purge: the records of what was sent to it. A message still queued then
+   * finds no row and is dropped by the processor; suppressions stay (they are about an
+   * address, whoever holds it next).
+   */
+  async eraseUser(em: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await em.nativeDelete(DeliveryMessage, { tenantId, userId });
+  }
+
   async requeueStranded(olderThanMs: number, limit = 500): Promise<number> {
     const rows = await this.em
       .getConnection()

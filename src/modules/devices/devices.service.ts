@@ -226,6 +226,11 @@ export class DevicesService {
     return device;
   }
 
+  /** A deleted account's purge: every device it signed in from. */
+  async eraseUser(em: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await em.nativeDelete(Device, { tenantId, userId });
+  }
+
   async delete(device: Device, em: EntityManager = this.em): Promise<void> {
     await em.nativeDelete(Device, { id: device.id, tenantId: device.tenantId, userId: device.userId });
   }

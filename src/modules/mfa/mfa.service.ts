@@ -11,6 +11,7 @@ import { User } from '../users/user.entity';
 import type { MfaChallengeDto } from './dto/mfa-challenge.dto';
 import type { MfaStatusDto, PasskeyViewDto } from './dto/mfa-status.dto';
 import { Passkey } from './entities/passkey.entity';
+import { RecoveryCode } from './entities/recovery-code.entity';
 import { UserMfa } from './entities/user-mfa.entity';
 import { MfaAttemptsService } from './mfa-attempts.service';
 import { MfaTokenStore } from './mfa-token.store';
@@ -51,6 +52,13 @@ export class MfaService {
     private readonly liveSessions: LiveSessionPublisher,
     private readonly attempts: MfaAttemptsService,
   ) {}
+
+  /** A deleted account's purge: its TOTP secret, email factor, passkeys and recovery codes. */
+  async eraseUser(em: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await em.nativeDelete(UserMfa, { tenantId, userId });
+    await em.nativeDelete(Passkey, { tenantId, userId });
+    await em.nativeDelete(RecoveryCode, { tenantId, userId });
+  }
 
   async status(auth: AuthPrincipal): Promise<MfaStatusDto> {
     const [row, passkeys, remaining] = await Promise.all([

@@ -55,6 +55,11 @@ export class SessionRevoker {
     return rows;
   }
 
+  /** A deleted account's purge: its sessions' rows, long revoked, go with their refresh tokens. */
+  eraseUser(em: EntityManager, tenantId: string, userId: string): Promise<void> {
+    return this.repository.eraseUser(em, tenantId, userId);
+  }
+
   /** Ends the live records of sessions whose revocation committed. */
   forgetLive(sessionIds: string[]): Promise<void> {
     return this.store.remove(sessionIds);

@@ -235,6 +235,16 @@ export class SessionRepository {
     return { reused: row?.reused === true, inactiveUser: row?.inactive_user === true };
   }
 
+  /** A deleted account's purge: its sessions (revoked at deletion) and their refresh tokens go. */
+  async eraseUser(em: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await em.execute(
+      `delete from "refresh_token" where "session_id" in
+         (select "id" from "session" where "tenant_id" = ? and "user_id" = ?)`,
+      [tenantId, userId],
+    );
+    await em.execute(`delete from "session" where "tenant_id" = ? and "user_id" = ?`, [tenantId, userId]);
+  }
+
   async revokeWhere(em: EntityManager, filter: SessionFilter, reason: string, now: Date): Promise<RevokedSession[]> {
     const conditions = ['"revoked_at" is null'];
     const params: unknown[] = [now, reason.slice(0, 64)];

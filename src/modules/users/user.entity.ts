@@ -6,8 +6,12 @@ import { type Role } from '../../common/auth/role';
 // Role lives in common (guards and tokens use it); users re-export it for their own callers.
 export { ROLES, type Role } from '../../common/auth/role';
 
-export const USER_STATUSES = ['active', 'restricted', 'disabled'] as const;
+/** What an admin may set. */
+export const ADMIN_STATUSES = ['active', 'restricted', 'disabled'] as const;
+/** `deleted`: the owner deleted the account (DELETE /api/account); only the purge touches it afterwards. */
+export const USER_STATUSES = [...ADMIN_STATUSES, 'deleted'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
+export type AdminStatus = (typeof ADMIN_STATUSES)[number];
 
 export const THEMES = ['auto', 'light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];
@@ -24,6 +28,11 @@ export interface AccountSettings {
 @Unique({ name: 'app_user_tenant_email_unique', properties: ['tenantId', 'email'] })
 @Unique({ name: 'app_user_tenant_phone_unique', properties: ['tenantId', 'phone'] })
 @Index({ name: 'app_user_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
+// The purge sweep's "deleted and due": only deleted accounts awaiting their purge are in it.
+@Index({
+  name: 'app_user_purge_due_idx',
+  expression: 'create index "app_user_purge_due_idx" on "app_user" ("purge_at") where "purge_at" is not null',
+})
 export class User {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = randomUUID();
@@ -75,6 +84,13 @@ export class User {
 
   @Property({ type: 'string', length: 16, default: 'active' })
   status: UserStatus & Opt = 'active';
+
+  /**
+   * When the worker erases a deleted account's personal data; null once done (status stays
+   * `deleted`, the id stays for the audit trail) and for every account not deleted.
+   */
+  @Property({ type: 'datetime', nullable: true })
+  purgeAt: Date | null = null;
 
   /** Kept by the mfa module: true while the user has any second factor enabled. */
   @Property({ type: 'boolean', default: false })

@@ -4,6 +4,10 @@ import type { UserProfileDto, UserViewDto } from './dto/user-view.dto';
 import type { ClaimedRegistration } from './pending-registrations.service';
 import { type AccountSettings, User, type Role } from './user.entity';
 
+function liveOnly(which: 'live' | 'any') {
+  return which === 'live' ? { status: { $ne: 'deleted' as const } } : {};
+}
+
 @Injectable()
 export class UsersService {
   constructor(private readonly em: EntityManager) {}
@@ -12,30 +16,70 @@ export class UsersService {
     return em.findOne(User, { id, tenantId });
   }
 
-  findByEmail(tenantId: string, email: string): Promise<User | null> {
-    return this.em.findOne(User, { tenantId, email: email.toLowerCase() });
+  /**
+   * The account holding an email. `which: 'live'` leaves a deleted account out: recovery and
+   * code sign-in treat it as unknown; only the password sign-in, which must answer
+   * ACCOUNT_DELETED to the right password, asks for `any`.
+   */
+  findByEmail(tenantId: string, email: string, which: 'live' | 'any' = 'live'): Promise<User | null> {
+    return this.em.findOne(User, { tenantId, email: email.toLowerCase(), ...liveOnly(which) });
   }
 
-  findByPhone(tenantId: string, phone: string): Promise<User | null> {
-    return this.em.findOne(User, { tenantId, phone });
+  findByPhone(tenantId: string, phone: string, which: 'live' | 'any' = 'live'): Promise<User | null> {
+    return this.em.findOne(User, { tenantId, phone, ...liveOnly(which) });
   }
 
   /**
-   * The id of the account behind an email or phone, without loading the account: loading
-   * (hydration) made a known address ~0.4 ms slower to answer than an unknown one, a gap a
-   * few hundred timed requests can see. Paths that must not reveal an account use this.
-   * An email counts only once its owner proved it: an address nobody verified signs nobody in.
+   * Who holds an email or phone, without loading the account: loading (hydration) made a
+   * known address ~0.4 ms slower to answer than an unknown one, a gap a few hundred timed
+   * requests can see. Paths that must not reveal an account use this. An email counts only
+   * once its owner proved it: an address nobody verified signs nobody in. A deleted account
+   * still holds its addresses until the purge (the unique indexes), so callers learn that too.
    */
-  async idOf(tenantId: string, by: { email: string } | { phone: string }): Promise<string | null> {
+  async holderOf(
+    tenantId: string,
+    by: { email: string } | { phone: string },
+  ): Promise<{ id: string; deleted: boolean } | null> {
     const condition = 'email' in by ? `"email" = ? and "email_verified_at" is not null` : `"phone" = ?`;
     const value = 'email' in by ? by.email.toLowerCase() : by.phone;
     const rows = await this.em
       .getConnection()
-      .execute<Array<{ id: string }>>(`select "id" from "app_user" where "tenant_id" = ? and ${condition}`, [
-        tenantId,
-        value,
-      ]);
-    return rows[0]?.id ?? null;
+      .execute<Array<{ id: string; deleted: boolean }>>(
+        `select "id", "status" = 'deleted' as "deleted" from "app_user" where "tenant_id" = ? and ${condition}`,
+        [tenantId, value],
+      );
+    return rows[0] ?? null;
+  }
+
+  /** The owner deleted the account: sign-in refuses it from now on, the worker erases it at `purgeAt`. */
+  async markDeleted(user: User, purgeAt: Date, em: EntityManager): Promise<void> {
+    em.assign(user, { status: 'deleted', purgeAt });
+    await em.persist(user).flush();
+  }
+
+  /**
+   * The purge of a deleted account's own row: every personal field goes; the id, tenant, status
+   * and creation time stay, so audit events still name an (now anonymous) account.
+   */
+  async erasePersonalData(user: User, em: EntityManager): Promise<void> {
+    em.assign(user, {
+      email: null,
+      emailVerifiedAt: null,
+      phone: null,
+      phoneVerifiedAt: null,
+      passwordHash: null,
+      passwordChangedAt: null,
+      firstName: null,
+      lastName: null,
+      photoUrl: null,
+      country: null,
+      locale: null,
+      settings: {},
+      roles: ['user'],
+      isMfaEnabled: false,
+      purgeAt: null,
+    });
+    await em.persist(user).flush();
   }
 
   /**

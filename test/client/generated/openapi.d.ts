@@ -754,7 +754,11 @@ export interface paths {
         get: operations["getAccount"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the account
+         * @description Needs a recent sign-in. At once: every session of the account ends and sign-in answers 403 ACCOUNT_DELETED (to the right password; a wrong one stays 401 INVALID_CREDENTIALS; code and passkey sign-in treat the account as unknown). At `purgeAt` (ACCOUNT_DELETION_GRACE_DAYS later) the worker erases email, phone, names, devices, sessions, factors and delivery records; the user id and the audit events stay. Audited as `account.deletion_scheduled`, then `account.purged`.
+         */
+        delete: operations["deleteAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1283,7 +1287,7 @@ export interface components {
              * @example active
              * @enum {string}
              */
-            status: "active" | "restricted" | "disabled";
+            status: "active" | "restricted" | "disabled" | "deleted";
             profile: components["schemas"]["UserProfileDto"];
             mfaEnabled: boolean;
             /**
@@ -1870,6 +1874,18 @@ export interface components {
             /** @description Messages sent to the user, without their content */
             deliveries: components["schemas"]["DeliveryMessageDto"][];
         };
+        DeletionScheduledDto: {
+            /**
+             * @example deletion_scheduled
+             * @enum {string}
+             */
+            status: "deletion_scheduled";
+            /**
+             * Format: date-time
+             * @description When the worker erases the personal data
+             */
+            purgeAt: string;
+        };
         UpdateProfileDto: {
             /** @example Ada */
             firstName?: string | null;
@@ -1998,7 +2014,7 @@ export interface components {
              * @example active
              * @enum {string}
              */
-            status: "active" | "restricted" | "disabled";
+            status: "active" | "restricted" | "disabled" | "deleted";
             profile: components["schemas"]["UserProfileDto"];
             mfaEnabled: boolean;
             /**
@@ -2039,7 +2055,7 @@ export interface components {
              * @example active
              * @enum {string}
              */
-            status: "active" | "restricted" | "disabled";
+            status: "active" | "restricted" | "disabled" | "deleted";
             profile: components["schemas"]["UserProfileDto"];
             mfaEnabled: boolean;
             /**
@@ -2068,7 +2084,7 @@ export interface components {
              */
             roles?: ("user" | "support" | "auditor" | "admin")[];
             /**
-             * @description restricted or disabled revokes every session of the user and blocks sign-in
+             * @description restricted or disabled revokes every session of the user and blocks sign-in; a deleted account (the owner deleted it) cannot be changed (409 CONFLICT)
              * @enum {string}
              */
             status?: "active" | "restricted" | "disabled";
@@ -2515,9 +2531,9 @@ export interface operations {
                 };
             };
             /**
-             * @description `EMAIL_NOT_VERIFIED`: Email not verified; `ACCOUNT_RESTRICTED`: Account restricted
+             * @description `EMAIL_NOT_VERIFIED`: Email not verified; `ACCOUNT_RESTRICTED`: Account restricted; `ACCOUNT_DELETED`: This account was deleted
              *
-             *     `EMAIL_NOT_VERIFIED`: Email not verified; `ACCOUNT_RESTRICTED`: Account restricted
+             *     `EMAIL_NOT_VERIFIED`: Email not verified; `ACCOUNT_RESTRICTED`: Account restricted; `ACCOUNT_DELETED`: This account was deleted
              */
             403: {
                 headers: {
@@ -2530,7 +2546,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /** @enum {string} */
-                        code?: "EMAIL_NOT_VERIFIED" | "ACCOUNT_RESTRICTED";
+                        code?: "EMAIL_NOT_VERIFIED" | "ACCOUNT_RESTRICTED" | "ACCOUNT_DELETED";
                     };
                 };
             };
@@ -2876,7 +2892,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ACCOUNT_RESTRICTED`: Account restricted */
+            /** @description `ACCOUNT_RESTRICTED`: Account restricted; `ACCOUNT_DELETED`: This account was deleted */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2888,7 +2904,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /** @enum {string} */
-                        code?: "ACCOUNT_RESTRICTED";
+                        code?: "ACCOUNT_RESTRICTED" | "ACCOUNT_DELETED";
                     };
                 };
             };
@@ -2974,7 +2990,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ACCOUNT_RESTRICTED`: Account restricted */
+            /** @description `ACCOUNT_RESTRICTED`: Account restricted; `ACCOUNT_DELETED`: This account was deleted */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2986,7 +3002,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /** @enum {string} */
-                        code?: "ACCOUNT_RESTRICTED";
+                        code?: "ACCOUNT_RESTRICTED" | "ACCOUNT_DELETED";
                     };
                 };
             };
@@ -3058,7 +3074,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `ACCOUNT_RESTRICTED`: Account restricted */
+            /** @description `ACCOUNT_RESTRICTED`: Account restricted; `ACCOUNT_DELETED`: This account was deleted */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3070,7 +3086,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /** @enum {string} */
-                        code?: "ACCOUNT_RESTRICTED";
+                        code?: "ACCOUNT_RESTRICTED" | "ACCOUNT_DELETED";
                     };
                 };
             };
@@ -5688,6 +5704,94 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    deleteAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the purge is scheduled */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletionScheduledDto"];
+                };
+            };
+            /** @description `TENANT_UNKNOWN`: Unknown tenant */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /**
+             * @description `REAUTH_REQUIRED`: Recent authentication required
+             *
+             *     `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized; `REAUTH_REQUIRED`: Recent authentication required
+             */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED" | "REAUTH_REQUIRED";
+                    };
+                };
+            };
+            /**
+             * @description `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             *
+             *     `FORBIDDEN`: Forbidden
+             */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     updateProfile: {
         parameters: {
             query?: never;
@@ -6347,7 +6451,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Prefix of the email, phone, first or last name (case-insensitive) */
                 query?: string;
-                status?: "active" | "restricted" | "disabled";
+                status?: "active" | "restricted" | "disabled" | "deleted";
                 role?: "user" | "support" | "auditor" | "admin";
             };
             header?: {
@@ -6789,7 +6893,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Events about this user (subject) */
                 userId?: string;
-                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
+                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "account.deletion_scheduled" | "account.purged" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
                 outcome?: "success" | "failure";
                 /** @description Inclusive lower bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999 */
                 from?: string;

@@ -167,6 +167,15 @@ export class ChangeRequestedDto {
   status!: 'verification_sent';
 }
 
+/** DELETE /api/account. */
+export class DeletionScheduledDto {
+  @ApiProperty({ enum: ['deletion_scheduled'], example: 'deletion_scheduled' })
+  status!: 'deletion_scheduled';
+
+  @ApiProperty({ format: 'date-time', description: 'When the worker erases the personal data' })
+  purgeAt!: string;
+}
+
 /** GET /api/account/export: everything held about the caller, without secrets. */
 export class AccountExportDto {
   @ApiProperty({ format: 'date-time' })

@@ -13,7 +13,14 @@ import {
 import { DeviceResponseDto } from '../../devices/dto/device.dto';
 import { SessionResponseDto } from '../../sessions/dto/session-response.dto';
 import { UserViewDto } from '../../users/dto/user-view.dto';
-import { ROLES, USER_STATUSES, type Role, type UserStatus } from '../../users/user.entity';
+import {
+  ADMIN_STATUSES,
+  ROLES,
+  USER_STATUSES,
+  type AdminStatus,
+  type Role,
+  type UserStatus,
+} from '../../users/user.entity';
 import { AdminPageQueryDto } from './admin-scope.dto';
 
 export class ListUsersQueryDto extends AdminPageQueryDto {
@@ -49,12 +56,14 @@ export class UpdateUserDto {
   roles?: Role[];
 
   @ApiPropertyOptional({
-    enum: USER_STATUSES,
-    description: 'restricted or disabled revokes every session of the user and blocks sign-in',
+    enum: ADMIN_STATUSES,
+    description:
+      'restricted or disabled revokes every session of the user and blocks sign-in; a deleted account ' +
+      '(the owner deleted it) cannot be changed (409 CONFLICT)',
   })
   @IsOptional()
-  @IsIn(USER_STATUSES)
-  status?: UserStatus;
+  @IsIn(ADMIN_STATUSES)
+  status?: AdminStatus;
 }
 
 export class AdminUserDto extends UserViewDto {

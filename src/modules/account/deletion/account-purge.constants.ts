@@ -1,0 +1,11 @@
+export const ACCOUNT_PURGE_QUEUE = 'account-purge';
+/** One account's purge, queued at deletion for its purge time. */
+export const PURGE_ACCOUNT_JOB = 'purge-account';
+/** The sweep for accounts whose own job was lost; one scheduler id, however many workers run. */
+export const PURGE_SWEEP_JOB = 'purge-sweep';
+export const PURGE_SWEEP_SCHEDULER = 'account-purge-sweep';
+
+export interface PurgeAccountJobData {
+  tenantId: string;
+  userId: string;
+}
