@@ -43,6 +43,36 @@ describe('security notices', () => {
     expect(subjects(email)).toEqual(['Your password was changed']);
   });
 
+  it("should write the notice in the owner's language, whatever the browser that made the change asks for", async () => {
+    const { email, token } = await passwordUser(sut);
+    const german = await sut.http.request('PATCH', '/api/account/profile', {
+      token,
+      body: { locale: 'de-DE' },
+      cookies: false,
+    });
+    expect(german.status).toBe(200);
+    const arrives = noticeArrives(email, 'Ihr Passwort wurde geändert');
+    const changed = await sut.http.post(
+      '/api/auth/password/change',
+      { currentPassword: PASSWORD, newPassword: 'ein ganz neues Passwort 42' },
+      { token, cookies: false, headers: { 'accept-language': 'en-US' } },
+    );
+    expect(changed.status).toBe(204);
+    expect((await arrives).body).toContain('Wenn Sie das nicht waren');
+  });
+
+  it('should send a code in the language the browser asks for when the address has no account yet', async () => {
+    const email = `neu-${Date.now()}@example.com`;
+    const registered = await sut.http.post(
+      '/api/auth/register',
+      { email, password: 'ein ganz neues Passwort 42' },
+      { cookies: false, headers: { 'accept-language': 'de-CH, en;q=0.5' } },
+    );
+    expect(registered.status).toBe(202);
+    const mail = await smtp.waitForMail(email);
+    expect(mail.headers.subject).toBe('Bestätigen Sie Ihre E-Mail-Adresse');
+  });
+
   it('should tell the owner a second factor was added and removed', async () => {
     const { email, token } = await passwordUser(sut);
     const added = noticeArrives(email, 'A second factor was added');

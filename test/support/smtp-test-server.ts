@@ -8,7 +8,7 @@ export interface ReceivedMail {
   to: string[];
   raw: string;
   headers: Record<string, string>;
-  /** The body after the headers (MIME parts included, as sent). */
+  /** The body after the headers (MIME parts included; quoted-printable ones decoded). Header values are decoded too. */
   body: string;
   receivedAt: number;
 }
@@ -157,14 +157,14 @@ export class SmtpTestServer {
     const headers: Record<string, string> = {};
     for (const line of headerText.replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
       const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = decodeWords(line.slice(colon + 1).trim());
     }
     this.mails.push({
       from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
       to: session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase()),
       raw,
       headers,
-      body: split >= 0 ? raw.slice(split + 4) : '',
+      body: split >= 0 ? decodeQuotedPrintableParts(headerText, raw.slice(split + 4)) : '',
       receivedAt: Date.now(),
     });
   }
@@ -182,6 +182,43 @@ export function extractCode(mail: ReceivedMail | string): string {
 function codeIn(mail: string | ReceivedMail): string | null {
   const body = typeof mail === 'string' ? mail : mail.body;
   return /^\s*(\d{6})\s*$/m.exec(body)?.[1] ?? null;
+}
+
+/** RFC 2047 encoded words (`=?UTF-8?Q?…?=`, `=?UTF-8?B?…?=`): how nodemailer writes a non-ASCII subject. */
+function decodeWords(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?([\w-]+)\?([QqBb])\?([^?]*)\?=/g, (_whole, _charset: string, encoding: string, text: string) =>
+      encoding.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : qpBytes(text.replace(/_/g, ' ')).toString('utf8'),
+    );
+}
+
+/** `=XX` escapes to bytes (UTF-8 sequences span several), soft line breaks removed. */
+function qpBytes(text: string): Buffer {
+  const bytes: number[] = [];
+  const plain = text.replace(/=\r?\n/g, '');
+  for (let i = 0; i < plain.length; i++) {
+    if (plain[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(plain.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(plain.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(plain[i], 'utf8'));
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** Decodes the quoted-printable parts (the whole body, or each MIME part that says so). */
+function decodeQuotedPrintableParts(headerText: string, body: string): string {
+  const isQp = (headers: string) => /content-transfer-encoding:\s*quoted-printable/i.test(headers);
+  if (isQp(headerText)) return qpBytes(body).toString('utf8');
+  return body.replace(
+    /((?:^|\r\n)--[^\r\n]+\r\n)([\s\S]*?\r\n\r\n)([\s\S]*?)(?=\r\n--)/g,
+    (whole, boundary: string, partHeaders: string, content: string) =>
+      isQp(partHeaders) ? boundary + partHeaders + qpBytes(content).toString('utf8') : whole,
+  );
 }
 
 function smtpError(code: number, message: string): Error {

@@ -1,3 +1,5 @@
+import type { User } from '../users/user.entity';
+import { pickLanguage } from '../../common/i18n/languages';
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuthPrincipal } from '../../common/auth/auth-principal';
 import { AppException } from '../../common/errors';
@@ -47,19 +49,19 @@ export class EmailChangeService {
     if (userId !== auth.userId) throw new AppException('OTP_INVALID');
     const { before, user } = await this.writer.apply(auth, { email: input.newEmail }, ctx);
     if (before.email && before.email !== input.newEmail)
-      await this.noticeTo(before.email, user.id, auth, input.newEmail, ctx);
+      await this.noticeTo(before.email, user, auth, input.newEmail, ctx);
     return user;
   }
 
   /** Best effort: the change is made; a notice that cannot be queued is logged, never fails it. */
-  private async noticeTo(oldEmail: string, userId: string, auth: AuthPrincipal, newEmail: string, ctx: RequestContext) {
+  private async noticeTo(oldEmail: string, user: User, auth: AuthPrincipal, newEmail: string, ctx: RequestContext) {
     try {
       await this.delivery.enqueue({
         tenantId: auth.tenantId,
-        userId,
+        userId: user.id,
         destination: { channel: 'email', address: oldEmail },
         purpose: 'email_changed',
-        content: renderEmailChangedNotice({ newEmail, at: new Date() }),
+        content: renderEmailChangedNotice({ newEmail, at: new Date() }, pickLanguage({ userLocale: user.locale })),
         ttlSeconds: NOTICE_TTL_SECONDS,
         audit: { type: 'notice.sent', ctx, data: { kind: 'email_changed', channel: 'email' } },
       });

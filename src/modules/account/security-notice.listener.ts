@@ -1,3 +1,4 @@
+import { pickLanguage } from '../../common/i18n/languages';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { AuditEventType } from '../audit/audit.constants';
 import { type DomainEvent, DomainEvents } from '../audit/domain-events';
@@ -48,7 +49,7 @@ export class SecurityNoticeListener implements OnModuleInit {
             userId: user.id,
             destination: { channel: 'email', address: user.email },
             purpose: change,
-            content: renderSecurityNotice(change, new Date()),
+            content: renderSecurityNotice(change, new Date(), pickLanguage({ userLocale: user.locale })),
             ttlSeconds: NOTICE_TTL_SECONDS,
             audit: { type: 'notice.sent', ctx, data: { kind: change, channel: 'email' } },
           });

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { AuditService } from '../audit/audit.service';
 import type { OtpDestination } from '../otp/otp.types';
 import { User } from '../users/user.entity';
-import { UsersService } from '../users/users.service';
+import { type AddressHolder, UsersService } from '../users/users.service';
 
 /** The accounts behind OTP login destinations: found, created on a phone's first login, proven. */
 @Injectable()
@@ -22,7 +22,7 @@ export class OtpLoginAccounts {
    * Who holds a destination: whether a code is really sent. A deleted account signs nobody in
    * (as unknown), yet keeps its phone until the purge, so that phone cannot become a new account.
    */
-  holderOf(tenantId: string, destination: OtpDestination): Promise<{ id: string; deleted: boolean } | null> {
+  holderOf(tenantId: string, destination: OtpDestination): Promise<AddressHolder | null> {
     return this.users.holderOf(
       tenantId,
       destination.channel === 'email' ? { email: destination.address } : { phone: destination.address },

@@ -37,7 +37,8 @@ export class PasswordRecoveryService {
         { type: 'password.reset_requested', outcome: 'success', tenantId: ctx.tenantId, subjectId: user.id },
         ctx,
       );
-      if (await this.codes.send(ctx, user.email, 'password_reset', user.id)) this.durations.record(startedAt);
+      if (await this.codes.send(ctx, user.email, 'password_reset', user.id, user.locale))
+        this.durations.record(startedAt);
     } else {
       await this.codes.pretend(ctx, input.email, 'password_reset', this.durations, startedAt);
     }

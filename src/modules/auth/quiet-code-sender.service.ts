@@ -34,10 +34,16 @@ export class QuietCodeSender {
    * A code for `purpose` that, typed back, names `subjectId` (a user, or the pending
    * registration it activates). True when it went out (false: see SILENT_ISSUE_FAILURES).
    */
-  send(ctx: RequestContext, address: string, purpose: OtpPurpose, subjectId: string): Promise<boolean> {
+  send(
+    ctx: RequestContext,
+    address: string,
+    purpose: OtpPurpose,
+    subjectId: string,
+    userLocale?: string | null,
+  ): Promise<boolean> {
     const destination = emailDestination(address);
     return this.quietly(ctx, purpose, () =>
-      this.otp.issue({ tenantId: ctx.tenantId, purpose, destination, userId: subjectId, ctx }),
+      this.otp.issue({ tenantId: ctx.tenantId, purpose, destination, userId: subjectId, userLocale, ctx }),
     );
   }
 

@@ -33,6 +33,7 @@ export class SecondFactors {
       purpose: 'mfa_email',
       destination: { channel: 'email', address },
       userId: user.id,
+      userLocale: user.locale,
       ctx,
     });
     return { status: 'sent', channel: 'email', expiresIn: issued.expiresIn, resendAfter: issued.resendAfter };

@@ -4,6 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
 import { Clock } from '../../common/clock/clock';
+import { pickLanguage } from '../../common/i18n/languages';
 import { AppException } from '../../common/errors';
 import type { RequestContext } from '../../common/http/request-context';
 import { sessionsConfig } from '../../config/sessions.config';
@@ -163,7 +164,10 @@ export class DevicesService {
         userId: user.id,
         destination: { channel: 'email', address: user.email },
         purpose: kind,
-        content: renderNewSignInNotice({ deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt }),
+        content: renderNewSignInNotice(
+          { deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt },
+          pickLanguage({ userLocale: user.locale, acceptLanguage: ctx.acceptLanguage }),
+        ),
         ttlSeconds: NOTICE_TTL_SECONDS,
         audit: { type: 'notice.sent', deviceId: device.id, ctx, data: { kind, channel: 'email' } },
       });

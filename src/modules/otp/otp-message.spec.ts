@@ -15,3 +15,16 @@ describe('OTP message templates', () => {
     expect(message.text).toContain('123456');
   });
 });
+
+describe('OTP messages in German', () => {
+  it('should write the email and the short text in German, the code untouched', () => {
+    const email = renderOtpMessage('login', 'email', '042137', 60, 'de');
+    expect(email.subject).toBe('Ihr Anmeldecode');
+    expect(email.text).toMatch(/^042137$/m);
+    expect(email.text).toContain('Er läuft in 1 Minute ab.');
+    expect(email.html).toContain('<html lang="de">');
+    const sms = renderOtpMessage('login', 'whatsapp', '123456', 300, 'de');
+    expect(sms.text).toBe('SecureAuth: 123456 ist Ihr Code. Er läuft in 5 Minuten ab. Geben Sie ihn nicht weiter.');
+    expect(sms.text.length).toBeLessThan(160);
+  });
+});

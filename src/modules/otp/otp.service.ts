@@ -1,3 +1,4 @@
+import { pickLanguage } from '../../common/i18n/languages';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { normalizeIp } from '@nestjs/throttler';
@@ -27,6 +28,8 @@ export interface IssueOtpInput {
   userId?: string | null;
   ctx: RequestContext;
   ttlSeconds?: number;
+  /** The locale of the account the code is for, when known: the message's language before Accept-Language. */
+  userLocale?: string | null;
 }
 
 export interface VerifyOtpInput {
@@ -91,7 +94,13 @@ export class OtpService {
         userId: input.userId ?? null,
         destination,
         purpose,
-        content: renderOtpMessage(purpose, destination.channel, code, ttl),
+        content: renderOtpMessage(
+          purpose,
+          destination.channel,
+          code,
+          ttl,
+          pickLanguage({ userLocale: input.userLocale, acceptLanguage: ctx.acceptLanguage }),
+        ),
         ttlSeconds: ttl,
         // The otp.sent event is written with the message row: one round trip, one commit.
         audit: {

@@ -4,6 +4,13 @@ import type { UserProfileDto, UserViewDto } from './dto/user-view.dto';
 import type { ClaimedRegistration } from './pending-registrations.service';
 import { type AccountSettings, User, type Role } from './user.entity';
 
+/** Who holds an address: enough to decide whether (and in which language) a code goes out. */
+export interface AddressHolder {
+  id: string;
+  deleted: boolean;
+  locale: string | null;
+}
+
 function liveOnly(which: 'live' | 'any') {
   return which === 'live' ? { status: { $ne: 'deleted' as const } } : {};
 }
@@ -36,16 +43,13 @@ export class UsersService {
    * once its owner proved it: an address nobody verified signs nobody in. A deleted account
    * still holds its addresses until the purge (the unique indexes), so callers learn that too.
    */
-  async holderOf(
-    tenantId: string,
-    by: { email: string } | { phone: string },
-  ): Promise<{ id: string; deleted: boolean } | null> {
+  async holderOf(tenantId: string, by: { email: string } | { phone: string }): Promise<AddressHolder | null> {
     const condition = 'email' in by ? `"email" = ? and "email_verified_at" is not null` : `"phone" = ?`;
     const value = 'email' in by ? by.email.toLowerCase() : by.phone;
     const rows = await this.em
       .getConnection()
-      .execute<Array<{ id: string; deleted: boolean }>>(
-        `select "id", "status" = 'deleted' as "deleted" from "app_user" where "tenant_id" = ? and ${condition}`,
+      .execute<AddressHolder[]>(
+        `select "id", "status" = 'deleted' as "deleted", "locale" from "app_user" where "tenant_id" = ? and ${condition}`,
         [tenantId, value],
       );
     return rows[0] ?? null;
