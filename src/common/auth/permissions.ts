@@ -8,6 +8,8 @@ export const PERMISSIONS = [
   'audit:read',
   'delivery:read',
   'delivery:write',
+  'tenants:read',
+  'tenants:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -15,7 +17,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLE_PERMISSIONS = {
   user: [],
   support: ['users:read', 'sessions:revoke', 'delivery:read'],
-  auditor: ['users:read', 'audit:read', 'delivery:read'],
+  auditor: ['users:read', 'audit:read', 'delivery:read', 'tenants:read'],
   admin: PERMISSIONS,
 } as const satisfies Record<Role, readonly Permission[]>;
 

@@ -1,6 +1,9 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
+import { AppException } from '../../common/errors';
 import { olderThan } from '../../common/http/cursor';
+import type { RequestContext } from '../../common/http/request-context';
+import type { TenantViewDto } from './dto/admin-tenant.dto';
 import { AuditService } from '../audit/audit.service';
 import { SessionRevoker } from '../sessions/session-revoker.service';
 import type { Tenant, TenantSettings } from '../tenants/tenant.entity';
@@ -60,15 +63,32 @@ export class AdminTenantsService {
     return tenant;
   }
 
-  async setSettings(id: string, settings: TenantSettings, replace: boolean): Promise<Tenant> {
+  /** `actorId`: the admin who changed them over the API; absent for the operator's CLI. */
+  async setSettings(
+    id: string,
+    settings: TenantSettings,
+    replace: boolean,
+    by: { actorId?: string; ctx?: RequestContext } = {},
+  ): Promise<Tenant> {
     const before = (await this.tenants.find(id))?.settings;
     const tenant = await this.tenants.updateSettings(id, settings, { replace });
-    await this.audit.record({
-      type: 'tenant.settings_changed',
-      outcome: 'success',
-      tenantId: id,
-      data: { from: before ?? null, to: tenant.settings },
-    });
+    await this.audit.record(
+      {
+        type: 'tenant.settings_changed',
+        outcome: 'success',
+        tenantId: id,
+        actorId: by.actorId ?? null,
+        data: { from: before ?? null, to: tenant.settings },
+      },
+      by.ctx,
+    );
     return tenant;
+  }
+
+  /** The tenant as an admin sees it (GET /api/admin/tenant); NOT_FOUND for an id that names none. */
+  async view(id: string): Promise<TenantViewDto> {
+    const tenant = await this.tenants.find(id);
+    if (!tenant) throw new AppException('NOT_FOUND');
+    return { id: tenant.id, name: tenant.name, active: tenant.isActive, settings: tenant.settings };
   }
 }

@@ -6,6 +6,7 @@ import { UsersModule } from '../users/users.module';
 import { AdminAccessLog } from './admin-access-log.service';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminDeliveryController } from './admin-delivery.controller';
+import { AdminTenantController } from './admin-tenant.controller';
 import { AdminTenantsService } from './admin-tenants.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
@@ -17,7 +18,7 @@ import { QueueDashboardSetup } from './queue-dashboard.setup';
  */
 @Module({
   imports: [UsersModule, DevicesModule, SessionsModule, DeliveryModule],
-  controllers: [AdminUsersController, AdminAuditController, AdminDeliveryController],
+  controllers: [AdminUsersController, AdminAuditController, AdminDeliveryController, AdminTenantController],
   providers: [AdminUsersService, AdminTenantsService, AdminAccessLog, QueueDashboardSetup],
   exports: [AdminUsersService, AdminTenantsService],
 })

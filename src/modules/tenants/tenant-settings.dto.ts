@@ -8,55 +8,79 @@ import {
   IsInt,
   IsISO31661Alpha2,
   IsOptional,
+  IsString,
+  IsUrl,
+  Length,
   Matches,
+  MaxLength,
   Max,
   Min,
   validateSync,
 } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { AppException } from '../../common/errors';
+import { IsLanguageTag } from '../../common/validation/locale-validators';
 import { CAPTCHA_MODES, type CaptchaMode, type TenantSettings } from './tenant.entity';
 
 const OTP_CHANNELS = ['whatsapp', 'sms', 'email'] as const;
 
 /** What an operator may put in a tenant's settings; the same bounds as the service-wide variables. */
 export class TenantSettingsDto implements TenantSettings {
+  @ApiPropertyOptional({
+    enum: OTP_CHANNELS,
+    isArray: true,
+    example: ['whatsapp', 'sms'],
+    description: 'Channels send-otp may use (at least one)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
   @IsIn(OTP_CHANNELS, { each: true })
   allowedOtpChannels?: Array<(typeof OTP_CHANNELS)[number]>;
 
+  @ApiPropertyOptional({ minimum: 8, maximum: 128, example: 12 })
   @IsOptional()
   @IsInt()
   @Min(8)
   @Max(128)
   passwordMinLength?: number;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 86_400, description: 'Seconds' })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(86_400)
   accessTokenTtl?: number;
 
+  @ApiPropertyOptional({ minimum: 60, maximum: 31_536_000, description: 'Seconds' })
   @IsOptional()
   @IsInt()
   @Min(60)
   @Max(31_536_000)
   refreshTokenTtl?: number;
 
+  @ApiPropertyOptional({ minimum: 60, maximum: 31_536_000, description: 'Seconds; at most refreshTokenTtl' })
   @IsOptional()
   @IsInt()
   @Min(60)
   @Max(31_536_000)
   sessionIdleTtl?: number;
 
+  @ApiPropertyOptional({ description: 'Every sign-in needs a second factor' })
   @IsOptional()
   @IsBoolean()
   mfaRequired?: boolean;
 
+  @ApiPropertyOptional({ enum: CAPTCHA_MODES, description: '`always` needs CAPTCHA_VERIFY_URL' })
   @IsOptional()
   @IsIn(CAPTCHA_MODES)
   captcha?: CaptchaMode;
 
+  @ApiPropertyOptional({
+    isArray: true,
+    example: ['DE', 'FR'],
+    description: 'ISO 3166-1 alpha-2; empty = every country',
+  })
   @IsOptional()
   @IsArray()
   @ArrayUnique()
@@ -64,6 +88,45 @@ export class TenantSettingsDto implements TenantSettings {
   @Matches(/^[A-Z]{2}$/, { each: true, message: 'each value must be an upper-case ISO 3166-1 alpha-2 code' })
   @IsISO31661Alpha2({ each: true })
   smsCountries?: string[];
+
+  @ApiPropertyOptional({ example: 'Acme Corp', description: "Shown on the hosted pages instead of 'SecureAuth'" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  displayName?: string;
+
+  @ApiPropertyOptional({
+    example: 'https://acme.example/logo.svg',
+    description: 'An https URL, shown on the hosted pages',
+  })
+  @IsOptional()
+  @IsUrl({ protocols: ['https'], require_protocol: true, require_tld: false }, { message: 'must be an https URL' })
+  @MaxLength(2048)
+  logoUrl?: string;
+
+  @ApiPropertyOptional({ example: '#0b5fff', description: "The hosted pages' accent colour, `#rrggbb`" })
+  @IsOptional()
+  @Matches(/^#[0-9a-fA-F]{6}$/, { message: 'must be a colour like #0b5fff' })
+  primaryColor?: string;
+
+  @ApiPropertyOptional({ example: 'de', description: "The pages' language when nothing else chooses one (BCP 47)" })
+  @IsOptional()
+  @IsLanguageTag()
+  locale?: string;
+}
+
+/** The rules across keys, for every path a change comes by (the CLI, the admin API). */
+export function assertSettingsConsistent(settings: TenantSettings): void {
+  if (Array.isArray(settings.allowedOtpChannels) && settings.allowedOtpChannels.length === 0) {
+    throw new AppException('VALIDATION_FAILED', [
+      { field: 'allowedOtpChannels', message: 'must name at least one channel' },
+    ]);
+  }
+  if (settings.refreshTokenTtl && settings.sessionIdleTtl && settings.sessionIdleTtl > settings.refreshTokenTtl) {
+    throw new AppException('VALIDATION_FAILED', [
+      { field: 'sessionIdleTtl', message: 'cannot exceed refreshTokenTtl' },
+    ]);
+  }
 }
 
 /** Validates operator input (CLI JSON); throws an Error naming every bad field. */
@@ -79,12 +142,13 @@ export function parseTenantSettings(input: unknown): TenantSettings {
     );
     throw new Error(`invalid settings: ${problems.join('; ')}`);
   }
-  if (Array.isArray(dto.allowedOtpChannels) && dto.allowedOtpChannels.length === 0) {
-    throw new Error('invalid settings: allowedOtpChannels must name at least one channel');
-  }
-  if (dto.refreshTokenTtl && dto.sessionIdleTtl && dto.sessionIdleTtl > dto.refreshTokenTtl) {
-    throw new Error('invalid settings: sessionIdleTtl cannot exceed refreshTokenTtl');
-  }
   // Keep only the keys that were given, so that absent keys keep meaning "service default".
-  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
+  const settings: TenantSettings = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
+  try {
+    assertSettingsConsistent(settings);
+  } catch (error) {
+    const details = error instanceof AppException ? (error.details ?? []) : [];
+    throw new Error(`invalid settings: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`);
+  }
+  return settings;
 }

@@ -13,6 +13,13 @@ export interface TenantSettings {
   captcha?: CaptchaMode;
   /** ISO 3166-1 alpha-2 codes of the countries SMS and WhatsApp codes may go to; absent or empty = all. */
   smsCountries?: string[];
+  /** Branding of the hosted pages: the name shown instead of "SecureAuth", an https logo, the accent colour. */
+  displayName?: string;
+  logoUrl?: string;
+  /** `#rrggbb`. */
+  primaryColor?: string;
+  /** The pages' language when neither `?lang=`, the user nor the browser chooses one (BCP 47). */
+  locale?: string;
 }
 
 export const CAPTCHA_MODES = ['off', 'always'] as const;

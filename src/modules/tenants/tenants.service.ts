@@ -1,3 +1,4 @@
+import { assertSettingsConsistent } from './tenant-settings.dto';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
@@ -126,6 +127,7 @@ export class TenantsService implements OnModuleInit, OnApplicationShutdown {
     const tenant = await em.findOne(Tenant, { id });
     if (!tenant) throw new Error(`Tenant ${id} does not exist`);
     const next = replace ? { ...settings } : { ...tenant.settings, ...settings };
+    assertSettingsConsistent(next);
     if (next.captcha === 'always' && !this.captcha.verify) {
       throw new AppException('VALIDATION_FAILED', [
         { field: 'captcha', message: '"always" needs CAPTCHA_VERIFY_URL and CAPTCHA_SECRET to be configured' },

@@ -1028,6 +1028,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/tenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The admin's tenant and its settings
+         * @description Platform admins may name another with `?tenantId=`.
+         */
+        get: operations["getTenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the tenant's settings
+         * @description Partial: the keys given replace their values, the others stay. Policy (channels, password length, session lifetimes, MFA, CAPTCHA, SMS countries) and branding of the hosted pages (displayName, logoUrl, primaryColor, locale). Every process sees the change at once. Audited as `tenant.settings_changed`.
+         */
+        patch: operations["updateTenantSettings"];
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -2160,6 +2184,69 @@ export interface components {
         SuppressionPageResponseDto: {
             items: components["schemas"]["SuppressionDto"][];
             nextCursor: string | null;
+        };
+        TenantSettingsDto: {
+            /**
+             * @description Channels send-otp may use (at least one)
+             * @example [
+             *       "whatsapp",
+             *       "sms"
+             *     ]
+             */
+            allowedOtpChannels?: ("whatsapp" | "sms" | "email")[];
+            /** @example 12 */
+            passwordMinLength?: number;
+            /** @description Seconds */
+            accessTokenTtl?: number;
+            /** @description Seconds */
+            refreshTokenTtl?: number;
+            /** @description Seconds; at most refreshTokenTtl */
+            sessionIdleTtl?: number;
+            /** @description Every sign-in needs a second factor */
+            mfaRequired?: boolean;
+            /**
+             * @description `always` needs CAPTCHA_VERIFY_URL
+             * @enum {string}
+             */
+            captcha?: "off" | "always";
+            /**
+             * @description ISO 3166-1 alpha-2; empty = every country
+             * @example [
+             *       "DE",
+             *       "FR"
+             *     ]
+             */
+            smsCountries?: unknown[][];
+            /**
+             * @description Shown on the hosted pages instead of 'SecureAuth'
+             * @example Acme Corp
+             */
+            displayName?: string;
+            /**
+             * @description An https URL, shown on the hosted pages
+             * @example https://acme.example/logo.svg
+             */
+            logoUrl?: string;
+            /**
+             * @description The hosted pages' accent colour, `#rrggbb`
+             * @example #0b5fff
+             */
+            primaryColor?: string;
+            /**
+             * @description The pages' language when nothing else chooses one (BCP 47)
+             * @example de
+             */
+            locale?: string;
+        };
+        TenantViewDto: {
+            /** @example acme */
+            id: string;
+            /** @example Acme Corp */
+            name: string;
+            /** @description A disabled tenant refuses every request (TENANT_UNKNOWN) */
+            active: boolean;
+            /** @description Only the keys set; absent keys take the service defaults */
+            settings: components["schemas"]["TenantSettingsDto"];
         };
         TotpSetupResponseDto: {
             /**
@@ -7188,6 +7275,220 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `NOT_FOUND`: Not found
+             *
+             *     `NOT_FOUND`: Not found
+             */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantViewDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `NOT_FOUND`: Not found
+             *
+             *     `NOT_FOUND`: Not found
+             */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTenantSettings: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantSettingsDto"];
+            };
+        };
+        responses: {
+            /** @description The tenant as it is now */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantViewDto"];
+                };
             };
             /**
              * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant

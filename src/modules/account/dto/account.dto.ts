@@ -10,7 +10,7 @@ import { SessionResponseDto } from '../../sessions/dto/session-response.dto';
 import { PHONE_CHANNELS, type PhoneChannel } from '../../auth/dto/otp-login.dto';
 import { THEMES, type Theme } from '../../users/user.entity';
 import { UserViewDto } from '../../users/dto/user-view.dto';
-import { IsAssignedCountry, IsLanguageTag } from './profile-validators';
+import { IsAssignedCountry, IsLanguageTag } from '../../../common/validation/locale-validators';
 
 export class NotificationSettingsDto {
   @ApiProperty({ description: 'Security notices and account messages by email', example: true })

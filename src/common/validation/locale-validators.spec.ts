@@ -1,4 +1,4 @@
-import { isAssignedCountry, isLanguageTag } from './profile-validators';
+import { isAssignedCountry, isLanguageTag } from './locale-validators';
 
 describe('profile validators', () => {
   it.each(['GB', 'DE', 'US', 'JP', 'BR', 'CH'])('should accept the assigned country code %s', (code) => {
