@@ -156,10 +156,16 @@ describe('account pages in a real browser', () => {
     await page.getByText(`${phone} (verified)`).waitFor();
   });
 
-  it('should download my data as a JSON attachment', async () => {
+  it('should download my data as a JSON attachment, after the password once the sign-in is old', async () => {
     const { email } = await signedIn();
-    const download = page.waitForEvent('download');
+    TestClock.of(sut).advance(601_000);
     await page.getByRole('link', { name: 'Download my data' }).click();
+    await expectH1("Confirm it's you");
+    expect(await textOf(page.locator('main > p').first())).toBe('Downloading your data needs your password again.');
+
+    await page.getByLabel('Password').fill(PASSWORD);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Continue' }).click();
     const file = await download;
     expect(file.suggestedFilename()).toBe('account-export.json');
     const chunks: Buffer[] = [];

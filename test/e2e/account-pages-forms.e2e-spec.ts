@@ -115,7 +115,7 @@ describe('account pages over HTTP', () => {
       browser.jar.set('sa_refresh', session.cookies.sa_refresh.value);
       const hop = await browser.get(`/api/auth/page-refresh?return_to=${encodeURIComponent(returnTo)}`);
       expect(hop.status).toBe(303);
-      expect(hop.headers.get('location')).toMatch(/^\/(?![\/\\])/);
+      expect(hop.headers.get('location')).toMatch(/^\/(?![/\\])/);
       expect(hop.headers.get('location')).not.toContain('evil.example');
     },
   );
@@ -172,6 +172,15 @@ describe('account pages over HTTP', () => {
     expect(forged.status).toBe(403);
     const account = await sut.http.get('/api/account', { token: browser.token, cookies: false });
     expect(account.body.profile.firstName).toBeNull();
+  });
+
+  it('should not sign out other sessions from a form without the CSRF token of the browser', async () => {
+    const browser = await signedInBrowser();
+    const second = await startSession(sut, browser.user);
+    const forged = await browser.http.post('/account/sessions/revoke-others', undefined, form({}));
+    expect(forged.status).toBe(403);
+    expect(alertOf(forged)).toBe('Your form expired or came from another site. Please try again.');
+    expect((await liveSessionIds(browser.user)).sort()).toEqual([browser.sessionId, second.sessionId].sort());
   });
 
   it('should not revoke a session of another user, answering 404 as the API', async () => {
