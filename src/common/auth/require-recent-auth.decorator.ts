@@ -5,6 +5,7 @@ import { authConfig } from '../../config/auth.config';
 import { Clock } from '../clock/clock';
 import { AppException } from '../errors';
 import { ApiErrors } from '../http/api-docs';
+import type { AuthPrincipal } from './auth-principal';
 
 /** Step-up: the session's last primary authentication must be within REAUTH_WINDOW seconds. */
 @Injectable()
@@ -17,8 +18,13 @@ export class RecentAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const auth = context.switchToHttp().getRequest<FastifyRequest>().auth;
     if (!auth) throw new AppException('UNAUTHORIZED');
-    if (this.clock.nowSeconds() - auth.authTime > this.config.reauthWindow) throw new AppException('REAUTH_REQUIRED');
+    this.assertRecent(auth);
     return true;
+  }
+
+  /** The same check for callers that are not routes (the hosted pages ask before their step-up actions). */
+  assertRecent(auth: AuthPrincipal): void {
+    if (this.clock.nowSeconds() - auth.authTime > this.config.reauthWindow) throw new AppException('REAUTH_REQUIRED');
   }
 }
 

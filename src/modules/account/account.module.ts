@@ -44,6 +44,14 @@ import { AccountDeletionService } from './deletion/account-deletion.service';
     DeviceManagementService,
     SecurityNoticeListener,
   ],
-  exports: [AccountDeletionService],
+  // Beside AccountDeletionService: what the hosted account pages call (the same services as the routes).
+  exports: [
+    AccountDeletionService,
+    AccountService,
+    AccountExportService,
+    EmailChangeService,
+    PhoneChangeService,
+    DeviceManagementService,
+  ],
 })
 export class AccountModule {}

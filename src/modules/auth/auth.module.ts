@@ -75,6 +75,7 @@ import { SignUpService } from './sign-up.service';
     PasswordRecoveryService,
     MfaChallengeService,
     OtpLoginService,
+    ReauthenticationService,
   ],
 })
 export class AuthModule {}

@@ -52,13 +52,20 @@ export class PageGate {
   /**
    * The API's DTO for the fields a form sent, validated by the API's own pipe: a page accepts
    * exactly what the route it stands for accepts, and fails with the same VALIDATION_FAILED.
-   * Empty optional fields are left out (a form sends every input, filled or not).
+   * Empty optional fields are left out (a form sends every input, filled or not), or, with
+   * `blank: 'null'`, sent as null (a form that edits stored values clears a field by emptying it).
    */
-  async input<T extends object>(dto: Type<T>, body: FormBody | undefined, fields: string[]): Promise<T> {
-    const plain: Record<string, string> = {};
+  async input<T extends object>(
+    dto: Type<T>,
+    body: FormBody | undefined,
+    fields: string[],
+    blank: 'omit' | 'null' = 'omit',
+  ): Promise<T> {
+    const plain: Record<string, string | null> = {};
     for (const name of fields) {
       const value = body?.[name];
       if (typeof value === 'string' && value.length > 0) plain[name] = value;
+      else if (blank === 'null') plain[name] = null;
     }
     return (await this.validation.transform(plain, { type: 'body', metatype: dto, data: undefined })) as T;
   }

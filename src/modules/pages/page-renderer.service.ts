@@ -11,7 +11,17 @@ import { flowOf, flowQuery, languageOf, pageError, type PageError, type PageFlow
 import { CSRF_COOKIE, newCsrfToken, newNonce, pageCsp, safeReturnTo } from './page-security';
 
 export type PageView =
-  'signin' | 'signin-code' | 'signin-mfa' | 'signup' | 'signup-verify' | 'forgot' | 'reset' | 'account';
+  | 'signin'
+  | 'signin-code'
+  | 'signin-mfa'
+  | 'signup'
+  | 'signup-verify'
+  | 'forgot'
+  | 'reset'
+  | 'account'
+  | 'account-reauth'
+  | 'account-sessions'
+  | 'account-history';
 
 export interface RenderOptions {
   status?: number;

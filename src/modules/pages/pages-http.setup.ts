@@ -15,6 +15,16 @@ export const PAGE_FORM_PATHS = [
   '/forgot',
   '/reset',
   '/signout',
+  '/account/profile',
+  '/account/email',
+  '/account/email/verify',
+  '/account/phone',
+  '/account/phone/verify',
+  '/account/reauthenticate',
+  '/account/sessions/:id/revoke',
+  '/account/sessions/revoke-others',
+  '/account/devices/:id/rename',
+  '/account/devices/:id/forget',
 ];
 
 /** Eta templates beside this file (copied into dist by the build); `<%= %>` escapes, always. */

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
+import { RecentAuthGuard } from '../../common/auth/require-recent-auth.decorator';
+import { AccountModule } from '../account/account.module';
 import { AuthModule } from '../auth/auth.module';
 import { CaptchaModule } from '../captcha/captcha.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { AccountContactPagesController } from './account-contact-pages.controller';
+import { AccountOverview } from './account-overview.service';
 import { AccountPagesController } from './account-pages.controller';
+import { AccountSessionsPagesController } from './account-sessions-pages.controller';
+import { PageCallers } from './page-caller.service';
+import { PageRefreshController } from './page-refresh.controller';
 import { PageExceptionFilter } from './page-exception.filter';
 import { PageGate } from './page-gate.service';
 import { PageRenderer } from './page-renderer.service';
@@ -15,8 +22,15 @@ import { SignUpPagesController } from './sign-up-pages.controller';
  * without JavaScript. A face like the API's controllers: it calls the flows, it owns no data.
  */
 @Module({
-  imports: [AuthModule, CaptchaModule, SessionsModule, TenantsModule],
-  controllers: [SignInPagesController, SignUpPagesController, AccountPagesController],
-  providers: [PageRenderer, PageGate, PageExceptionFilter],
+  imports: [AccountModule, AuthModule, CaptchaModule, SessionsModule, TenantsModule],
+  controllers: [
+    SignInPagesController,
+    SignUpPagesController,
+    AccountPagesController,
+    AccountContactPagesController,
+    AccountSessionsPagesController,
+    PageRefreshController,
+  ],
+  providers: [PageRenderer, PageGate, PageExceptionFilter, PageCallers, AccountOverview, RecentAuthGuard],
 })
 export class PagesModule {}

@@ -61,6 +61,9 @@ import { SessionStepUp } from './session-step-up.service';
     AccessTokenVerifier,
     SigningKeysService,
     SessionStepUp,
+    // The hosted pages renew an expired access cookie with the refresh cookie (GET /api/auth/page-refresh).
+    SessionRefresher,
+    RefreshTokenReader,
   ],
 })
 export class SessionsModule {}
