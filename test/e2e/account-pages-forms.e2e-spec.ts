@@ -299,6 +299,51 @@ describe('account pages over HTTP', () => {
     expect(exported.body.account).toMatchObject({ id: browser.user.id, email: browser.user.email });
   });
 
+  it('should delete the account only when confirmed, after the password when the sign-in is old, and sign out', async () => {
+    const browser = await signedInBrowser();
+    const unconfirmed = await post(browser, '/account/delete');
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.text).toContain('confirm');
+    TestClock.of(sut).advance(601_000);
+
+    const asked = await post(browser, '/account/delete', { confirm: 'yes' });
+    expect(asked.status).toBe(401);
+    expect(asked.text).toContain('name="intent" value="delete"');
+    expect(asked.text).toContain('name="confirm" value="yes"');
+    const row = () => sut.app.get(EntityManager).fork().findOneOrFail(User, { id: browser.user.id });
+    expect((await row()).status).toBe('active');
+
+    const deleted = await post(browser, '/account/reauthenticate', {
+      intent: 'delete',
+      confirm: 'yes',
+      password: PASSWORD,
+    });
+    expect(deleted.status).toBe(303);
+    expect(deleted.headers.get('location')).toBe('/signin?notice=account_deleted');
+    expect((await row()).status).toBe('deleted');
+    expect(await liveSessionIds(browser.user)).toEqual([]);
+    const signIn = await browser.http.get('/signin?notice=account_deleted');
+    expect(signIn.text).toContain('Your account was deleted.');
+    const login = await sut.http.post(
+      '/api/auth/login',
+      { email: browser.user.email, password: PASSWORD },
+      { cookies: false },
+    );
+    expect([login.status, login.body.code]).toEqual([403, 'ACCOUNT_DELETED']);
+  });
+
+  it('should not delete the account from a form without the CSRF token of the browser', async () => {
+    const browser = await signedInBrowser();
+    const forged = await browser.http.post(
+      '/account/delete',
+      undefined,
+      form({ _csrf: 'x'.repeat(43), confirm: 'yes' }),
+    );
+    expect(forged.status).toBe(403);
+    const row = await sut.app.get(EntityManager).fork().findOneOrFail(User, { id: browser.user.id });
+    expect(row.status).toBe('active');
+  });
+
   it("should page through the history with the API's cursor", async () => {
     const browser = await signedInBrowser();
     expect((await post(browser, '/account/profile', { firstName: 'Ada' })).status).toBe(303);

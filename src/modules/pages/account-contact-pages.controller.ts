@@ -1,9 +1,14 @@
-import { Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
 import { AuthThrottle } from '../../common/throttling/throttle.decorators';
+import { AppException } from '../../common/errors/app-exception';
+import { appConfig } from '../../config';
 import { AccountExportService } from '../account/account-export.service';
+import { AccountDeletionService } from '../account/deletion/account-deletion.service';
+import { answerWith, clearedSessionCookies } from '../sessions/session-cookies';
 import { ChangeEmailDto, ChangePhoneDto, VerifyEmailChangeDto, VerifyPhoneChangeDto } from '../account/dto/account.dto';
 import { EmailChangeService } from '../account/email-change.service';
 import { PhoneChangeService } from '../account/phone-change.service';
@@ -15,7 +20,7 @@ import { PageExceptionFilter } from './page-exception.filter';
 import { isReauthRequired, PageCallers, redirectWithNotice, type EnteredPage } from './page-caller.service';
 import { PageGate } from './page-gate.service';
 
-const INTENTS: readonly StepUpIntent[] = ['email', 'phone', 'export'];
+const INTENTS: readonly StepUpIntent[] = ['email', 'phone', 'export', 'delete'];
 
 type ContactKind = PendingChange['kind'];
 
@@ -38,6 +43,8 @@ export class AccountContactPagesController {
     private readonly phoneChange: PhoneChangeService,
     private readonly exports: AccountExportService,
     private readonly reauthentication: ReauthenticationService,
+    private readonly deletion: AccountDeletionService,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
   @Post('email')
@@ -93,6 +100,26 @@ export class AccountContactPagesController {
       .send(JSON.stringify(document, null, 2));
   }
 
+  /** DELETE /api/account (step-up), confirmed by its checkbox; then signed out, on the sign-in page. */
+  @Post('delete')
+  @Public()
+  @AuthThrottle()
+  async requestDeletion(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const entered = await this.callers.enter(request, reply, '/account', true);
+    if (!entered) return;
+    if (text(request.body as FormBody, 'confirm') !== 'yes') {
+      const failure = new AppException('VALIDATION_FAILED', [{ field: 'confirm', message: 'must be checked' }]);
+      return this.overview.show(request, reply, entered.caller, { failure });
+    }
+    try {
+      this.callers.assertRecent(entered.caller);
+    } catch (failure) {
+      if (!isReauthRequired(failure)) throw failure;
+      return this.overview.askPassword(request, reply, entered.caller, 'delete', failure, { confirm: 'yes' });
+    }
+    return this.deleteAccount(request, reply, entered);
+  }
+
   /** The password of a step-up, then the action it was asked for. */
   @Post('reauthenticate')
   @Public()
@@ -116,9 +143,18 @@ export class AccountContactPagesController {
         return this.requestChange(request, reply, entered, intent, false);
       case 'export':
         return reply.redirect(`/account/export${flowQuery({ ...flowOf(request), returnTo: undefined })}`, 303);
+      case 'delete':
+        return this.deleteAccount(request, reply, entered);
       case undefined:
         return redirectWithNotice(request, reply, '/account', 'reauthenticated');
     }
+  }
+
+  private async deleteAccount(request: FastifyRequest, reply: FastifyReply, { ctx, caller }: EnteredPage) {
+    await this.deletion.delete(caller.auth, ctx);
+    answerWith(reply, { body: undefined, cookies: clearedSessionCookies({ secure: this.app.cookieSecure }) });
+    const query = flowQuery({ ...flowOf(request), returnTo: undefined });
+    return reply.redirect(`/signin${query}${query ? '&' : '?'}notice=account_deleted`, 303);
   }
 
   /**
@@ -180,5 +216,10 @@ export class AccountContactPagesController {
 
 /** The fields of a pending step-up action, kept through the password form. */
 function intentValues(body: FormBody): Record<string, string> {
-  return { newEmail: text(body, 'newEmail'), phone: text(body, 'phone'), channel: text(body, 'channel') };
+  return {
+    newEmail: text(body, 'newEmail'),
+    phone: text(body, 'phone'),
+    channel: text(body, 'channel'),
+    confirm: text(body, 'confirm'),
+  };
 }

@@ -21,6 +21,7 @@ export const PAGE_FORM_PATHS = [
   '/account/phone',
   '/account/phone/verify',
   '/account/reauthenticate',
+  '/account/delete',
   '/account/sessions/:id/revoke',
   '/account/sessions/revoke-others',
   '/account/devices/:id/rename',

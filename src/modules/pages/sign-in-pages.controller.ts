@@ -18,7 +18,11 @@ import { PageGate } from './page-gate.service';
 import { PageRenderer } from './page-renderer.service';
 import { clearPendingMfa, finishFirstFactor, pendingMfaOf } from './page-sign-in';
 
-const NOTICES: Record<string, string> = { reset: 'signin.resetDone', signed_out: 'signin.signedOut' };
+const NOTICES: Record<string, string> = {
+  reset: 'signin.resetDone',
+  signed_out: 'signin.signedOut',
+  account_deleted: 'signin.accountDeleted',
+};
 
 /** /signin, /signin/mfa, /signin/code: the API's sign-in flows as forms. */
 @Controller()
