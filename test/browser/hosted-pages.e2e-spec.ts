@@ -197,6 +197,25 @@ describe('hosted pages in a real browser', () => {
     await page.waitForURL(`${sut.url}/account`);
   });
 
+  it("should dress the pages in the tenant's name and colour, under the same CSP, still accessible", async () => {
+    const tenantId = await createTenant(sut, undefined, {
+      settings: { displayName: 'Acme Corp', primaryColor: '#7a1f1f' },
+    });
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') refused.push(message.text());
+    });
+    await page.goto(`${sut.url}/signin?tenant=${tenantId}`);
+    expect(await page.title()).toBe('Sign in · Acme Corp');
+    await page.locator('header.brand', { hasText: 'Acme Corp' }).waitFor();
+    const background = await page
+      .getByRole('button', { name: 'Sign in', exact: true })
+      .evaluate((button) => getComputedStyle(button).backgroundColor);
+    expect(background).toBe('rgb(122, 31, 31)');
+    await checkPage('signin-branded');
+    expect(refused).toEqual([]);
+  });
+
   it('should keep ?tenant= through sign-up and sign the user in to that tenant', async () => {
     const tenantId = await createTenant(sut);
     const email = uniqueEmail('tenant');

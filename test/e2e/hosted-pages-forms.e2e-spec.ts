@@ -87,4 +87,43 @@ describe('hosted pages over HTTP', () => {
     expect(html).toContain('Please complete the CAPTCHA.');
     expect(html).toContain('<h1>Create an account</h1>');
   });
+
+  describe("a tenant's branding", () => {
+    const branded = (fields: Record<string, string>) =>
+      createTenant(sut, undefined, { settings: { displayName: 'Acme <Corp>', ...fields } });
+
+    it('should show its name (escaped) and logo, allow only that image origin, and link its colour', async () => {
+      const tenantId = await branded({ logoUrl: 'https://cdn.acme.example/logo.svg?v=1', primaryColor: '#aa3300' });
+      const page = await fetch(`${sut.url}/signin?tenant=${tenantId}`);
+      const html = await page.text();
+      expect(html).toContain('<title>Sign in · Acme &lt;Corp&gt;</title>');
+      expect(html).toContain('<img src="https://cdn.acme.example/logo.svg?v=1" alt="Acme &lt;Corp&gt;"');
+      expect(page.headers.get('content-security-policy')).toContain("img-src 'self' https://cdn.acme.example;");
+      expect(html).toContain(`<link rel="stylesheet" href="/pages/assets/brand.css?tenant=${tenantId}">`);
+      const css = await fetch(`${sut.url}/pages/assets/brand.css?tenant=${tenantId}`);
+      expect([css.headers.get('content-type'), await css.text()]).toEqual([
+        'text/css; charset=utf-8',
+        ':root { --brand: #aa3300; }\n',
+      ]);
+    });
+
+    it('should speak its locale when the browser names no language, and yield to one the browser names', async () => {
+      const tenantId = await branded({ locale: 'de' });
+      const silent = await fetch(`${sut.url}/signin?tenant=${tenantId}`, { headers: { 'accept-language': '' } });
+      expect(silent.headers.get('content-language')).toBe('de');
+      const english = await fetch(`${sut.url}/signin?tenant=${tenantId}`, { headers: { 'accept-language': 'en' } });
+      expect(english.headers.get('content-language')).toBe('en');
+    });
+
+    it('should keep the default look elsewhere, and give no colour for an unknown tenant or a bad stored one', async () => {
+      const plain = await fetch(`${sut.url}/signin`);
+      const html = await plain.text();
+      expect(html).toContain('<title>Sign in · SecureAuth</title>');
+      expect(html).not.toContain('brand.css');
+      expect(plain.headers.get('content-security-policy')).not.toContain('img-src');
+      expect(await (await fetch(`${sut.url}/pages/assets/brand.css?tenant=no-such-tenant`)).text()).toBe('');
+      const tampered = await createTenant(sut, undefined, { settings: { primaryColor: 'red;} body{display:none' } });
+      expect(await (await fetch(`${sut.url}/pages/assets/brand.css?tenant=${tampered}`)).text()).toBe('');
+    });
+  });
 });

@@ -34,6 +34,8 @@ export function pickLanguage(choice: {
   query?: string | null;
   userLocale?: string | null;
   acceptLanguage?: string | null;
+  /** The tenant's `locale`: when nothing before chooses. */
+  fallback?: string | null;
 }): Language {
   return (
     supportedLanguage(choice.query) ??
@@ -41,6 +43,7 @@ export function pickLanguage(choice: {
     acceptedTags(choice.acceptLanguage)
       .map(supportedLanguage)
       .find((language) => language !== undefined) ??
+    supportedLanguage(choice.fallback) ??
     DEFAULT_LANGUAGE
   );
 }

@@ -2,8 +2,6 @@ import { Controller, Get, Inject, Post, Req, Res, UseFilters } from '@nestjs/com
 import type { ConfigType } from '@nestjs/config';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Public } from '../../common/auth/public.decorator';
 import { appConfig } from '../../config';
 import { AccountService } from '../account/account.service';
@@ -16,8 +14,6 @@ import { PageExceptionFilter } from './page-exception.filter';
 import { PageCallers, redirectWithNotice } from './page-caller.service';
 import { PageGate } from './page-gate.service';
 
-const STYLESHEET = readFileSync(join(__dirname, 'assets', 'pages.css'));
-
 /** What a finished form on /account says, by the `notice` the redirect carries. */
 const NOTICES: Record<string, string> = {
   profile_saved: 'account.profileSaved',
@@ -26,7 +22,7 @@ const NOTICES: Record<string, string> = {
   reauthenticated: 'account.reauthenticated',
 };
 
-/** /account (profile, email, phone, language), /signout, and the stylesheet every page links. */
+/** /account (profile, email, phone, language) and /signout. */
 @Controller()
 @ApiExcludeController()
 @UseFilters(PageExceptionFilter)
@@ -39,12 +35,6 @@ export class AccountPagesController {
     private readonly revoker: SessionRevoker,
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
-
-  @Get('pages/assets/pages.css')
-  @Public()
-  stylesheet(@Res() reply: FastifyReply) {
-    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET);
-  }
 
   @Get('account')
   @Public()

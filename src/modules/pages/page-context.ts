@@ -36,12 +36,18 @@ export function flowOf(request: FastifyRequest): PageFlow {
   };
 }
 
-export function languageOf(request: FastifyRequest, flow: PageFlow, userLocale?: string | null): PageLanguage {
+export function languageOf(
+  request: FastifyRequest,
+  flow: PageFlow,
+  userLocale?: string | null,
+  tenantLocale?: string | null,
+): PageLanguage {
   const accept = request.headers['accept-language'];
   return pickLanguage({
     query: flow.lang,
     userLocale,
     acceptLanguage: typeof accept === 'string' ? accept : undefined,
+    fallback: tenantLocale,
   });
 }
 

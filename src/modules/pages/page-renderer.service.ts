@@ -5,7 +5,10 @@ import '@fastify/view';
 import { appConfig, pagesConfig } from '../../config';
 import { serviceOrigin } from '../sessions/csrf';
 import { cookieOf } from '../sessions/session-cookies';
+import { AppException } from '../../common/errors/app-exception';
 import { renderError } from '../../common/errors/render-error';
+import type { TenantSettings } from '../tenants/tenant.entity';
+import { TenantsService } from '../tenants/tenants.service';
 import { translator, type Translate } from './i18n/page-i18n';
 import { flowOf, flowQuery, languageOf, pageError, type PageError, type PageFlow } from './page-context';
 import { CSRF_COOKIE, newCsrfToken, newNonce, pageCsp, safeReturnTo } from './page-security';
@@ -22,6 +25,25 @@ export type PageView =
   | 'account-reauth'
   | 'account-sessions'
   | 'account-history';
+
+/** What a page shows of its tenant: the name, the logo, and whether its colour sheet is linked. */
+export interface PageBrand {
+  name: string;
+  logoUrl?: string;
+  /** The tenant's colour sheet (BRAND_STYLESHEET_PATH), when it has a colour. */
+  stylesheet?: string;
+}
+
+export const BRAND_STYLESHEET_PATH = '/pages/assets/brand.css';
+
+function brandOf(tenantId: string | undefined, settings: TenantSettings): PageBrand {
+  return {
+    name: settings.displayName ?? 'SecureAuth',
+    logoUrl: settings.logoUrl,
+    stylesheet:
+      tenantId && settings.primaryColor ? `${BRAND_STYLESHEET_PATH}?tenant=${encodeURIComponent(tenantId)}` : undefined,
+  };
+}
 
 export interface RenderOptions {
   status?: number;
@@ -43,16 +65,19 @@ export class PageRenderer {
   constructor(
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
     @Inject(pagesConfig.KEY) private readonly pages: ConfigType<typeof pagesConfig>,
+    private readonly tenants: TenantsService,
   ) {}
 
   async render(request: FastifyRequest, reply: FastifyReply, view: PageView, options: RenderOptions = {}) {
     const flow = flowOf(request);
-    const lang = languageOf(request, flow, options.userLocale);
+    const settings = await this.tenantSettings(request);
+    const lang = languageOf(request, flow, options.userLocale, settings.locale);
+    const brand = brandOf(request.tenantId, settings);
     const nonce = newNonce();
     const csrf = this.csrfToken(request, reply);
     void reply
       .code(options.status ?? 200)
-      .header('content-security-policy', pageCsp(nonce))
+      .header('content-security-policy', pageCsp(nonce, brand.logoUrl ? [new URL(brand.logoUrl).origin] : []))
       .header('x-frame-options', 'DENY')
       .header('cache-control', 'no-store')
       .header('content-language', lang)
@@ -63,6 +88,7 @@ export class PageRenderer {
       values: options.values ?? {},
       t,
       lang,
+      brand,
       nonce,
       csrf,
       flow: { ...flow, lang: flow.lang },
@@ -71,6 +97,20 @@ export class PageRenderer {
       error: options.failure === undefined ? undefined : this.failureOf(options.failure, request, reply, t),
     });
     return reply.send(html);
+  }
+
+  /**
+   * The branding and language of the page's tenant (cached by TenantsService). A page about an
+   * unknown or disabled tenant (its error page) is plain SecureAuth.
+   */
+  private async tenantSettings(request: FastifyRequest): Promise<TenantSettings> {
+    if (!request.tenantId) return {};
+    try {
+      return await this.tenants.settingsOf(request.tenantId);
+    } catch (error) {
+      if (error instanceof AppException && error.code === 'TENANT_UNKNOWN') return {};
+      throw error;
+    }
   }
 
   /** The API's error for what went wrong (its status, Retry-After), shown in the page's words. */

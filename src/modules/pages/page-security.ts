@@ -14,9 +14,11 @@ export function newCsrfToken(): string {
 }
 
 /** API.md "Hosted pages": the exact policy, with this response's nonce. */
-export function pageCsp(nonce: string): string {
+export function pageCsp(nonce: string, imageOrigins: string[] = []): string {
   return [
     "default-src 'self'",
+    // The tenant's logo may live elsewhere (an https origin checked when it was set); nothing else may.
+    ...(imageOrigins.length > 0 ? [`img-src 'self' ${imageOrigins.join(' ')}`] : []),
     `script-src 'nonce-${nonce}' 'strict-dynamic'`,
     "object-src 'none'",
     "base-uri 'none'",

@@ -10,6 +10,7 @@ import { AccountOverview } from './account-overview.service';
 import { AccountPagesController } from './account-pages.controller';
 import { AccountSessionsPagesController } from './account-sessions-pages.controller';
 import { PageCallers } from './page-caller.service';
+import { PageAssetsController } from './page-assets.controller';
 import { PageRefreshController } from './page-refresh.controller';
 import { PageExceptionFilter } from './page-exception.filter';
 import { PageGate } from './page-gate.service';
@@ -30,6 +31,7 @@ import { SignUpPagesController } from './sign-up-pages.controller';
     AccountContactPagesController,
     AccountSessionsPagesController,
     PageRefreshController,
+    PageAssetsController,
   ],
   providers: [PageRenderer, PageGate, PageExceptionFilter, PageCallers, AccountOverview, RecentAuthGuard],
 })
