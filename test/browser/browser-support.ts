@@ -55,3 +55,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/** Every page a test visits: one h1, no serious or critical accessibility violation, a screenshot kept. */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  expect(await page.locator('h1').count()).toBe(1);
+  expect(await seriousAxeViolations(page)).toEqual([]);
+  await screenshot(page, name);
+}

@@ -1,33 +1,22 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { Session } from '../../src/modules/sessions/session.entity';
 import { User } from '../../src/modules/users/user.entity';
 import { Device } from '../../src/modules/devices/device.entity';
 import { createUser } from '../support/factories';
-import type { HttpClient, TestResponse } from '../support/http-client';
 import { uniqueEmail } from '../support/otp-test-helpers';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TestClock } from '../support/test-clock';
 import { startSession } from './sessions-support';
+import {
+  alertOf,
+  form,
+  PAGE_PASSWORD,
+  postForm,
+  signedInBrowser as signedInPageBrowser,
+} from '../support/page-browser';
 
-const PASSWORD = 'correct horse battery staple 42';
-
-/** A browser signed in as a fresh user (web cookies), with the CSRF token of its account page. */
-interface Browser {
-  user: User;
-  http: HttpClient;
-  csrf: string;
-  sessionId: string;
-  /** The Bearer token of the same session, for reading through the API. */
-  token: string;
-}
-
-function form(fields: Record<string, string>) {
-  return { raw: { payload: new URLSearchParams(fields).toString(), contentType: 'application/x-www-form-urlencoded' } };
-}
-
-const alertOf = (page: TestResponse) => /<div role="alert" class="error">\s*<p>([^<]*)<\/p>/.exec(page.text)?.[1];
+const PASSWORD = PAGE_PASSWORD;
 
 describe('account pages over HTTP', () => {
   let smtp: SmtpTestServer;
@@ -48,23 +37,9 @@ describe('account pages over HTTP', () => {
   });
   afterEach(() => TestClock.of(sut).reset());
 
-  async function signedInBrowser(device?: { id: string; name: string }): Promise<Browser> {
-    const user = await createUser(sut, {
-      email: uniqueEmail('pages'),
-      passwordHash: await sut.app.get(PasswordHasher).hash(PASSWORD),
-    });
-    const session = await startSession(sut, user, { device });
-    const http = sut.http.fork();
-    http.jar.set('sa_access', session.cookies.sa_access.value);
-    const page = await http.get('/account');
-    expect(page.status).toBe(200);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
-    if (!csrf) throw new Error('no CSRF token on /account');
-    return { user, http, csrf, sessionId: session.sessionId, token: session.accessToken };
-  }
+  const signedInBrowser = (device?: { id: string; name: string }) => signedInPageBrowser(sut, { device });
 
-  const post = (browser: Browser, path: string, fields: Record<string, string> = {}) =>
-    browser.http.post(path, undefined, form({ _csrf: browser.csrf, ...fields }));
+  const post = postForm;
 
   async function liveSessionIds(user: User): Promise<string[]> {
     const em = sut.app.get(EntityManager).fork();

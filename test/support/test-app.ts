@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createServer, type AddressInfo } from 'node:net';
 import { createApp } from '../../src/bootstrap';
 import { HttpClient } from './http-client';
 import { createTestResources, type TestResources } from './test-database';
@@ -19,6 +20,7 @@ export interface TestApp {
 export async function startTestApp(
   env: Record<string, string | undefined> = {},
   resources?: TestResources,
+  { port = 0 }: { port?: number } = {},
 ): Promise<TestApp> {
   const own = resources ?? (await createTestResources());
   const previous: Record<string, string | undefined> = {};
@@ -34,10 +36,10 @@ export async function startTestApp(
   }
   try {
     const app = await createApp();
-    await app.listen(0, '127.0.0.1');
+    await app.listen(port, '127.0.0.1');
     const address = app.getHttpServer().address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const url = `http://127.0.0.1:${port}`;
+    const listening = typeof address === 'object' && address ? address.port : 0;
+    const url = `http://127.0.0.1:${listening}`;
     return { app, url, http: new HttpClient(url), resources: own, close: () => app.close() };
   } finally {
     for (const [key, value] of Object.entries(previous)) {
@@ -45,4 +47,16 @@ export async function startTestApp(
       else process.env[key] = value;
     }
   }
+}
+
+/**
+ * A port free right now, for an app that must know its own origin before it starts (WebAuthn
+ * checks the page's origin against WEBAUTHN_ORIGINS, and a passkey needs a `localhost` origin).
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -76,6 +76,8 @@ import { SignUpService } from './sign-up.service';
     MfaChallengeService,
     OtpLoginService,
     ReauthenticationService,
+    PasskeyLoginService,
+    PasswordChangeService,
   ],
 })
 export class AuthModule {}

@@ -20,7 +20,7 @@ import { PageExceptionFilter } from './page-exception.filter';
 import { isReauthRequired, PageCallers, redirectWithNotice, type EnteredPage } from './page-caller.service';
 import { PageGate } from './page-gate.service';
 
-const INTENTS: readonly StepUpIntent[] = ['email', 'phone', 'export', 'delete'];
+const INTENTS: readonly StepUpIntent[] = ['email', 'phone', 'export', 'delete', 'security'];
 
 type ContactKind = PendingChange['kind'];
 
@@ -145,6 +145,9 @@ export class AccountContactPagesController {
         return reply.redirect(`/account/export${flowQuery({ ...flowOf(request), returnTo: undefined })}`, 303);
       case 'delete':
         return this.deleteAccount(request, reply, entered);
+      case 'security':
+        // The security page's forms are many; the user sends the one they meant again.
+        return redirectWithNotice(request, reply, '/account/security', 'reauthenticated');
       case undefined:
         return redirectWithNotice(request, reply, '/account', 'reauthenticated');
     }

@@ -10,7 +10,7 @@ export const PROFILE_FIELDS = ['firstName', 'lastName', 'photoUrl', 'country', '
 export const LOCALE_CHOICES = ['en', 'de'] as const;
 
 /** A step-up action waiting for the password: what the re-authentication form carries and then does. */
-export type StepUpIntent = 'email' | 'phone' | 'export' | 'delete';
+export type StepUpIntent = 'email' | 'phone' | 'export' | 'delete' | 'security';
 
 /** A code on its way: /account shows the form that takes it. */
 export interface PendingChange {

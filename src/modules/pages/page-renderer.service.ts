@@ -14,6 +14,7 @@ import { flowOf, flowQuery, languageOf, pageError, type PageError, type PageFlow
 import { CSRF_COOKIE, newCsrfToken, newNonce, pageCsp, safeReturnTo } from './page-security';
 
 export type PageView =
+  | 'account-security'
   | 'signin'
   | 'signin-code'
   | 'signin-mfa'
@@ -53,6 +54,8 @@ export interface RenderOptions {
   /** Values of the page's own inputs, shown back after an error (never passwords or codes). */
   values?: Record<string, string>;
   userLocale?: string | null;
+  /** Image sources the page needs beyond its own origin (e.g. `data:` for a QR code). */
+  imageSources?: string[];
   [key: string]: unknown;
 }
 
@@ -77,7 +80,10 @@ export class PageRenderer {
     const csrf = this.csrfToken(request, reply);
     void reply
       .code(options.status ?? 200)
-      .header('content-security-policy', pageCsp(nonce, brand.logoUrl ? [new URL(brand.logoUrl).origin] : []))
+      .header(
+        'content-security-policy',
+        pageCsp(nonce, [...(brand.logoUrl ? [new URL(brand.logoUrl).origin] : []), ...(options.imageSources ?? [])]),
+      )
       .header('x-frame-options', 'DENY')
       .header('cache-control', 'no-store')
       .header('content-language', lang)
@@ -111,6 +117,20 @@ export class PageRenderer {
       if (error instanceof AppException && error.code === 'TENANT_UNKNOWN') return {};
       throw error;
     }
+  }
+
+  /**
+   * For the passkey buttons' JSON requests: the API's error (status, code, Retry-After) with the
+   * message in the page's language, which the script shows in role="alert".
+   */
+  async failJson(request: FastifyRequest, reply: FastifyReply, failure: unknown) {
+    const { status, body, headers } = renderError(failure, String(request.id));
+    const settings = await this.tenantSettings(request);
+    const t = translator(languageOf(request, flowOf(request), undefined, settings.locale));
+    return reply
+      .code(status)
+      .headers(headers)
+      .send({ code: body.code, message: pageError(t, body).message });
   }
 
   /** The API's error for what went wrong (its status, Retry-After), shown in the page's words. */

@@ -10,6 +10,8 @@ const MFA_COOKIE_SECONDS = 300;
 export interface PendingMfa {
   mfaToken: string;
   methods: string[];
+  /** Whether a passkey may finish it (a button with JavaScript, beside the form's methods). */
+  passkey?: boolean;
 }
 
 /** Methods a page can ask for without JavaScript (passkeys need the browser API). */
@@ -21,7 +23,11 @@ export function pendingMfaOf(request: FastifyRequest): PendingMfa | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<PendingMfa>;
     if (typeof parsed.mfaToken !== 'string' || !Array.isArray(parsed.methods)) return undefined;
-    return { mfaToken: parsed.mfaToken, methods: parsed.methods.filter((m) => PAGE_METHODS.includes(m)) };
+    return {
+      mfaToken: parsed.mfaToken,
+      methods: parsed.methods.filter((m) => PAGE_METHODS.includes(m)),
+      passkey: parsed.methods.includes('passkey'),
+    };
   } catch {
     return undefined;
   }

@@ -67,7 +67,7 @@ export class SignInPagesController {
     await this.gate.enter(request);
     const pending = pendingMfaOf(request);
     if (!pending) return reply.redirect(`/signin${flowQuery(flowOf(request))}`, 303);
-    return this.renderer.render(request, reply, 'signin-mfa', { methods: pending.methods });
+    return this.renderer.render(request, reply, 'signin-mfa', { methods: pending.methods, passkey: pending.passkey });
   }
 
   @Post('signin/mfa')
@@ -85,7 +85,12 @@ export class SignInPagesController {
       return reply.redirect(this.renderer.afterSignIn(request), 303);
     } catch (failure) {
       const values = { method: text(body, 'method') };
-      return this.renderer.render(request, reply, 'signin-mfa', { failure, methods: pending.methods, values });
+      return this.renderer.render(request, reply, 'signin-mfa', {
+        failure,
+        methods: pending.methods,
+        passkey: pending.passkey,
+        values,
+      });
     }
   }
 
@@ -102,10 +107,16 @@ export class SignInPagesController {
       return this.renderer.render(request, reply, 'signin-mfa', {
         notice: 'mfa.emailSent',
         methods: pending.methods,
+        passkey: pending.passkey,
         values,
       });
     } catch (failure) {
-      return this.renderer.render(request, reply, 'signin-mfa', { failure, methods: pending.methods, values });
+      return this.renderer.render(request, reply, 'signin-mfa', {
+        failure,
+        methods: pending.methods,
+        passkey: pending.passkey,
+        values,
+      });
     }
   }
 
