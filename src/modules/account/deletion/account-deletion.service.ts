@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bullmq';
 import type { AuthPrincipal } from '../../../common/auth/auth-principal';
@@ -27,6 +27,8 @@ export const REASON_ACCOUNT_DELETED = 'account_deleted';
  */
 @Injectable()
 export class AccountDeletionService {
+  private readonly logger = new Logger(AccountDeletionService.name);
+
   constructor(
     private readonly em: EntityManager,
     private readonly users: UsersService,
@@ -64,19 +66,34 @@ export class AccountDeletionService {
       return this.revoker.revokeIn(tx, { tenantId: auth.tenantId, userId: auth.userId }, REASON_ACCOUNT_DELETED, ctx);
     });
     await this.revoker.forgetLive(revoked.map((session) => session.id));
-    // Lost with Redis? The worker's sweep finds the account by its purge_at all the same.
-    await this.purges.add(
-      PURGE_ACCOUNT_JOB,
-      { tenantId: auth.tenantId, userId: auth.userId },
-      {
-        jobId: `purge-${auth.userId}`,
-        delay: Math.max(0, purgeAt.getTime() - this.clock.now().getTime()),
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 60_000 },
-        removeOnComplete: true,
-        removeOnFail: 100,
-      },
-    );
+    await this.schedulePurge(auth, purgeAt);
     return { status: 'deletion_scheduled', purgeAt: purgeAt.toISOString() };
+  }
+
+  /**
+   * The account's own purge job, at `purgeAt`. The deletion has committed by now: a job that
+   * cannot be queued does not undo or fail it, the worker's sweep finds the account by its purge_at.
+   */
+  private async schedulePurge(auth: AuthPrincipal, purgeAt: Date): Promise<void> {
+    try {
+      await this.purges.add(
+        PURGE_ACCOUNT_JOB,
+        { tenantId: auth.tenantId, userId: auth.userId },
+        {
+          jobId: `purge-${auth.userId}`,
+          delay: Math.max(0, purgeAt.getTime() - this.clock.now().getTime()),
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 60_000 },
+          removeOnComplete: true,
+          removeOnFail: 100,
+        },
+      );
+    } catch (error) {
+      this.logger.warn({
+        msg: 'purge job not queued; the sweep will purge the account',
+        userId: auth.userId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 }
