@@ -5,7 +5,6 @@ import '@fastify/view';
 import { appConfig, pagesConfig } from '../../config';
 import { serviceOrigin } from '../sessions/csrf';
 import { cookieOf } from '../sessions/session-cookies';
-import { AppException } from '../../common/errors/app-exception';
 import { renderError } from '../../common/errors/render-error';
 import type { TenantSettings } from '../tenants/tenant.entity';
 import { TenantsService } from '../tenants/tenants.service';
@@ -106,17 +105,13 @@ export class PageRenderer {
   }
 
   /**
-   * The branding and language of the page's tenant (cached by TenantsService). A page about an
-   * unknown or disabled tenant (its error page) is plain SecureAuth.
+   * The branding and language of the page's tenant (cached by TenantsService). Only looks: a page
+   * about an unknown or disabled tenant, or the 503 page of a database that went away, is plain
+   * SecureAuth rather than no page at all (the gate already refused what needed the tenant).
    */
   private async tenantSettings(request: FastifyRequest): Promise<TenantSettings> {
     if (!request.tenantId) return {};
-    try {
-      return await this.tenants.settingsOf(request.tenantId);
-    } catch (error) {
-      if (error instanceof AppException && error.code === 'TENANT_UNKNOWN') return {};
-      throw error;
-    }
+    return this.tenants.settingsOf(request.tenantId).catch(() => ({}));
   }
 
   /**
