@@ -123,7 +123,11 @@ describe('HTTP fuzzing from the OpenAPI document (one in-process instance, throt
     const live = (await sut.http.get('/docs-json')).body;
     const committed = JSON.parse(readFileSync(resolve(__dirname, '../../openapi.json'), 'utf8'));
     const found = operationsOf(live, committed);
-    operations = found.operations;
+    // DELETE /api/account ends the fuzzing account for good (a deleted account cannot sign in
+    // again), and every request after it would only meet 401s; its own e2e suite covers it.
+    operations = found.operations.filter(
+      (operation) => !(operation.method === 'DELETE' && operation.path === '/api/account'),
+    );
     schemas = new SchemaArbitraries(found.schemas);
   });
 
