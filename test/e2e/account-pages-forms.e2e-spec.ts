@@ -8,6 +8,7 @@ import { SmtpTestServer } from '../support/smtp-test-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TestClock } from '../support/test-clock';
 import { startSession } from './sessions-support';
+import { enrolTotp, totpCode } from './mfa-support';
 import {
   alertOf,
   form,
@@ -245,6 +246,43 @@ describe('account pages over HTTP', () => {
     expect(verified.headers.get('location')).toBe('/account?notice=email_changed');
     const account = await sut.http.get('/api/account', { token: browser.token, cookies: false });
     expect(account.body).toMatchObject({ email: newEmail, emailVerified: true });
+  });
+
+  it('should take a code from the authenticator app instead of the password, then send the email code', async () => {
+    const browser = await signedInBrowser();
+    const { secret } = await enrolTotp(sut, browser.token);
+    const newEmail = uniqueEmail('by-totp');
+    const clock = TestClock.of(sut).advance(601_000);
+
+    const asked = await post(browser, '/account/email', { newEmail });
+    expect(asked.status).toBe(401);
+    expect(asked.text).toContain('name="method" value="totp"');
+    expect(asked.text).toContain('name="method" value="recovery_code"');
+    const wrong = await post(browser, '/account/reauthenticate', {
+      intent: 'email',
+      newEmail,
+      method: 'totp',
+      code: '000000',
+    });
+    expect([wrong.status, alertOf(wrong) !== undefined]).toEqual([401, true]);
+
+    const continued = await post(browser, '/account/reauthenticate', {
+      intent: 'email',
+      newEmail,
+      method: 'totp',
+      code: totpCode(secret, clock.nowMs()),
+    });
+    expect(continued.status).toBe(200);
+    expect(continued.text).toContain('action="/account/email/verify"');
+    expect(await smtp.waitForCode(newEmail)).toMatch(/^\d{6}$/);
+  });
+
+  it('should offer only the password to an account without a second factor', async () => {
+    const browser = await signedInBrowser();
+    TestClock.of(sut).advance(601_000);
+    const asked = await post(browser, '/account/email', { newEmail: uniqueEmail('no-factor') });
+    expect(asked.status).toBe(401);
+    expect(asked.text).not.toContain('name="method"');
   });
 
   it('should show a wrong email code in role="alert" with the verify form kept', async () => {

@@ -131,7 +131,7 @@ export class AccountContactPagesController {
     const body = request.body as FormBody;
     const intent = INTENTS.find((candidate) => candidate === text(body, 'intent'));
     try {
-      const input = await this.gate.input(ReauthenticateDto, body, ['password']);
+      const input = await this.gate.input(ReauthenticateDto, body, ['password', 'method', 'code']);
       await this.reauthentication.reauthenticate(caller.auth, ctx, input);
     } catch (failure) {
       if (!intent) return this.overview.show(request, reply, caller, { failure });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccountService } from '../account/account.service';
+import { MfaService } from '../mfa/mfa.service';
 import type { PageCaller } from './page-caller.service';
 import { PageRenderer, type RenderOptions } from './page-renderer.service';
 
@@ -29,6 +30,7 @@ export class AccountOverview {
   constructor(
     private readonly renderer: PageRenderer,
     private readonly account: AccountService,
+    private readonly mfa: MfaService,
   ) {}
 
   async show(request: FastifyRequest, reply: FastifyReply, caller: PageCaller, options: OverviewOptions = {}) {
@@ -57,11 +59,16 @@ export class AccountOverview {
     failure: unknown,
     values: Record<string, string> = {},
   ) {
-    const account = await this.account.get(caller.auth);
+    const [account, factors] = await Promise.all([this.account.get(caller.auth), this.mfa.status(caller.auth)]);
     return this.renderer.render(request, reply, 'account-reauth', {
       failure,
       intent,
       values,
+      // POST /api/auth/reauthenticate also takes a second factor: the way in for an account without a password.
+      codeMethods: [
+        ...(factors.totp.enabled ? ['totp'] : []),
+        ...(factors.recoveryCodes.remaining > 0 ? ['recovery_code'] : []),
+      ],
       userLocale: account.profile.locale,
     });
   }
