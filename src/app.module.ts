@@ -21,6 +21,7 @@ import { DeliveryHttpModule } from './modules/delivery/webhooks/delivery-http.mo
 import { AccountModule } from './modules/account/account.module';
 import { AccountPurgeModule } from './modules/account/deletion/account-purge.module';
 import { HealthModule } from './modules/health/health.module';
+import { OidcModule } from './modules/oidc/oidc.module';
 import { PagesModule } from './modules/pages/pages.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TenantGuard } from './modules/tenants/tenant.guard';
@@ -55,6 +56,7 @@ export class AppModule {
         DeliveryHttpModule,
         AdminModule,
         PagesModule,
+        OidcModule,
         ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule, AccountPurgeModule] : []),
       ],
       providers: [

@@ -18,6 +18,7 @@ import { MetricsService } from './common/metrics/metrics.service';
 import { AppException } from './common/errors/app-exception';
 import { renderError } from './common/errors/render-error';
 import { TWILIO_WEBHOOK_PATH } from './modules/delivery/delivery.constants';
+import { OIDC_FORM_PATHS, registerOidcProvider } from './modules/oidc/oidc-http.setup';
 import { PAGE_FORM_PATHS, registerPageViews } from './modules/pages/pages-http.setup';
 import { appConfig, validateConfiguration } from './config';
 
@@ -141,6 +142,7 @@ async function configureApp(app: NestFastifyApplication): Promise<void> {
 
   await app.register(cookie);
   await registerPageViews(app, config.production);
+  await registerOidcProvider(app);
   app.enableCors({
     origin: config.corsOrigins,
     // A stray OPTIONS without preflight headers is answered like any other, not with a text 400.
@@ -177,7 +179,7 @@ export function allRequestsAnswered(): Promise<void> {
 }
 
 /** Form bodies are only for provider callbacks (Twilio posts application/x-www-form-urlencoded) and the hosted pages' forms. */
-const FORM_BODY_PATHS = [TWILIO_WEBHOOK_PATH, ...PAGE_FORM_PATHS];
+const FORM_BODY_PATHS = [TWILIO_WEBHOOK_PATH, ...PAGE_FORM_PATHS, ...OIDC_FORM_PATHS];
 
 /** Every body the API accepts is JSON (API.md); anything else is 415 before a parser sees it. */
 function assertJsonBody(request: FastifyRequest): void {

@@ -66,6 +66,7 @@ function serviceEnv({ port, databaseUrl, redisUrl, redisPrefix, sinkPort, smtpPo
     ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     OTP_PEPPER: randomBytes(32).toString('base64url'),
     DELIVERY_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+    OIDC_COOKIE_KEYS: randomBytes(32).toString('base64url'),
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     SMS_PROVIDER: 'twilio',
     TWILIO_ACCOUNT_SID: 'AC' + randomBytes(16).toString('hex'),

@@ -12,6 +12,9 @@ import { AdminModule } from '../modules/admin/admin.module';
 import { AdminUsersService } from '../modules/admin/admin-users.service';
 import { AuditRetentionService } from '../modules/audit/audit-retention.service';
 import { AuditService } from '../modules/audit/audit.service';
+import { OidcClientsModule } from '../modules/oidc/clients/oidc-clients.module';
+import { OidcClients } from '../modules/oidc/clients/oidc-clients.service';
+import type { OidcGrantType } from '../modules/oidc/clients/oidc-client.dto';
 import { DEFAULT_TENANT_ID } from '../modules/tenants/tenant.entity';
 import { parseTenantSettings } from '../modules/tenants/tenant-settings.dto';
 import { TenantsService } from '../modules/tenants/tenants.service';
@@ -29,7 +32,7 @@ interface Command {
   run(flags: Flags, positional: string[], context: () => Promise<INestApplicationContext>): Promise<number>;
 }
 
-@Module({ imports: [...CORE_IMPORTS, AdminModule] })
+@Module({ imports: [...CORE_IMPORTS, AdminModule, OidcClientsModule] })
 class CliModule {}
 
 function required(flags: Flags, name: string): string {
@@ -195,6 +198,46 @@ export const COMMANDS: Record<string, Command> = {
       const { deleted, cutoff } = await app.get(AuditRetentionService).prune(days);
       console.log(`${deleted} audit events older than ${cutoff.toISOString()} deleted`);
       return 0;
+    },
+  },
+  'create-client': {
+    summary: 'Register an OIDC client of a tenant; prints it as JSON, with its secret (shown this once)',
+    usage:
+      '--tenant <id> --name <n> --redirect-uri <uri>[,<uri>…] [--public] [--first-party] ' +
+      '[--post-logout-redirect-uri <uri>[,…]] [--backchannel-logout-uri <uri>] [--grant-types a,b]',
+    async run(flags, _positional, context) {
+      const list = (name: string) => {
+        const value = flags[name];
+        return typeof value === 'string'
+          ? value
+              .split(',')
+              .map((item) => item.trim())
+              .filter(Boolean)
+          : undefined;
+      };
+      const tenantId = typeof flags.tenant === 'string' ? flags.tenant : DEFAULT_TENANT_ID;
+      const app = await context();
+      return inRequestContext(app, async () => {
+        await app.get(TenantsService).resolveActive(tenantId);
+        const client = await app
+          .get(OidcClients)
+          .create(tenantId, {
+            name: required(flags, 'name'),
+            redirectUris: list('redirect-uri') ?? [],
+            postLogoutRedirectUris: list('post-logout-redirect-uri'),
+            grantTypes: list('grant-types') as OidcGrantType[] | undefined,
+            public: flags.public === true,
+            firstParty: flags['first-party'] === true,
+            backchannelLogoutUri:
+              typeof flags['backchannel-logout-uri'] === 'string' ? flags['backchannel-logout-uri'] : undefined,
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof AppException) || !error.details) throw error;
+            throw new Error(`invalid client: ${error.details.map((d) => `${d.field}: ${d.message}`).join('; ')}`);
+          });
+        console.log(JSON.stringify(client, null, 2));
+        return 0;
+      });
     },
   },
   'rotate-keys': {

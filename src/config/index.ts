@@ -8,6 +8,7 @@ import { captchaConfig } from './captcha.config';
 import { databaseConfig } from './database.config';
 import { deliveryConfig } from './delivery.config';
 import { metricsConfig } from './metrics.config';
+import { oidcConfig } from './oidc.config';
 import { otpConfig } from './otp.config';
 import { pagesConfig } from './pages.config';
 import { redisConfig } from './redis.config';
@@ -25,6 +26,7 @@ export * from './captcha.config';
 export * from './database.config';
 export * from './delivery.config';
 export * from './metrics.config';
+export * from './oidc.config';
 export * from './otp.config';
 export * from './pages.config';
 export * from './redis.config';
@@ -44,6 +46,7 @@ export const configSlices = [
   databaseConfig,
   deliveryConfig,
   metricsConfig,
+  oidcConfig,
   otpConfig,
   pagesConfig,
   redisConfig,

@@ -3,6 +3,7 @@ import { DeliveryMessage } from '../modules/delivery/delivery-message.entity';
 import { DeliverySuppression } from '../modules/delivery/delivery-suppression.entity';
 import { Device } from '../modules/devices/device.entity';
 import { Passkey } from '../modules/mfa/entities/passkey.entity';
+import { OidcClient, OidcConsent, OidcRecord } from '../modules/oidc/oidc.entities';
 import { RecoveryCode } from '../modules/mfa/entities/recovery-code.entity';
 import { UserMfa } from '../modules/mfa/entities/user-mfa.entity';
 import { RefreshToken, Session } from '../modules/sessions/session.entity';
@@ -26,4 +27,7 @@ export const ENTITIES = [
   RecoveryCode,
   DeliveryMessage,
   DeliverySuppression,
+  OidcClient,
+  OidcRecord,
+  OidcConsent,
 ];

@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AccountPurgeService } from '../../src/modules/account/deletion/account-purge.service';
+import { OidcConsent, OidcRecord } from '../../src/modules/oidc/oidc.entities';
 import { DeliveryMessage } from '../../src/modules/delivery/delivery-message.entity';
 import { Device } from '../../src/modules/devices/device.entity';
 import { Passkey } from '../../src/modules/mfa/entities/passkey.entity';
@@ -165,6 +166,19 @@ describe('account deletion (DELETE /api/account)', () => {
     await registerPasskey(stack.sut, token, new SoftwareAuthenticator());
     await post('/api/auth/send-otp', { phone });
     const em = stack.sut.app.get(EntityManager).fork();
+    // What an OIDC sign-in leaves: a consent and a grant naming the user.
+    await em.insert(OidcConsent, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      clientId: 'some-client',
+      scopes: ['openid'],
+    });
+    await em.insert(OidcRecord, {
+      kind: 'Grant',
+      id: `grant-${user.id}`,
+      tenantId: user.tenantId,
+      payload: { accountId: user.id, clientId: 'some-client' },
+    });
     expect(await em.count(DeliveryMessage, { userId: user.id })).toBeGreaterThan(0);
     expect((await deleteAccount(token)).status).toBe(202);
 
@@ -189,9 +203,10 @@ describe('account deletion (DELETE /api/account)', () => {
       purgeAt: null,
       isMfaEnabled: false,
     });
-    for (const entity of [Session, Device, Passkey, RecoveryCode, DeliveryMessage] as const) {
+    for (const entity of [Session, Device, Passkey, RecoveryCode, DeliveryMessage, OidcConsent] as const) {
       expect(await em.fork().count(entity as typeof Session, { userId: user.id })).toBe(0);
     }
+    expect(await em.fork().count(OidcRecord, { id: `grant-${user.id}` })).toBe(0);
     const types = await auditTypesOf(stack.sut, user.id);
     expect(types).toEqual(
       expect.arrayContaining(['session.created', 'mfa.enabled', 'account.deletion_scheduled', 'account.purged']),

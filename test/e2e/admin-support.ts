@@ -6,7 +6,7 @@ import { createUser } from '../support/factories';
 import { startSession } from './sessions-support';
 
 export { startSession } from './sessions-support';
-export { createSuppression, createTenant, createUser } from '../support/factories';
+export { createOidcClient, createSuppression, createTenant, createUser } from '../support/factories';
 
 export interface SignedIn {
   id: string;

@@ -171,6 +171,7 @@ describe('platform: /docs in production', () => {
       COOKIE_SECURE: 'true',
       OTP_PEPPER: randomBytes(24).toString('base64'),
       DELIVERY_WEBHOOK_SECRET: randomBytes(24).toString('base64'),
+      OIDC_COOKIE_KEYS: randomBytes(32).toString('base64'),
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SMTP_URL: 'smtp://127.0.0.1:2525',
       SMS_PROVIDER: 'twilio',

@@ -4,7 +4,14 @@ import { PasswordHasher } from '../../src/common/crypto/password-hasher';
 import { PermissionsService } from '../../src/modules/access/permissions.service';
 import { User, type Role } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { createSuppression, createUser, signedInAs, startSession, type SignedIn } from './admin-support';
+import {
+  createOidcClient,
+  createSuppression,
+  createUser,
+  signedInAs,
+  startSession,
+  type SignedIn,
+} from './admin-support';
 
 interface Route {
   name: string;
@@ -74,6 +81,38 @@ describe('RBAC: admin routes by role', () => {
       permission: 'tenants:write',
       call: (s, t) => s.http.patch('/api/admin/tenant', { passwordMinLength: 8 }, { token: t }),
     },
+    {
+      name: 'GET /api/admin/oidc/clients',
+      permission: 'clients:read',
+      call: (s, t) => s.http.get('/api/admin/oidc/clients', { token: t }),
+    },
+    {
+      name: 'POST /api/admin/oidc/clients',
+      permission: 'clients:write',
+      call: (s, t) =>
+        s.http.post(
+          '/api/admin/oidc/clients',
+          { name: 'rbac', redirectUris: ['https://app.example/cb'] },
+          { token: t },
+        ),
+    },
+    {
+      name: 'PATCH /api/admin/oidc/clients/:clientId',
+      permission: 'clients:write',
+      call: async (s, t) =>
+        s.http.patch(`/api/admin/oidc/clients/${await createOidcClient(s)}`, { name: 'x' }, { token: t }),
+    },
+    {
+      name: 'POST /api/admin/oidc/clients/:clientId/secret',
+      permission: 'clients:write',
+      call: async (s, t) =>
+        s.http.post(`/api/admin/oidc/clients/${await createOidcClient(s)}/secret`, undefined, { token: t }),
+    },
+    {
+      name: 'DELETE /api/admin/oidc/clients/:clientId',
+      permission: 'clients:write',
+      call: async (s, t) => s.http.delete(`/api/admin/oidc/clients/${await createOidcClient(s)}`, { token: t }),
+    },
   ];
 
   // Written out, not derived from ROLE_PERMISSIONS: this is the contract the map must meet.
@@ -90,6 +129,8 @@ describe('RBAC: admin routes by role', () => {
       'delivery:write',
       'tenants:read',
       'tenants:write',
+      'clients:read',
+      'clients:write',
     ],
   };
 
@@ -108,7 +149,7 @@ describe('RBAC: admin routes by role', () => {
     it.each(routes.map((route) => [route.name, route] as const))('%s', async (_name, route) => {
       const response = await route.call(sut, caller.token);
       if (allowed[role].includes(route.permission)) {
-        expect([200, 204]).toContain(response.status);
+        expect([200, 201, 204]).toContain(response.status);
       } else {
         expect(response.status).toBe(403);
         expect(response.body.code).toBe('FORBIDDEN');

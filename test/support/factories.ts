@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditEvent } from '../../src/modules/audit/audit-event.entity';
 import { DeliverySuppression } from '../../src/modules/delivery/delivery-suppression.entity';
+import { OidcClient } from '../../src/modules/oidc/oidc.entities';
 import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
@@ -113,4 +114,22 @@ export async function createAuditEvents(db: Db, events: Array<Fields<AuditEvent>
   );
   await em.flush();
   return rows;
+}
+
+/** An OIDC client row (confidential, first-party) of a random id; its secret is not usable (a random hash). */
+export async function createOidcClient(db: Db, tenantId = 'default', fields: Fields<OidcClient> = {}): Promise<string> {
+  const em = forkOf(db);
+  const row = em.create(OidcClient, {
+    tenantId,
+    clientId: randomBytes(16).toString('base64url'),
+    name: 'Factory client',
+    secretHash: randomBytes(32).toString('hex'),
+    redirectUris: ['https://app.example/cb'],
+    grantTypes: ['authorization_code', 'refresh_token'],
+    public: false,
+    firstParty: true,
+    ...fields,
+  });
+  await em.flush();
+  return row.clientId;
 }

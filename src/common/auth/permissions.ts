@@ -10,6 +10,8 @@ export const PERMISSIONS = [
   'delivery:write',
   'tenants:read',
   'tenants:write',
+  'clients:read',
+  'clients:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -46,6 +46,12 @@ export const AUDIT_EVENT_TYPES = [
   'tenant.settings_changed',
   'audit.pruned',
   'notice.sent',
+  'oidc.client_created',
+  'oidc.client_updated',
+  'oidc.client_secret_rotated',
+  'oidc.client_deleted',
+  'oidc.consent_given',
+  'oidc.grant_revoked',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

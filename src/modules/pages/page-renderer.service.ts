@@ -7,6 +7,7 @@ import { serviceOrigin } from '../sessions/csrf';
 import { cookieOf } from '../sessions/session-cookies';
 import { renderError } from '../../common/errors/render-error';
 import type { TenantSettings } from '../tenants/tenant.entity';
+import { PageFormTargets } from './page-form-targets';
 import { TenantsService } from '../tenants/tenants.service';
 import { translator, type Translate } from './i18n/page-i18n';
 import { flowOf, flowQuery, languageOf, pageError, type PageError, type PageFlow } from './page-context';
@@ -24,7 +25,9 @@ export type PageView =
   | 'account'
   | 'account-reauth'
   | 'account-sessions'
-  | 'account-history';
+  | 'account-history'
+  | 'oidc-reauth'
+  | 'oidc-consent';
 
 /** What a page shows of its tenant: the name, the logo, and whether its colour sheet is linked. */
 export interface PageBrand {
@@ -55,6 +58,8 @@ export interface RenderOptions {
   userLocale?: string | null;
   /** Image sources the page needs beyond its own origin (e.g. `data:` for a QR code). */
   imageSources?: string[];
+  /** Origins this page's forms may reach through redirects (an OIDC client's redirect URI). */
+  formActionOrigins?: string[];
   [key: string]: unknown;
 }
 
@@ -68,6 +73,7 @@ export class PageRenderer {
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
     @Inject(pagesConfig.KEY) private readonly pages: ConfigType<typeof pagesConfig>,
     private readonly tenants: TenantsService,
+    private readonly formTargets: PageFormTargets,
   ) {}
 
   async render(request: FastifyRequest, reply: FastifyReply, view: PageView, options: RenderOptions = {}) {
@@ -77,11 +83,17 @@ export class PageRenderer {
     const brand = brandOf(request.tenantId, settings);
     const nonce = newNonce();
     const csrf = this.csrfToken(request, reply);
+    const returnTo = this.returnTo(request, flow);
+    const formOrigins = [...(options.formActionOrigins ?? []), ...(await this.formTargets.of(returnTo))];
     void reply
       .code(options.status ?? 200)
       .header(
         'content-security-policy',
-        pageCsp(nonce, [...(brand.logoUrl ? [new URL(brand.logoUrl).origin] : []), ...(options.imageSources ?? [])]),
+        pageCsp(
+          nonce,
+          [...(brand.logoUrl ? [new URL(brand.logoUrl).origin] : []), ...(options.imageSources ?? [])],
+          formOrigins,
+        ),
       )
       .header('x-frame-options', 'DENY')
       .header('cache-control', 'no-store')
@@ -97,7 +109,7 @@ export class PageRenderer {
       nonce,
       csrf,
       flow: { ...flow, lang: flow.lang },
-      returnTo: this.returnTo(request, flow),
+      returnTo,
       query: flowQuery(flow),
       error: options.failure === undefined ? undefined : this.failureOf(options.failure, request, reply, t),
     });

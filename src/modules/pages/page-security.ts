@@ -14,7 +14,7 @@ export function newCsrfToken(): string {
 }
 
 /** API.md "Hosted pages": the exact policy, with this response's nonce. */
-export function pageCsp(nonce: string, imageOrigins: string[] = []): string {
+export function pageCsp(nonce: string, imageOrigins: string[] = [], formOrigins: string[] = []): string {
   return [
     "default-src 'self'",
     // The tenant's logo may live elsewhere (an https origin checked when it was set); nothing else may.
@@ -23,7 +23,8 @@ export function pageCsp(nonce: string, imageOrigins: string[] = []): string {
     "object-src 'none'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
-    "form-action 'self'",
+    // An OIDC sign-in's forms end, through redirects, at the client's registered redirect URI.
+    ["form-action 'self'", ...formOrigins].join(' '),
   ].join('; ');
 }
 

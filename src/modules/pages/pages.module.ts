@@ -16,6 +16,7 @@ import { PageAssetsController } from './page-assets.controller';
 import { PasskeyPagesController } from './passkey-pages.controller';
 import { PageRefreshController } from './page-refresh.controller';
 import { PageExceptionFilter } from './page-exception.filter';
+import { PageFormTargets } from './page-form-targets';
 import { PageGate } from './page-gate.service';
 import { PageRenderer } from './page-renderer.service';
 import { SignInPagesController } from './sign-in-pages.controller';
@@ -38,6 +39,15 @@ import { SignUpPagesController } from './sign-up-pages.controller';
     AccountSecurityPagesController,
     PasskeyPagesController,
   ],
-  providers: [PageRenderer, PageGate, PageExceptionFilter, PageCallers, AccountOverview, RecentAuthGuard],
+  providers: [
+    PageRenderer,
+    PageGate,
+    PageExceptionFilter,
+    PageCallers,
+    PageFormTargets,
+    AccountOverview,
+    RecentAuthGuard,
+  ],
+  exports: [PageRenderer, PageGate, PageExceptionFilter, PageCallers, PageFormTargets],
 })
 export class PagesModule {}

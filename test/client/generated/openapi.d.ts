@@ -1052,6 +1052,74 @@ export interface paths {
         patch: operations["updateTenantSettings"];
         trace?: never;
     };
+    "/api/admin/oidc/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's OIDC clients
+         * @description Newest first, keyset-paginated `{items, nextCursor}`.
+         */
+        get: operations["listOidcClients"];
+        put?: never;
+        /**
+         * Register an OIDC client
+         * @description Confidential clients (the default) get a `clientSecret`, shown this once. Redirect URIs are matched exactly. Audited as `oidc.client_created`.
+         */
+        post: operations["createOidcClient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/oidc/clients/{clientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an OIDC client
+         * @description Its grants, refresh tokens and consents go with it. Audited as `oidc.client_deleted`.
+         */
+        delete: operations["deleteOidcClient"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an OIDC client
+         * @description Partial. Audited as `oidc.client_updated`.
+         */
+        patch: operations["updateOidcClient"];
+        trace?: never;
+    };
+    "/api/admin/oidc/clients/{clientId}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an OIDC client's secret
+         * @description The new secret is shown this once; the old one stops working at once. Audited as `oidc.client_secret_rotated`.
+         */
+        post: operations["rotateOidcClientSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -2247,6 +2315,103 @@ export interface components {
             active: boolean;
             /** @description Only the keys set; absent keys take the service defaults */
             settings: components["schemas"]["TenantSettingsDto"];
+        };
+        OidcClientDto: {
+            /** @example sa_4Jx0v2bYx7cJ3q9sQwZr1A */
+            clientId: string;
+            /** @example Grafana */
+            name: string;
+            redirectUris: string[];
+            postLogoutRedirectUris: string[];
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            public: boolean;
+            firstParty: boolean;
+            backchannelLogoutUri: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        OidcClientPageDto: {
+            items: components["schemas"]["OidcClientDto"][];
+            nextCursor: string | null;
+        };
+        CreateOidcClientDto: {
+            /** @example Grafana */
+            name: string;
+            /**
+             * @description Matched exactly. https, or http on localhost / 127.0.0.1 / [::1] only; no fragment. Required unless the client only uses client_credentials.
+             * @example [
+             *       "https://grafana.example.com/login/generic_oauth"
+             *     ]
+             */
+            redirectUris: string[];
+            /** @description Where RP-initiated logout may send the browser back */
+            postLogoutRedirectUris?: string[];
+            /**
+             * @default [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            /**
+             * @description A public client (SPA, native app): no secret, PKCE only
+             * @default false
+             */
+            public: boolean;
+            /**
+             * @description First-party clients skip the consent page
+             * @default false
+             */
+            firstParty: boolean;
+            /** @description Receives a logout token when a session of this client ends */
+            backchannelLogoutUri?: Record<string, never> | null;
+        };
+        CreatedOidcClientDto: {
+            /** @example sa_4Jx0v2bYx7cJ3q9sQwZr1A */
+            clientId: string;
+            /** @example Grafana */
+            name: string;
+            redirectUris: string[];
+            postLogoutRedirectUris: string[];
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            public: boolean;
+            firstParty: boolean;
+            backchannelLogoutUri: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Confidential clients only; shown this once, stored hashed */
+            clientSecret?: string;
+        };
+        UpdateOidcClientDto: {
+            /** @example Grafana */
+            name?: string;
+            /**
+             * @description Matched exactly. https, or http on localhost / 127.0.0.1 / [::1] only; no fragment. Required unless the client only uses client_credentials.
+             * @example [
+             *       "https://grafana.example.com/login/generic_oauth"
+             *     ]
+             */
+            redirectUris?: string[];
+            /** @description Where RP-initiated logout may send the browser back */
+            postLogoutRedirectUris?: string[];
+            /**
+             * @default [
+             *       "authorization_code",
+             *       "refresh_token"
+             *     ]
+             */
+            grantTypes: ("authorization_code" | "refresh_token" | "client_credentials")[];
+            /**
+             * @description First-party clients skip the consent page
+             * @default false
+             */
+            firstParty: boolean;
+            /** @description Receives a logout token when a session of this client ends */
+            backchannelLogoutUri?: Record<string, never> | null;
+        };
+        OidcClientSecretDto: {
+            /** @description Shown this once, stored hashed; the previous secret no longer works */
+            clientSecret: string;
         };
         TotpSetupResponseDto: {
             /**
@@ -6980,7 +7145,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Events about this user (subject) */
                 userId?: string;
-                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "account.deletion_scheduled" | "account.purged" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent";
+                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "account.deletion_scheduled" | "account.purged" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent" | "oidc.client_created" | "oidc.client_updated" | "oidc.client_secret_rotated" | "oidc.client_deleted" | "oidc.consent_given" | "oidc.grant_revoked";
                 outcome?: "success" | "failure";
                 /** @description Inclusive lower bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999 */
                 from?: string;
@@ -7488,6 +7653,503 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantViewDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `NOT_FOUND`: Not found
+             *
+             *     `NOT_FOUND`: Not found
+             */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listOidcClients: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+                /** @description Items per page; default 20 */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcClientPageDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createOidcClient: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOidcClientDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOidcClientDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteOidcClient: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `NOT_FOUND`: Not found
+             *
+             *     `NOT_FOUND`: Not found
+             */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateOidcClient: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOidcClientDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcClientDto"];
+                };
+            };
+            /**
+             * @description `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             *
+             *     `VALIDATION_FAILED`: Validation failed; `TENANT_UNKNOWN`: Unknown tenant
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION_FAILED" | "TENANT_UNKNOWN";
+                    };
+                };
+            };
+            /** @description `TOKEN_EXPIRED`: Access token expired; `UNAUTHORIZED`: Unauthorized */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "TOKEN_EXPIRED" | "UNAUTHORIZED";
+                    };
+                };
+            };
+            /** @description `FORBIDDEN`: Forbidden */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+            /**
+             * @description `NOT_FOUND`: Not found
+             *
+             *     `NOT_FOUND`: Not found
+             */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {string} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateOidcClientSecret: {
+        parameters: {
+            query?: {
+                /** @description Platform admins only: the tenant to act on (absent: every tenant). Other admins act on their own tenant; naming another one gives 403 FORBIDDEN. */
+                tenantId?: string;
+            };
+            header?: {
+                /** @description Tenant of the caller; absent means `default`. */
+                "X-Tenant-Id"?: string;
+            };
+            path: {
+                clientId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcClientSecretDto"];
                 };
             };
             /**

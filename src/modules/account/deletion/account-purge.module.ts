@@ -7,6 +7,13 @@ import { SessionsModule } from '../../sessions/sessions.module';
 import { UsersModule } from '../../users/users.module';
 import { ACCOUNT_PURGE_QUEUE } from './account-purge.constants';
 import { AccountPurgeProcessor } from './account-purge.processor';
+import { OidcClientsModule } from '../../oidc/clients/oidc-clients.module';
+import { DeliveryService } from '../../delivery/delivery.service';
+import { DevicesService } from '../../devices/devices.service';
+import { MfaService } from '../../mfa/mfa.service';
+import { OidcClients } from '../../oidc/clients/oidc-clients.service';
+import { SessionRevoker } from '../../sessions/session-revoker.service';
+import { USER_DATA_ERASERS, type UserDataEraser } from './account-purge.constants';
 import { AccountPurgeService } from './account-purge.service';
 
 /** Worker role only: erases deleted accounts at their purge time. */
@@ -18,8 +25,17 @@ import { AccountPurgeService } from './account-purge.service';
     DevicesModule,
     MfaModule,
     DeliveryModule,
+    OidcClientsModule,
   ],
-  providers: [AccountPurgeService, AccountPurgeProcessor],
+  providers: [
+    {
+      provide: USER_DATA_ERASERS,
+      useFactory: (...erasers: UserDataEraser[]) => erasers,
+      inject: [SessionRevoker, DevicesService, MfaService, DeliveryService, OidcClients],
+    },
+    AccountPurgeService,
+    AccountPurgeProcessor,
+  ],
   exports: [AccountPurgeService],
 })
 export class AccountPurgeModule {}

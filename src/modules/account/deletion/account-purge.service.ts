@@ -1,22 +1,19 @@
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../../common/clock/clock';
 import { AuditService } from '../../audit/audit.service';
-import { DeliveryService } from '../../delivery/delivery.service';
-import { DevicesService } from '../../devices/devices.service';
-import { MfaService } from '../../mfa/mfa.service';
-import { SessionRevoker } from '../../sessions/session-revoker.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
+import { USER_DATA_ERASERS, type UserDataEraser } from './account-purge.constants';
 
 /** Accounts purged per sweep: a backlog is worked off over several runs, in short transactions. */
 const SWEEP_BATCH = 200;
 
 /**
  * Erases a deleted account once its grace period is over: email, phone, names, password hash,
- * settings, devices, sessions, second factors and delivery records, each by the module that
- * owns them, in one transaction. The user id stays (the audit trail names it, now anonymous),
+ * settings, devices, sessions, second factors, delivery records, OIDC consents and grants, each by
+ * the module that owns them (USER_DATA_ERASERS), in one transaction. The user id stays (the audit trail names it, now anonymous),
  * and so do the audit events.
  */
 @Injectable()
@@ -26,10 +23,7 @@ export class AccountPurgeService {
   constructor(
     private readonly em: EntityManager,
     private readonly users: UsersService,
-    private readonly revoker: SessionRevoker,
-    private readonly devices: DevicesService,
-    private readonly mfa: MfaService,
-    private readonly delivery: DeliveryService,
+    @Inject(USER_DATA_ERASERS) private readonly erasers: UserDataEraser[],
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -39,10 +33,7 @@ export class AccountPurgeService {
     return this.em.fork().transactional(async (tx) => {
       const user = await tx.findOne(User, { id: userId, tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!user || user.status !== 'deleted' || !user.purgeAt || user.purgeAt > this.clock.now()) return false;
-      await this.revoker.eraseUser(tx, tenantId, userId);
-      await this.devices.eraseUser(tx, tenantId, userId);
-      await this.mfa.eraseUser(tx, tenantId, userId);
-      await this.delivery.eraseUser(tx, tenantId, userId);
+      for (const eraser of this.erasers) await eraser.eraseUser(tx, tenantId, userId);
       await this.users.erasePersonalData(user, tx);
       await this.audit.record(
         { type: 'account.purged', outcome: 'success', tenantId, subjectId: userId },
