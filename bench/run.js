@@ -18,6 +18,7 @@ const argon2 = require('argon2');
 const { Client } = require('pg');
 const Redis = require('ioredis');
 const { cannon, bearerRequests, loginRequests, refreshRequests } = require('./lib/load');
+const { authorize, oidcRefreshRequests, registerBenchClient } = require('./lib/oidc');
 const { phoneSequence } = require('./lib/phones');
 const { summariseProfile, summariseByOwner } = require('./lib/profile');
 const {
@@ -423,6 +424,91 @@ async function scenarioRefresh(ctx) {
   details.refresh = { service: a, baseline: b };
 }
 
+const OIDC_CONNECTIONS = 20;
+
+/**
+ * Scenario 7: the OIDC token endpoint (oidc-provider behind Fastify, our adapters), refresh grant
+ * (rotation: a PostgreSQL read, consume and insert, the grant's SecureAuth session checked, a new
+ * ID token and JWT access token signed) and client_credentials (client authentication, one JWT),
+ * against token-floor-server.js: HTTP + Basic client authentication + one ES256 signature.
+ */
+async function scenarioOidcToken(ctx) {
+  const { service, env, emails } = ctx;
+  const client = await registerBenchClient(env.DATABASE_URL);
+  const port = await freePort();
+  const floor = await forkBaseline('token-floor-server.js', {
+    PORT: String(port),
+    CLIENT_ID: client.clientId,
+    CLIENT_SECRET: client.clientSecret,
+  });
+  const tokenUrl = `${service.base}/oidc/default/token`;
+  const form = { authorization: client.basic, 'content-type': 'application/x-www-form-urlencoded' };
+  const credentials = (url, seconds) =>
+    cannon({
+      url,
+      method: 'POST',
+      headers: form,
+      body: 'grant_type=client_credentials',
+      connections: OIDC_CONNECTIONS,
+      seconds,
+    });
+
+  // Refresh tokens from real authorizations: a signed-in browser's access cookie, code + PKCE.
+  const signedIn = await logins(service.base, emails, 10);
+  const pool = [];
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, worker) => {
+      for (let i = worker; i < OIDC_CONNECTIONS * 2; i += 4) {
+        pool.push((await authorize(service.base, client, signedIn[i % signedIn.length].accessToken)).refresh_token);
+      }
+    }),
+  );
+  const refresh = (seconds) =>
+    cannon({
+      url: tokenUrl,
+      method: 'POST',
+      connections: OIDC_CONNECTIONS,
+      seconds,
+      requests: oidcRefreshRequests(pool, client),
+    });
+
+  await credentials(tokenUrl, WARMUP_SECONDS);
+  await credentials(`http://127.0.0.1:${port}/token`, WARMUP_SECONDS);
+  await refresh(WARMUP_SECONDS);
+  const cc = [];
+  const rt = [];
+  const base = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    cc.push(await credentials(tokenUrl, SECONDS));
+    rt.push(await refresh(SECONDS));
+    base.push(await credentials(`http://127.0.0.1:${port}/token`, SECONDS));
+    log(
+      `  oidc round ${i + 1}: client_credentials ${cc[i].rps.toFixed(0)}/s p50 ${cc[i].p50} ms | refresh ${rt[i].rps.toFixed(0)}/s p50 ${rt[i].p50} ms | floor ${base[i].rps.toFixed(0)}/s p50 ${base[i].p50} ms`,
+    );
+  }
+  floor.kill('SIGTERM');
+  const floorRps = median(base.map((r) => r.rps));
+  const ccRps = median(cc.map((r) => r.rps));
+  const rtRps = median(rt.map((r) => r.rps));
+  addRow({
+    scenario: '7 OIDC token: client_credentials, 20 conn',
+    figure: `${fmt(ccRps, '', 0)} tokens/s`,
+    baseline: `${fmt(floorRps, '', 0)} /s floor`,
+    ratio: fmt(ccRps / floorRps, '×', 2),
+    target: '≥ 0.30×',
+    verdict: verdict(ccRps >= 0.3 * floorRps, runProblem(cc)),
+  });
+  addRow({
+    scenario: '7 OIDC token: refresh grant, 20 conn',
+    figure: `${fmt(rtRps, '', 0)} refresh/s`,
+    baseline: `${fmt(floorRps, '', 0)} /s floor`,
+    ratio: fmt(rtRps / floorRps, '×', 2),
+    target: '≥ 0.10×',
+    verdict: verdict(rtRps >= 0.1 * floorRps, runProblem(rt)),
+  });
+  details.oidcToken = { clientCredentials: cc, refresh: rt, floor: base };
+}
+
 const wallNow = () => performance.timeOrigin + performance.now();
 
 /** Sends one OTP per number to the service; rate 0 = as fast as 50 in flight allow, else open loop. */
@@ -746,11 +832,15 @@ async function main() {
     if (!routes.sendOtp) return skip(`5 OTP send-otp → sink`, '—', `send-otp answered ${otpProbe.status}`);
     await scenarioOtp(ctx);
   });
+  await run(7, 'OIDC token endpoint vs floor', async () => {
+    if (!routes.login) return skip('7 OIDC token endpoint', '—', 'login route missing');
+    await scenarioOidcToken(ctx);
+  });
 
   const peakRss = service.peakRssMb();
   const ready = median(readyTimes);
   addRow({
-    scenario: '6 API peak RSS during 1–5',
+    scenario: '6 API peak RSS during 1–5, 7',
     figure: fmt(peakRss, ' MB', 0),
     baseline: '—',
     ratio: '—',

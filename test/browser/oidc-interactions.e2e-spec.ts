@@ -109,6 +109,23 @@ describe('OIDC interactions on the hosted pages', () => {
     expect((await exchange(config, request)).claims()!.auth_time).toBeGreaterThanOrEqual(before);
   });
 
+  it('should ask for a fresh proof when the last sign-in is older than max_age', async () => {
+    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
+    const config = await discover(issuer, client.clientId, client.clientSecret);
+    const { email } = await passwordUser(sut);
+    await signIn(email);
+
+    // max_age=0: any sign-in is too old (OIDC Core 3.1.2.1: as prompt=login).
+    const request = await authorizationRequest(config, rp.redirectUri, { max_age: '0' });
+    await page.goto(request.url.href);
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Continue' }).first().click();
+    await page.waitForURL(atClient);
+    const claims = (await exchange(config, request)).claims()!;
+    expect(claims.auth_time).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
+  });
+
   it('should show a third-party client the consent page once, and tell it when the user says no', async () => {
     const client = await registerClient(sut, { name: 'Partner <Portal>', redirectUris: [rp.redirectUri] });
     const config = await discover(issuer, client.clientId, client.clientSecret);
@@ -134,6 +151,30 @@ describe('OIDC interactions on the hosted pages', () => {
     await page.goto(again.url.href);
     await page.waitForURL(atClient);
     expect((await exchange(config, again)).claims()!.iss).toBe(issuer);
+  });
+
+  it('should answer prompt=none without a page while the SecureAuth session lives, and login_required once it ended', async () => {
+    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
+    const config = await discover(issuer, client.clientId, client.clientSecret);
+    const { email } = await passwordUser(sut);
+    await signIn(email);
+    const first = await authorizationRequest(config, rp.redirectUri);
+    await page.goto(first.url.href);
+    await page.waitForURL(atClient);
+    const signedIn = (await exchange(config, first)).claims()!;
+
+    const silent = await authorizationRequest(config, rp.redirectUri, { prompt: 'none' });
+    await page.goto(silent.url.href);
+    await page.waitForURL(atClient);
+    expect((await exchange(config, silent)).claims()!.sub).toBe(signedIn.sub);
+
+    await page.goto(`${origin}/account`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/signin/);
+    const after = await authorizationRequest(config, rp.redirectUri, { prompt: 'none' });
+    await page.goto(after.url.href);
+    await page.waitForURL(atClient);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('login_required');
   });
 
   it('should refuse an expired code', async () => {

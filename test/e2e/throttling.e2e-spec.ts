@@ -157,6 +157,17 @@ describe('throttling', () => {
       expect(throttled.headers.get('retry-after')).toMatch(/^\d+$/);
     });
 
+    it('should hold the OpenID Connect endpoints to the same per-IP budget', async () => {
+      const discovery = '/oidc/default/.well-known/openid-configuration';
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await sut.http.get(discovery)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 429]);
+      const throttled = await sut.http.post('/oidc/default/token', undefined);
+      expect(throttled.status).toBe(429);
+      expect(throttled.body.code).toBe('TOO_MANY_REQUESTS');
+      expect(throttled.headers.get('retry-after')).toMatch(/^\d+$/);
+    });
+
     it('should report the budget closest to running out in the RateLimit-* headers', async () => {
       const response = await sut.http.post('/api/auth/password/forgot', { email: 'a@example.com' });
       expect(rateLimitHeaders(response.headers)).toMatchObject({ limit: '4', remaining: '3' });

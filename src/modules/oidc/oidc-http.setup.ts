@@ -1,7 +1,13 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppException } from '../../common/errors/app-exception';
 import { renderError } from '../../common/errors/render-error';
+import { RateLimiter } from '../../common/throttling/rate-limiter';
+import { throttleConfig } from '../../config';
+import type { ConfigType } from '@nestjs/config';
+import { PageCallers } from '../pages/page-caller.service';
 import { TenantsService } from '../tenants/tenants.service';
+import { isAuthorizationPath, type WithWebSession } from './provider/web-session';
 import { OidcProviders } from './provider/oidc-provider.registry';
 
 /** The route every issuer's endpoints share; the interaction pages (Nest routes) are more specific and win. */
@@ -31,23 +37,41 @@ export async function registerOidcProvider(app: NestFastifyApplication): Promise
   const fastify = app.getHttpAdapter().getInstance();
   const providers = app.get(OidcProviders);
   const tenants = app.get(TenantsService);
+  const limiter = app.get(RateLimiter);
+  const callers = app.get(PageCallers);
+  const throttle = app.get<ConfigType<typeof throttleConfig>>(throttleConfig.KEY);
   await fastify.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
     const handler = async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
       const tenantId = request.params.tenant;
       try {
+        // Nest's throttler guard never sees these routes: the same per-IP budget, in Redis for every process.
+        if (throttle.enabled) {
+          const budget = await limiter.hit(`throttle:{oidc:${request.ip}}`, throttle.defaultLimit, throttle.defaultTtl);
+          if (!budget.allowed) throw AppException.tooManyRequests(budget.resetSeconds);
+        }
         await tenants.resolveActive(tenantId);
       } catch (failure) {
         const { status, body, headers } = renderError(failure, String(request.id));
         return reply.status(status).headers(headers).send(body);
       }
+      const raw = request.raw as WithWebSession & { originalUrl?: string };
+      const path = raw.url!.slice(`/oidc/${tenantId}`.length) || '/';
+      try {
+        if (isAuthorizationPath(path.split('?')[0])) {
+          request.tenantId = tenantId;
+          raw.secureauthSession = (await callers.of(request))?.auth;
+        }
+      } catch (failure) {
+        // Redis unreachable is no sign-out: 503, as on every page.
+        const { status, body, headers } = renderError(failure, String(request.id));
+        return reply.status(status).headers(headers).send(body);
+      }
       const handle = await providers.handlerFor(tenantId);
       reply.hijack();
-      const raw = request.raw as typeof request.raw & { originalUrl?: string };
-      const prefix = `/oidc/${tenantId}`;
       raw.originalUrl = raw.url;
-      raw.url = raw.url!.slice(prefix.length) || '/';
+      raw.url = path;
       for (const [name, value] of Object.entries(PROVIDER_HEADERS)) reply.raw.setHeader(name, value);
       reply.raw.setHeader('x-request-id', String(request.id));
       await handle(raw, reply.raw);

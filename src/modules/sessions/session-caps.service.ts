@@ -29,36 +29,36 @@ export class SessionCaps {
   /**
    * Holds the user to the caps and ends the live records of what it revoked. Runs after the
    * sign-in committed rather than inside it: each run sees every sign-in committed before it,
-   * so the last of a burst to finish sees them all and the burst ends within the caps, and no
-   * lock makes a user's sign-ins wait for each other (holding pool connections meanwhile).
-   * While a burst is in flight, the user may hold the cap plus those sign-ins.
+   * so the last of a burst to finish sees them all and the burst ends within the caps. Runs for
+   * one user take turns (a transaction-scoped advisory lock, held for two statements): run side
+   * by side, they picked overlapping devices and sessions to end and locked them in different
+   * orders, and PostgreSQL broke the deadlock by failing one of them (a CI run met it).
    */
   async enforce(user: User, hasNewDevice: boolean, ctx: RequestContext): Promise<void> {
-    const revoked: RevokedSession[] = [];
-    // Only a new device can take the user past the device cap: known ones skip this round trip.
-    if (hasNewDevice) {
-      const ofForgottenDevices = await this.em.fork().transactional(async (em) => {
-        const rows: RevokedSession[] = [];
+    const { ofForgottenDevices, leastRecentlyUsed } = await this.em.fork().transactional(async (em) => {
+      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`session-caps:${user.tenantId}:${user.id}`]);
+      const forgotten: RevokedSession[] = [];
+      // Only a new device can take the user past the device cap: known ones skip this round trip.
+      if (hasNewDevice) {
         for (const deviceId of await this.devices.forgetBeyondCap(user, ctx, em)) {
           const filter = { tenantId: user.tenantId, userId: user.id, deviceId };
-          rows.push(...(await this.revoker.revokeIn(em, filter, 'device_limit', ctx)));
+          forgotten.push(...(await this.revoker.revokeIn(em, filter, 'device_limit', ctx)));
         }
-        return rows;
+      }
+      const lru = await this.repository.revokeLeastRecentlyUsed(em, {
+        tenantId: user.tenantId,
+        userId: user.id,
+        keep: this.settings.maxSessionsPerUser,
+        reason: SESSION_LIMIT,
+        now: this.clock.now(),
+        audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
       });
-      revoked.push(...ofForgottenDevices);
-    }
-    const leastRecentlyUsed = await this.repository.revokeLeastRecentlyUsed(this.em, {
-      tenantId: user.tenantId,
-      userId: user.id,
-      keep: this.settings.maxSessionsPerUser,
-      reason: SESSION_LIMIT,
-      now: this.clock.now(),
-      audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
+      // The statement wrote their session.revoked events; their listeners hear of them once this commits.
+      for (const session of lru) {
+        await this.audit.announce(sessionEvent('session.revoked', session, { reason: SESSION_LIMIT }), ctx, em);
+      }
+      return { ofForgottenDevices: forgotten, leastRecentlyUsed: lru };
     });
-    // The statement wrote their session.revoked events; their listeners hear of them here.
-    for (const session of leastRecentlyUsed) {
-      await this.audit.announce(sessionEvent('session.revoked', session, { reason: SESSION_LIMIT }), ctx);
-    }
-    await this.revoker.forgetLive([...revoked, ...leastRecentlyUsed].map((entry) => entry.id));
+    await this.revoker.forgetLive([...ofForgottenDevices, ...leastRecentlyUsed].map((entry) => entry.id));
   }
 }

@@ -284,7 +284,7 @@ export class SessionRepository {
     },
   ): Promise<RevokedSession[]> {
     const reason = input.reason.slice(0, 64);
-    const rows = await em.getConnection().execute<RevokedRow[]>(
+    const rows = await em.execute<RevokedRow[]>(
       `with revoked as (
          update "session" set "revoked_at" = ?, "revoke_reason" = ?, "sealed_successor" = null
           where "revoked_at" is null and "id" in (

@@ -89,7 +89,10 @@ export class OidcInteractions implements OnModuleInit {
     const now = Math.floor(Date.now() / 1000);
     const asked = words(params.prompt);
     if (asked.includes('login') && !(await this.provenDuring(interaction, caller))) return 'fresh';
-    if (params.max_age !== undefined && caller.auth.authTime < now - Number(params.max_age)) return 'fresh';
+    if (params.max_age !== undefined && caller.auth.authTime < now - Number(params.max_age)) {
+      // A proof given on this interaction's page satisfies it even when the clock turned since (max_age=0).
+      if (!(await this.provenDuring(interaction, caller))) return 'fresh';
+    }
     const acrValues = words(params.acr_values);
     const essentialAcr = prompt.reasons.includes('essential_acr') || prompt.reasons.includes('essential_acrs');
     if ((acrValues.includes('aal2') && !acrValues.includes('aal1')) || essentialAcr) {

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Grant, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { OidcClients } from '../clients/oidc-clients.service';
 import { OidcConsent } from '../oidc.entities';
+import { silentSessionOf } from './web-session';
 
 /** What the hosted pages proved for an authorization: the SecureAuth session it runs in. */
 export interface PagesResult {
@@ -54,7 +55,7 @@ export class OidcGrants {
    * Undefined sends the browser to the consent prompt.
    */
   async existingGrant(ctx: KoaContextWithOIDC, tenantId: string): Promise<Grant | undefined> {
-    const sessionId = sessionIdOf(ctx.oidc.result);
+    const sessionId = sessionIdOf(ctx.oidc.result) ?? silentSessionOf(ctx, tenantId);
     const { client, session } = ctx.oidc;
     if (!sessionId || !client || !session?.accountId) return undefined;
     // The consent page (or its first-party shortcut) just made this grant.

@@ -6,6 +6,7 @@ import { appConfig, oidcConfig } from '../../../config';
 import { SigningKeysService } from '../../sessions/signing-keys.service';
 import { OidcAccounts } from './oidc-accounts.service';
 import { OidcStorage } from './oidc-storage';
+import { silentSessionOf } from './web-session';
 import { OidcGrants } from './oidc-grants.service';
 import { OidcLogout } from './oidc-logout';
 import { OIDC_CLAIMS, OIDC_SCOPES } from './oidc-claims';
@@ -116,12 +117,15 @@ export class OidcProviders {
     const secure = issuer.startsWith('https:');
     const policy = interactionPolicy.base();
     // Every authorization asks the hosted pages: the SecureAuth session (its liveness, auth time,
-    // factors) decides, not the provider's own cookie. The resume that carries the pages' answer passes.
+    // factors) decides, not the provider's own cookie. The resume that carries the pages' answer
+    // passes, and so does prompt=none on the browser's live session that signed in before.
     policy
       .get('login')!
       .checks.add(
-        new interactionPolicy.Check('hosted_pages', 'the hosted pages confirm the sign-in', (ctx) =>
-          ctx.oidc.result ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+        new interactionPolicy.Check('hosted_pages', 'the hosted pages confirm the sign-in', 'login_required', (ctx) =>
+          ctx.oidc.result || silentSessionOf(ctx, tenantId)
+            ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+            : interactionPolicy.Check.REQUEST_PROMPT,
         ),
         0,
       );
