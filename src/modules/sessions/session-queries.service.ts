@@ -26,6 +26,14 @@ export class SessionQueries {
     @Inject(sessionsConfig.KEY) private readonly settings: ConfigType<typeof sessionsConfig>,
   ) {}
 
+  /**
+   * Whether what was granted in this session may still be used (OIDC grants live as long as their
+   * session): not revoked, before its absolute end. The idle end is the web cookie's business.
+   */
+  isUsable(tenantId: string, sessionId: string): Promise<boolean> {
+    return this.repository.isUsable(this.em, tenantId, sessionId);
+  }
+
   /** `state` is what the guard already read from Redis: normally GET /me needs no other I/O. */
   async me(auth: AuthPrincipal, state: LiveState | undefined): Promise<MeResponseDto> {
     const session = state?.live ?? (await this.store.get(auth.sessionId));

@@ -357,6 +357,15 @@ export class SessionRepository {
     return !row || row.revoked;
   }
 
+  /** Whether the session may still be used (not revoked, before its absolute end): a raw primary-key read. */
+  async isUsable(em: EntityManager, tenantId: string, sessionId: string): Promise<boolean> {
+    const rows = await em.execute<unknown[]>(
+      `select 1 from "session" where "id" = ? and "tenant_id" = ? and "revoked_at" is null and "expires_at" > now()`,
+      [sessionId, tenantId],
+    );
+    return rows.length === 1;
+  }
+
   /**
    * A recent proof of identity on a live session: its auth_time is `at` and its amr gains `amr`
    * when new. Answers the session's amr, or null when it is no longer live.

@@ -82,9 +82,17 @@ export class OidcClients {
     return viewOf(await this.row(this.em.fork(), tenantId, clientId));
   }
 
-  /** The provider's lookup: the client of this tenant, or null (another tenant's client is unknown here). */
-  find(tenantId: string, clientId: string): Promise<OidcClient | null> {
-    return this.em.fork().findOne(OidcClient, { tenantId, clientId });
+  /**
+   * The provider's lookup, on every token request: the client of this tenant, or null (another
+   * tenant's client is unknown here). Read each time, never cached: a rotated secret or a removed
+   * client stops working at once in every process. A raw primary-key read (no ORM on this path).
+   */
+  async find(tenantId: string, clientId: string): Promise<OidcClient | null> {
+    const [row] = await this.em.execute<Array<Record<string, unknown>>>(
+      `select * from "oidc_client" where "tenant_id" = ? and "client_id" = ?`,
+      [tenantId, clientId],
+    );
+    return row ? this.em.map(OidcClient, row) : null;
   }
 
   async update(

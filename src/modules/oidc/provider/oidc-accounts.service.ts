@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Account } from 'oidc-provider';
+import { SessionQueries } from '../../sessions/session-queries.service';
 import { UsersService } from '../../users/users.service';
 import { claimsOf } from './oidc-claims';
 import { OidcGrants } from './oidc-grants.service';
@@ -13,14 +14,31 @@ import { OidcGrants } from './oidc-grants.service';
 export class OidcAccounts {
   constructor(
     private readonly users: UsersService,
+    private readonly sessions: SessionQueries,
     private readonly grants: OidcGrants,
   ) {}
 
   async find(tenantId: string, sub: string, token?: { grantId?: string }): Promise<Account | undefined> {
-    if (token?.grantId !== undefined && !(await this.grants.isLive(tenantId, token.grantId))) return undefined;
-    const user = await this.users.findById(tenantId, sub);
-    if (!user || user.status !== 'active') return undefined;
-    const claims = claimsOf(user);
-    return { accountId: user.id, claims: () => ({ ...claims, sub: user.id }) };
+    const [user, usable] = await Promise.all([
+      this.users.findById(tenantId, sub),
+      token?.grantId === undefined ? true : this.grantUsable(tenantId, token.grantId),
+    ]);
+    if (!user || user.status !== 'active' || !usable) return undefined;
+    const claims = claimsOf({
+      id: user.id,
+      email: user.email,
+      emailVerified: user.emailVerifiedAt !== null,
+      phone: user.phone,
+      phoneVerified: user.phoneVerifiedAt !== null,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      locale: user.locale,
+    });
+    return { accountId: user.id, claims: () => claims };
+  }
+
+  private async grantUsable(tenantId: string, grantId: string): Promise<boolean> {
+    const sessionId = await this.grants.sessionOf(tenantId, grantId);
+    return sessionId !== null && this.sessions.isUsable(tenantId, sessionId);
   }
 }

@@ -1,5 +1,3 @@
-import type { User } from '../../users/user.entity';
-
 /** API.md "OpenID Connect provider": the scopes and the claims each one releases. */
 export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'];
 
@@ -12,13 +10,25 @@ export const OIDC_CLAIMS = {
   phone: ['phone_number', 'phone_number_verified'],
 };
 
+/** What the claims are made of: the account's contact and profile. */
+export interface ClaimSource {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  phone: string | null;
+  phoneVerified: boolean;
+  firstName: string | null;
+  lastName: string | null;
+  locale: string | null;
+}
+
 /** Every claim the user has; the provider (or our userinfo) keeps those the granted scopes release. */
-export function claimsOf(user: User): Record<string, unknown> {
+export function claimsOf(user: ClaimSource): { sub: string } & Record<string, unknown> {
   const name = [user.firstName, user.lastName].filter(Boolean).join(' ');
   return {
     sub: user.id,
-    ...(user.email ? { email: user.email, email_verified: user.emailVerifiedAt !== null } : {}),
-    ...(user.phone ? { phone_number: user.phone, phone_number_verified: user.phoneVerifiedAt !== null } : {}),
+    ...(user.email ? { email: user.email, email_verified: user.emailVerified } : {}),
+    ...(user.phone ? { phone_number: user.phone, phone_number_verified: user.phoneVerified } : {}),
     ...(name ? { name } : {}),
     ...(user.firstName ? { given_name: user.firstName } : {}),
     ...(user.lastName ? { family_name: user.lastName } : {}),

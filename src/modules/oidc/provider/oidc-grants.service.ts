@@ -37,17 +37,6 @@ export class OidcGrants {
     private readonly clients: OidcClients,
   ) {}
 
-  /** Whether the grant's SecureAuth session is still live: every token use asks (findAccount). */
-  async isLive(tenantId: string, grantId: string): Promise<boolean> {
-    const rows = await this.em.execute<unknown[]>(
-      `select 1 from "oidc_record" g join "session" s on s."id" = g."session_id"
-        where g."kind" = 'Grant' and g."id" = ? and g."tenant_id" = ?
-          and s."revoked_at" is null and s."expires_at" > now()`,
-      [grantId, tenantId],
-    );
-    return rows.length === 1;
-  }
-
   /**
    * oidc-provider's loadExistingGrant, on the resume that carries the pages' answer: the grant this
    * browser already has for the client if it belongs to the same session, else a new one when no
@@ -137,7 +126,11 @@ export class OidcGrants {
     });
   }
 
-  private async sessionOf(tenantId: string, grantId: string): Promise<string | null> {
+  /**
+   * The SecureAuth session a grant was given in; null when there is no such grant (any revocation
+   * deleted it). Read on every token use, never cached: the grant's existence is part of the answer.
+   */
+  async sessionOf(tenantId: string, grantId: string): Promise<string | null> {
     const [row] = await this.em.execute<Array<{ session_id: string | null }>>(
       `select "session_id" from "oidc_record" where "kind" = 'Grant' and "id" = ? and "tenant_id" = ?`,
       [grantId, tenantId],

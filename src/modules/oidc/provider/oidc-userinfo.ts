@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 
 import type { Provider } from 'oidc-provider';
 import type { SigningKeysService } from '../../sessions/signing-keys.service';
@@ -38,6 +38,8 @@ export function answerUserinfo(
     }
     let payload: JWTPayload;
     try {
+      // Loaded with the provider (never at boot); the keys are read per request: a rotation applies at once.
+      const { createLocalJWKSet, jwtVerify } = await import('jose');
       const jwks = createLocalJWKSet({ keys: keys.publishedKeys() });
       ({ payload } = await jwtVerify(token, jwks, {
         issuer,
