@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import * as oidc from 'openid-client';
 import type { BrowserContext, Page } from 'playwright-core';
 import { REDIS } from '../../src/common/redis/redis.constants';
-import { enrolTotp, passwordUser, PASSWORD, totpCode } from '../e2e/mfa-support';
+import { auditEventsOf, enrolTotp, passwordUser, PASSWORD, totpCode } from '../e2e/mfa-support';
 import { eventually } from '../support/eventually';
 import {
   authorizationRequest,
@@ -129,7 +129,7 @@ describe('OIDC interactions on the hosted pages', () => {
   it('should show a third-party client the consent page once, and tell it when the user says no', async () => {
     const client = await registerClient(sut, { name: 'Partner <Portal>', redirectUris: [rp.redirectUri] });
     const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
+    const { email, user } = await passwordUser(sut);
     await signIn(email);
 
     const denied = await authorizationRequest(config, rp.redirectUri);
@@ -145,6 +145,12 @@ describe('OIDC interactions on the hosted pages', () => {
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(atClient);
     await exchange(config, allowed);
+
+    const consents = await auditEventsOf(sut, user.id, 'oidc.consent_given');
+    expect(consents.map((event) => event.data)).toEqual([
+      // offline_access is dropped without prompt=consent (OIDC Core 11); the rest as asked.
+      { clientId: client.clientId, scopes: ['openid', 'email', 'profile'] },
+    ]);
 
     // Remembered for this user, client and scopes: straight back to the client.
     const again = await authorizationRequest(config, rp.redirectUri);

@@ -83,7 +83,7 @@ export class OidcInteractionController {
   @Post('consent')
   @Public()
   async consent(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @Param('tenant') tenant: string) {
-    await this.gate.enterForm(request);
+    const ctx = await this.gate.enterForm(request);
     const interaction = await this.interactions.load(request, reply, tenant);
     const caller = await this.callers.of(request);
     if (!caller || caller.auth.tenantId !== tenant) return this.callers.toSignIn(request, reply, interaction.path);
@@ -95,7 +95,16 @@ export class OidcInteractionController {
       });
     }
     const grantRequest = this.interactions.grantRequestOf(interaction, caller);
-    await this.grants.rememberConsent(tenant, caller.auth.userId, grantRequest.clientId, grantRequest.scopes);
+    await this.grants.rememberConsent(
+      {
+        tenantId: tenant,
+        userId: caller.auth.userId,
+        clientId: grantRequest.clientId,
+        scopes: grantRequest.scopes,
+        sessionId: caller.auth.sessionId,
+      },
+      ctx,
+    );
     return this.grantAndFinish(request, reply, interaction, caller);
   }
 

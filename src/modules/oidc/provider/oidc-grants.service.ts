@@ -1,6 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Grant, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { RequestContext } from '../../../common/http/request-context';
+import { AuditService } from '../../audit/audit.service';
 import { OidcClients } from '../clients/oidc-clients.service';
 import { OidcConsent } from '../oidc.entities';
 import { silentSessionOf } from './web-session';
@@ -35,6 +37,7 @@ export class OidcGrants {
   constructor(
     private readonly em: EntityManager,
     private readonly clients: OidcClients,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -96,15 +99,36 @@ export class OidcGrants {
     return grant;
   }
 
-  /** Remembers that the user allowed these scopes to the client (the consent page is not shown again for them). */
-  async rememberConsent(tenantId: string, userId: string, clientId: string, scopes: string[]): Promise<void> {
-    await this.em.execute(
-      `insert into "oidc_consent" ("tenant_id", "user_id", "client_id", "scopes", "updated_at")
-       values (?, ?, ?, array[?]::text[], now())
-       on conflict ("tenant_id", "user_id", "client_id") do update
-         set "scopes" = array(select distinct unnest("oidc_consent"."scopes" || excluded."scopes")), "updated_at" = now()`,
-      [tenantId, userId, clientId, scopes],
-    );
+  /**
+   * Remembers that the user allowed these scopes to the client (the consent page is not shown again
+   * for them), audited as `oidc.consent_given` in the same transaction.
+   */
+  async rememberConsent(
+    input: { tenantId: string; userId: string; clientId: string; scopes: string[]; sessionId: string },
+    ctx: Partial<RequestContext>,
+  ): Promise<void> {
+    const { tenantId, userId, clientId, scopes, sessionId } = input;
+    await this.em.fork().transactional(async (em) => {
+      await em.execute(
+        `insert into "oidc_consent" ("tenant_id", "user_id", "client_id", "scopes", "updated_at")
+         values (?, ?, ?, array[?]::text[], now())
+         on conflict ("tenant_id", "user_id", "client_id") do update
+           set "scopes" = array(select distinct unnest("oidc_consent"."scopes" || excluded."scopes")), "updated_at" = now()`,
+        [tenantId, userId, clientId, scopes],
+      );
+      await this.audit.record(
+        {
+          type: 'oidc.consent_given',
+          outcome: 'success',
+          tenantId,
+          subjectId: userId,
+          sessionId,
+          data: { clientId, scopes },
+        },
+        ctx,
+        em,
+      );
+    });
   }
 
   /** Records the `sid` each client got for a grant: what its back-channel logout token will name. */
