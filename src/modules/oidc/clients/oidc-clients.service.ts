@@ -17,6 +17,23 @@ import type {
 const DEFAULT_GRANT_TYPES: OidcGrantType[] = ['authorization_code', 'refresh_token'];
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** A row of oidc_client as PostgreSQL answers it. */
+interface ClientRow {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  name: string;
+  secret_hash: string | null;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  public: boolean;
+  first_party: boolean;
+  backchannel_logout_uri: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
 /** Who changed a client, for the audit. */
 export interface ClientActor {
   actorId?: string | null;
@@ -88,11 +105,28 @@ export class OidcClients {
    * client stops working at once in every process. A raw primary-key read (no ORM on this path).
    */
   async find(tenantId: string, clientId: string): Promise<OidcClient | null> {
-    const [row] = await this.em.execute<Array<Record<string, unknown>>>(
+    const [row] = await this.em.execute<ClientRow[]>(
       `select * from "oidc_client" where "tenant_id" = ? and "client_id" = ?`,
       [tenantId, clientId],
     );
-    return row ? this.em.map(OidcClient, row) : null;
+    // Mapped by hand, not em.map: that would need a request context (token requests, event listeners).
+    return row
+      ? Object.assign(new OidcClient(), {
+          id: row.id,
+          tenantId: row.tenant_id,
+          clientId: row.client_id,
+          name: row.name,
+          secretHash: row.secret_hash,
+          redirectUris: row.redirect_uris,
+          postLogoutRedirectUris: row.post_logout_redirect_uris,
+          grantTypes: row.grant_types,
+          public: row.public,
+          firstParty: row.first_party,
+          backchannelLogoutUri: row.backchannel_logout_uri,
+          createdAt: new Date(row.created_at),
+          updatedAt: new Date(row.updated_at),
+        })
+      : null;
   }
 
   async update(

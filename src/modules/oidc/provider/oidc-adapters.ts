@@ -94,6 +94,23 @@ export class RedisOidcAdapter implements Adapter {
   }
 }
 
+/** Every this many writes (per process), one write also deletes a batch of expired rows. */
+export const SWEEP_EVERY_WRITES = 100;
+const SWEEP_BATCH = 500;
+const writes = { count: 0 };
+
+/**
+ * Expired grants and refresh tokens are never read again (find filters them) but would stay
+ * forever: the write path that makes them removes them too, a bounded batch at a time, so no
+ * job is needed and a busy deployment sweeps as fast as it writes.
+ */
+async function sweepExpired(em: EntityManager): Promise<void> {
+  await em.execute(
+    `delete from "oidc_record" where ctid in (
+       select ctid from "oidc_record" where "expires_at" < now() limit ${SWEEP_BATCH})`,
+  );
+}
+
 /** PostgreSQL: grants and refresh tokens in `oidc_record`, found by id, by grant, never across tenants. */
 export class PostgresOidcAdapter implements Adapter {
   constructor(
@@ -104,6 +121,7 @@ export class PostgresOidcAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;
+    if (++writes.count % SWEEP_EVERY_WRITES === 0) await sweepExpired(this.em);
     await this.em.execute(
       `insert into "oidc_record" ("kind", "id", "tenant_id", "payload", "grant_id", "expires_at")
        values (?, ?, ?, ?::jsonb, ?, ?)

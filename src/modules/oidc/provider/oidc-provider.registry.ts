@@ -11,6 +11,9 @@ import { OidcLogout } from './oidc-logout';
 import { providerConfiguration, type OidcLibrary } from './oidc-configuration';
 import { answerUserinfo } from './oidc-userinfo';
 
+/** Tenants whose provider stays built in a process. */
+const MAX_PROVIDERS = 200;
+
 /** A tenant's provider, built for the signing key it was given. */
 interface Built {
   kid: string;
@@ -69,13 +72,22 @@ export class OidcProviders {
     const cached = this.built.get(tenantId);
     if (cached) {
       const built = await cached;
-      if (built.kid === kid) return built;
+      if (built.kid === kid) {
+        // Most recently used last: the first entry is the one to forget.
+        this.built.delete(tenantId);
+        this.built.set(tenantId, cached);
+        return built;
+      }
     }
     const next = this.build(tenantId).catch((error: unknown) => {
       this.built.delete(tenantId);
       throw error;
     });
+    this.built.delete(tenantId);
     this.built.set(tenantId, next);
+    // A provider holds only configuration (its state is in Redis and PostgreSQL): with many tenants,
+    // the least recently used ones are dropped and built again when next asked.
+    if (this.built.size > MAX_PROVIDERS) this.built.delete(this.built.keys().next().value!);
     return next;
   }
 
