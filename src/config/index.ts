@@ -6,6 +6,7 @@ import { authConfig } from './auth.config';
 import { breachedPasswordConfig } from './breached-password.config';
 import { captchaConfig } from './captcha.config';
 import { databaseConfig } from './database.config';
+import { geoipConfig } from './geoip.config';
 import { deliveryConfig } from './delivery.config';
 import { metricsConfig } from './metrics.config';
 import { oidcConfig } from './oidc.config';
@@ -24,6 +25,7 @@ export * from './auth.config';
 export * from './breached-password.config';
 export * from './captcha.config';
 export * from './database.config';
+export * from './geoip.config';
 export * from './delivery.config';
 export * from './metrics.config';
 export * from './oidc.config';
@@ -45,6 +47,7 @@ export const configSlices = [
   captchaConfig,
   databaseConfig,
   deliveryConfig,
+  geoipConfig,
   metricsConfig,
   oidcConfig,
   otpConfig,
