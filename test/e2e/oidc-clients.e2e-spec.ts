@@ -133,4 +133,27 @@ describe('OIDC clients: admin API and CLI', () => {
     expect(bad.code).toBe(1);
     expect(bad.output).toContain('redirectUris');
   });
+
+  it('should answer ids PostgreSQL cannot hold as unknown, never with a 500 (the fuzzer found %00)', async () => {
+    expect((await service().patch('%00', { name: 'x' })).status).toBe(404);
+    expect((await service().rotate('%00')).status).toBe(404);
+    const authorize = await fetch(`${issuer()}/auth?client_id=%00&response_type=code&scope=openid`, {
+      redirect: 'manual',
+    });
+    expect(authorize.status).toBe(400);
+    const created = (await service().create({ name: 'Web', redirectUris: ['https://app.example/cb'] })).body as {
+      clientId: string;
+      clientSecret: string;
+    };
+    const token = await fetch(`${issuer()}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${created.clientId}:${created.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=refresh_token&refresh_token=%00abc',
+    });
+    expect(token.status).toBe(400);
+    expect(((await token.json()) as { error: string }).error).toBe('invalid_grant');
+  });
 });

@@ -14,6 +14,9 @@ import type {
   UpdateOidcClientDto,
 } from './oidc-client.dto';
 
+/** What a client id can be (ours are 22 base64url characters); anything else names no client, without a query. */
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 const DEFAULT_GRANT_TYPES: OidcGrantType[] = ['authorization_code', 'refresh_token'];
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -105,6 +108,7 @@ export class OidcClients {
    * client stops working at once in every process. A raw primary-key read (no ORM on this path).
    */
   async find(tenantId: string, clientId: string): Promise<OidcClient | null> {
+    if (!CLIENT_ID_PATTERN.test(clientId)) return null;
     const [row] = await this.em.execute<ClientRow[]>(
       `select * from "oidc_client" where "tenant_id" = ? and "client_id" = ?`,
       [tenantId, clientId],
@@ -187,7 +191,7 @@ export class OidcClients {
   }
 
   private async row(em: EntityManager, tenantId: string, clientId: string): Promise<OidcClient> {
-    const client = await em.findOne(OidcClient, { tenantId, clientId });
+    const client = CLIENT_ID_PATTERN.test(clientId) ? await em.findOne(OidcClient, { tenantId, clientId }) : null;
     if (!client) throw new AppException('NOT_FOUND');
     return client;
   }

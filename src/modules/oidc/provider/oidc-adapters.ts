@@ -94,6 +94,12 @@ export class RedisOidcAdapter implements Adapter {
   }
 }
 
+/**
+ * Ids come from requests (a refresh_token parameter): one PostgreSQL cannot hold (a NUL byte, or
+ * longer than the column) names no record, and must not become a query error (a 500).
+ */
+const isStorableId = (id: string) => id.length <= 128 && !id.includes('\0');
+
 /** Every this many writes (per process), one write also deletes a batch of expired rows. */
 export const SWEEP_EVERY_WRITES = 100;
 const SWEEP_BATCH = 500;
@@ -133,6 +139,7 @@ export class PostgresOidcAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (!isStorableId(id)) return undefined;
     const [row] = await this.em.execute<Array<{ payload: AdapterPayload; consumed: number | null }>>(
       `select "payload", extract(epoch from "consumed_at")::bigint as "consumed" from "oidc_record"
         where "kind" = ? and "id" = ? and "tenant_id" = ? and ("expires_at" is null or "expires_at" > now())`,
@@ -151,6 +158,7 @@ export class PostgresOidcAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    if (!isStorableId(id)) return;
     await this.em.execute(
       `update "oidc_record" set "consumed_at" = now() where "kind" = ? and "id" = ? and "tenant_id" = ? and "consumed_at" is null`,
       [this.model, id, this.tenantId],
