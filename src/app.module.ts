@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AccessTokenGuard } from './modules/access/access-token.guard';
 import { PermissionsModule } from './modules/access/permissions.module';
+import { GeoipModule } from './common/geoip/geoip.module';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { MetricsModule } from './common/metrics/metrics.module';
@@ -33,6 +34,7 @@ export const CORE_IMPORTS = [
   DatabaseModule,
   RedisModule,
   CryptoModule,
+  GeoipModule,
   MetricsModule,
   ThrottlingModule,
   QueueModule,

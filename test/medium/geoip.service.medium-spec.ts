@@ -41,7 +41,7 @@ describe(GeoipService.name, () => {
     dir = mkdtempSync(join(tmpdir(), 'geoip-'));
     path = join(dir, 'City.mmdb');
     writeMmdb(path, [LONDON, LINKOPING, DOCUMENTATION_V6]);
-    medium = await newMediumTest(GeoipService, { providers: [GeoipService], env: { GEOIP_DB_PATH: path } });
+    medium = await newMediumTest(GeoipService, { fromImports: true, env: { GEOIP_DB_PATH: path } });
   });
   afterAll(async () => {
     await medium.close();
@@ -87,7 +87,7 @@ describe(GeoipService.name, () => {
 
 describe(`${GeoipService.name} without GEOIP_DB_PATH`, () => {
   it('should know no place, and start', async () => {
-    const medium = await newMediumTest(GeoipService, { providers: [GeoipService], env: { GEOIP_DB_PATH: undefined } });
+    const medium = await newMediumTest(GeoipService, { fromImports: true, env: { GEOIP_DB_PATH: undefined } });
     try {
       expect(medium.sut.lookup('81.2.69.142')).toBeNull();
     } finally {

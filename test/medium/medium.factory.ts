@@ -6,6 +6,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import type Redis from 'ioredis';
 import { Clock } from '../../src/common/clock/clock';
 import { CryptoModule } from '../../src/common/crypto/crypto.module';
+import { GeoipModule } from '../../src/common/geoip/geoip.module';
 import { MetricsModule } from '../../src/common/metrics/metrics.module';
 import { REDIS } from '../../src/common/redis/redis.constants';
 import { RedisModule } from '../../src/common/redis/redis.module';
@@ -52,7 +53,7 @@ export interface MediumTest<T> {
  * The middle tier between unit specs and e2e: one service built by Nest with its real module
  * graph below it, on a PostgreSQL database and a Redis prefix of its own, without HTTP, guards
  * or workers. Infrastructure is the production wiring (config slices, DatabaseModule,
- * RedisModule, CryptoModule, MetricsModule, AuditModule); the Clock is a TestClock standing still; fakes are
+ * RedisModule, CryptoModule, GeoipModule, MetricsModule, AuditModule); the Clock is a TestClock standing still; fakes are
  * allowed only at the providers' edge (see MediumOptions.fakes).
  */
 export async function newMediumTest<T extends object>(
@@ -79,6 +80,7 @@ export async function newMediumTest<T extends object>(
         DatabaseModule,
         RedisModule,
         CryptoModule,
+        GeoipModule,
         MetricsModule,
         AuditModule,
         ...(options.imports ?? []),

@@ -44,6 +44,13 @@ export class Device {
   @Property({ type: 'string', length: 64, nullable: true })
   lastIp: string | null = null;
 
+  /** ISO 3166-1 alpha-2 of the last sign-in's address (GEOIP_DB_PATH); null when unknown. */
+  @Property({ type: 'string', length: 2, nullable: true })
+  lastCountry: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  lastCity: string | null = null;
+
   @Property({ type: 'boolean', default: false })
   isTrusted: boolean & Opt = false;
 }

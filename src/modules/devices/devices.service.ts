@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { UAParser } from 'ua-parser-js';
+import { GeoipService } from '../../common/geoip/geoip.service';
 import { Clock } from '../../common/clock/clock';
 import { pickLanguage } from '../../common/i18n/languages';
 import { AppException } from '../../common/errors';
@@ -46,6 +47,7 @@ export class DevicesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly delivery: DeliveryService,
+    private readonly geoip: GeoipService,
     @Inject(sessionsConfig.KEY) private readonly limits: ConfigType<typeof sessionsConfig>,
   ) {}
 
@@ -61,10 +63,11 @@ export class DevicesService {
   ): Promise<{ device: Device; isNew: boolean }> {
     const now = this.clock.now();
     const parsed = ctx.userAgent ? UAParser(ctx.userAgent) : undefined;
+    const place = this.geoip.lookup(ctx.ip);
     const rows = await em.execute<Array<Record<string, unknown> & { inserted: boolean }>>(
       `insert into "device" ("id", "tenant_id", "user_id", "device_key", "name", "platform", "model", "app_version",
-         "user_agent", "first_seen_at", "last_seen_at", "last_ip", "is_trusted")
-       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)
+         "user_agent", "first_seen_at", "last_seen_at", "last_ip", "last_country", "last_city", "is_trusted")
+       values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)
        on conflict ("tenant_id", "user_id", "device_key") do update set
          "name" = case when ? then excluded."name" else "device"."name" end,
          "platform" = coalesce(excluded."platform", "device"."platform"),
@@ -72,7 +75,9 @@ export class DevicesService {
          "app_version" = coalesce(excluded."app_version", "device"."app_version"),
          "user_agent" = coalesce(excluded."user_agent", "device"."user_agent"),
          "last_seen_at" = excluded."last_seen_at",
-         "last_ip" = excluded."last_ip"
+         "last_ip" = excluded."last_ip",
+         "last_country" = excluded."last_country",
+         "last_city" = excluded."last_city"
        returning *, (xmax = 0) as "inserted"`,
       [
         user.tenantId,
@@ -86,6 +91,8 @@ export class DevicesService {
         now,
         now,
         ctx.ip,
+        place?.countryCode ?? null,
+        place?.city?.slice(0, 100) ?? null,
         input?.name !== undefined,
       ],
     );
@@ -259,6 +266,8 @@ export class DevicesService {
       firstSeenAt: device.firstSeenAt.toISOString(),
       lastSeenAt: device.lastSeenAt.toISOString(),
       lastIp: device.lastIp,
+      lastCountry: device.lastCountry,
+      lastCity: device.lastCity,
       trusted: device.isTrusted,
       activeSessions,
     };

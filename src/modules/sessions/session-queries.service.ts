@@ -67,6 +67,9 @@ export class SessionQueries {
       expiresAt: session.expiresAt.toISOString(),
       ip: session.ip,
       userAgent: session.userAgent,
+      country: session.country,
+      city: session.city,
+      service: session.service,
       aal: session.aal,
       device: (session.deviceId && devices.get(session.deviceId)) || null,
     }));

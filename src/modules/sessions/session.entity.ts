@@ -43,6 +43,17 @@ export class Session {
   @Property({ type: 'string', length: 512, nullable: true })
   userAgent: string | null = null;
 
+  /** Where the sign-in came from (GEOIP_DB_PATH): ISO 3166-1 alpha-2 and city; null when unknown. */
+  @Property({ type: 'string', length: 2, nullable: true })
+  country: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  city: string | null = null;
+
+  /** The app that asked for the sign-in (X-Client-Name, or an OIDC client's id). */
+  @Property({ type: 'string', length: 64, nullable: true })
+  service: string | null = null;
+
   @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 

@@ -1800,6 +1800,18 @@ export interface components {
             ip: string | null;
             /** @example Mozilla/5.0 … */
             userAgent: string | null;
+            /**
+             * @description ISO 3166-1 alpha-2 of the sign-in, from GEOIP_DB_PATH; null when unknown
+             * @example GB
+             */
+            country: string | null;
+            /** @example London */
+            city: string | null;
+            /**
+             * @description The app that asked for the sign-in: its X-Client-Name (at most 64 characters), or an OIDC client id
+             * @example MyService
+             */
+            service: string | null;
         };
         JwkDto: {
             /** @example EC */
@@ -1884,6 +1896,13 @@ export interface components {
             lastSeenAt: string;
             /** @example 203.0.113.7 */
             lastIp: string | null;
+            /**
+             * @description ISO 3166-1 alpha-2 of the last sign-in, from GEOIP_DB_PATH; null when unknown
+             * @example GB
+             */
+            lastCountry: string | null;
+            /** @example London */
+            lastCity: string | null;
             /** @example false */
             trusted: boolean;
             /**

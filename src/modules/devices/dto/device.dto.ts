@@ -60,6 +60,17 @@ export class DeviceResponseDto {
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
   lastIp!: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'GB',
+    description: 'ISO 3166-1 alpha-2 of the last sign-in, from GEOIP_DB_PATH; null when unknown',
+  })
+  lastCountry!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'London' })
+  lastCity!: string | null;
+
   @ApiProperty({ example: false })
   trusted!: boolean;
 

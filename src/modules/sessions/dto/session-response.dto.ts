@@ -51,4 +51,23 @@ export class SessionResponseDto extends CurrentSessionDto {
 
   @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0 …' })
   userAgent!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'GB',
+    description: 'ISO 3166-1 alpha-2 of the sign-in, from GEOIP_DB_PATH; null when unknown',
+  })
+  country!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'London' })
+  city!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'MyService',
+    description: 'The app that asked for the sign-in: its X-Client-Name (at most 64 characters), or an OIDC client id',
+  })
+  service!: string | null;
 }
