@@ -37,21 +37,39 @@ describe('the place and the service of a sign-in', () => {
     const token = login.body.accessToken as string;
     const sessions = (await sut.http.get('/api/auth/sessions', { token })).body as Array<Record<string, unknown>>;
     const devices = (await sut.http.get('/api/devices', { token })).body as Array<Record<string, unknown>>;
-    return { session: sessions.find((s) => s.current), devices };
+    return { token, session: sessions.find((s) => s.current), devices };
   }
 
   it('should record the country, city and service on the session and the device', async () => {
     const { email } = await passwordUser(sut);
-    const { session, devices } = await signInFrom(email, {
+    const login = await signInFrom(email, {
       'x-forwarded-for': '81.2.69.142',
       'x-client-name': 'MyService',
       'user-agent': 'PlaceTest/1.0',
     });
+    const { session, devices } = login;
     expect(session).toMatchObject({ country: 'GB', city: 'London', service: 'MyService', ip: '81.2.69.142' });
     expect(devices.find((d) => d.userAgent === 'PlaceTest/1.0')).toMatchObject({
       lastCountry: 'GB',
       lastCity: 'London',
     });
+
+    // The sign-in's events carry the same: the history shows where and through which app.
+    const history = await sut.http.get('/api/auth/history', { token: login.token });
+    expect(history.body.items).toContainEqual(
+      expect.objectContaining({ type: 'login.succeeded', country: 'GB', city: 'London', service: 'MyService' }),
+    );
+
+    // The account pages show it, in the page's language, escaped like any text.
+    for (const path of ['/account/sessions', '/account/history']) {
+      const page = await sut.http.get(`${path}?lang=de`, {
+        headers: { cookie: `sa_access=${login.token}` },
+        cookies: false,
+      });
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('London, Vereinigtes Königreich');
+      expect(page.text).toContain('<dt>Anwendung</dt><dd>MyService</dd>');
+    }
 
     // The same device from elsewhere: its last place moves; an IPv6 address has a country, no city.
     const again = await signInFrom(email, { 'x-forwarded-for': '2001:db8::7', 'user-agent': 'PlaceTest/1.0' });

@@ -50,6 +50,17 @@ export class AuditEvent {
   @Property({ type: 'string', length: 128, nullable: true })
   requestId: string | null = null;
 
+  /** Where the request came from (GEOIP_DB_PATH) when the event was written; null when unknown. */
+  @Property({ type: 'string', length: 2, nullable: true })
+  country: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  city: string | null = null;
+
+  /** The app that made the request (X-Client-Name), when it said. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  service: string | null = null;
+
   /** Never a secret: codes, tokens and passwords stay out of here. */
   @Property({ type: 'json', nullable: true })
   data: Record<string, unknown> | null = null;

@@ -9,13 +9,28 @@ import type { AuditInput } from './audit.service';
  * or with a `select` of the columns in this order.
  */
 export const INSERT_AUDIT_EVENT = `insert into "audit_event" ("id", "tenant_id", "type", "outcome", "actor_id",
-  "subject_id", "session_id", "device_id", "ip", "user_agent", "request_id", "data", "created_at")`;
+  "subject_id", "session_id", "device_id", "ip", "user_agent", "request_id", "data", "created_at", "country", "city",
+  "service")`;
+
+/** Where a request came from, as an audit row keeps it (AuditService.originOf). */
+export interface AuditOrigin {
+  country: string | null;
+  city: string | null;
+  service: string | null;
+}
+
+const NOWHERE: AuditOrigin = { country: null, city: null, service: null };
 
 /** An AuditEvent as plain data (the entity has no behaviour to construct). */
 export type AuditRow = Pick<AuditEvent, keyof AuditEvent>;
 
 /** Every column of one event; the one place that decides what an input means for the row. */
-export function auditRowOf(input: AuditInput, ctx: Partial<RequestContext> | undefined, createdAt: Date): AuditRow {
+export function auditRowOf(
+  input: AuditInput,
+  ctx: Partial<RequestContext> | undefined,
+  createdAt: Date,
+  origin: AuditOrigin = NOWHERE,
+): AuditRow {
   return {
     // em.insert takes plain data: the entity's property initialisers do not run, so the id is ours to give.
     id: randomUUID(),
@@ -32,6 +47,7 @@ export function auditRowOf(input: AuditInput, ctx: Partial<RequestContext> | und
     requestId: ctx?.requestId ?? null,
     data: input.data ?? null,
     createdAt,
+    ...origin,
   };
 }
 
@@ -51,5 +67,8 @@ export function auditRowValues(row: AuditRow): unknown[] {
     row.requestId,
     row.data === null ? null : JSON.stringify(row.data),
     row.createdAt,
+    row.country,
+    row.city,
+    row.service,
   ];
 }

@@ -4,7 +4,8 @@ import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '../../common/http/request-context';
 import { findPage } from '../../common/http/cursor';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
-import { auditRowOf, auditRowValues, INSERT_AUDIT_EVENT } from './audit-row';
+import { GeoipService } from '../../common/geoip/geoip.service';
+import { auditRowOf, auditRowValues, INSERT_AUDIT_EVENT, type AuditOrigin } from './audit-row';
 import type { AuditEventType } from './audit.constants';
 import { DomainEvents } from './domain-events';
 
@@ -45,10 +46,11 @@ export class AuditService {
   constructor(
     private readonly em: EntityManager,
     private readonly events: DomainEvents,
+    private readonly geoip: GeoipService,
   ) {}
 
   async record(input: AuditInput, ctx?: Partial<RequestContext>, em: EntityManager = this.em): Promise<void> {
-    await em.insert(AuditEvent, auditRowOf(input, ctx, new Date()));
+    await em.insert(AuditEvent, auditRowOf(input, ctx, new Date(), this.originOf(ctx)));
     await this.events.written({ event: input, ctx }, em);
   }
 
@@ -72,8 +74,21 @@ export class AuditService {
     createdAt: Date,
   ): { sql: string; params: unknown[] } {
     return {
-      sql: `${INSERT_AUDIT_EVENT} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)`,
-      params: auditRowValues(auditRowOf(input, ctx, createdAt)),
+      sql: `${INSERT_AUDIT_EVENT} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)`,
+      params: auditRowValues(auditRowOf(input, ctx, createdAt, this.originOf(ctx))),
+    };
+  }
+
+  /**
+   * Where a request came from, for its events: the place of its address (GEOIP_DB_PATH) and the
+   * app it named (X-Client-Name). Also for statements that write their own event (INSERT_AUDIT_EVENT).
+   */
+  originOf(ctx: Partial<RequestContext> | undefined): AuditOrigin {
+    const place = this.geoip.lookup(ctx?.ip);
+    return {
+      country: place?.countryCode ?? null,
+      city: place?.city?.slice(0, 100) ?? null,
+      service: ctx?.clientName ?? null,
     };
   }
 
@@ -85,6 +100,9 @@ export class AuditService {
       userAgent: event.userAgent,
       deviceId: event.deviceId,
       outcome: event.outcome,
+      country: event.country,
+      city: event.city,
+      service: event.service,
     }));
   }
 
@@ -113,6 +131,9 @@ export class AuditService {
       ip: event.ip,
       userAgent: event.userAgent,
       requestId: event.requestId,
+      country: event.country,
+      city: event.city,
+      service: event.service,
       data: event.data,
       createdAt: event.createdAt.toISOString(),
     }));

@@ -37,6 +37,19 @@ export function formatTime(iso: string | null | undefined, lang: string): string
   return `${format.format(new Date(iso))} UTC`;
 }
 
+/** "London, United Kingdom" in the page's language from a city and an ISO country code; '' when neither is known. */
+export function formatPlace(city: string | null | undefined, country: string | null | undefined, lang: string): string {
+  let countryName = country ?? '';
+  if (country) {
+    try {
+      countryName = new Intl.DisplayNames([lang], { type: 'region' }).of(country) ?? country;
+    } catch {
+      // A code Intl does not know is shown as it is.
+    }
+  }
+  return [city, countryName].filter(Boolean).join(', ');
+}
+
 /**
  * /account/sessions (live sessions and devices: revoke one or all others, rename or forget a
  * device) and /account/history, over the services of the API's session, device and history routes.
@@ -126,10 +139,17 @@ export class AccountSessionsPagesController {
         items: page.items,
         nextHref,
         formatTime,
+        formatPlace,
         userLocale,
       });
     } catch (failure) {
-      return this.renderer.render(request, reply, 'account-history', { failure, items: [], formatTime, userLocale });
+      return this.renderer.render(request, reply, 'account-history', {
+        failure,
+        items: [],
+        formatTime,
+        formatPlace,
+        userLocale,
+      });
     }
   }
 
@@ -162,6 +182,7 @@ export class AccountSessionsPagesController {
       sessions,
       devices,
       formatTime,
+      formatPlace,
       userLocale,
     });
   }

@@ -51,7 +51,12 @@ export class SessionCaps {
         keep: this.settings.maxSessionsPerUser,
         reason: SESSION_LIMIT,
         now: this.clock.now(),
-        audit: { ip: ctx.ip ?? null, userAgent: ctx.userAgent ?? null, requestId: ctx.requestId ?? null },
+        audit: {
+          ip: ctx.ip ?? null,
+          userAgent: ctx.userAgent ?? null,
+          requestId: ctx.requestId ?? null,
+          origin: this.audit.originOf(ctx),
+        },
       });
       // The statement wrote their session.revoked events; their listeners hear of them once this commits.
       for (const session of lru) {

@@ -55,6 +55,7 @@ export class SessionRefresher {
         userAgent: ctx.userAgent ?? null,
         requestId: ctx.requestId ?? null,
         createdAt: new Date(),
+        origin: this.audit.originOf(ctx),
       },
     });
     if (rotation) {

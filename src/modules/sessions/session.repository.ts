@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { INSERT_AUDIT_EVENT } from '../audit/audit-row';
+import { INSERT_AUDIT_EVENT, type AuditOrigin } from '../audit/audit-row';
 import type { DeviceSummaryDto } from '../devices/dto/device.dto';
 import { userFromSnapshot, USER_SNAPSHOT_COLUMNS, type UserSnapshotRow } from '../users/user-snapshot';
 import type { User } from '../users/user.entity';
@@ -47,7 +47,14 @@ export interface RotationInput {
   sealedSuccessor: Buffer | null;
   now: Date;
   idleExpiresAt: Date;
-  audit: { id: string; ip: string | null; userAgent: string | null; requestId: string | null; createdAt: Date };
+  audit: {
+    id: string;
+    ip: string | null;
+    userAgent: string | null;
+    requestId: string | null;
+    createdAt: Date;
+    origin: AuditOrigin;
+  };
 }
 
 export interface Rotation {
@@ -156,7 +163,7 @@ export class SessionRepository {
        audited as (
          ${INSERT_AUDIT_EVENT}
          select ?, r."tenant_id", 'session.refreshed', 'success', r."user_id", r."user_id", r."id",
-                r."device_id", ?, ?, ?, null, ? from rotated r
+                r."device_id", ?, ?, ?, null, ?, ?, ?, ? from rotated r
        )
        select ${ROTATION_COLUMNS}
          from rotated r
@@ -180,6 +187,9 @@ export class SessionRepository {
         input.audit.userAgent,
         input.audit.requestId,
         input.audit.createdAt,
+        input.audit.origin.country,
+        input.audit.origin.city,
+        input.audit.origin.service,
       ],
     );
     const row = rows[0];
@@ -280,7 +290,7 @@ export class SessionRepository {
       keep: number;
       reason: string;
       now: Date;
-      audit: { ip: string | null; userAgent: string | null; requestId: string | null };
+      audit: { ip: string | null; userAgent: string | null; requestId: string | null; origin: AuditOrigin };
     },
   ): Promise<RevokedSession[]> {
     const reason = input.reason.slice(0, 64);
@@ -299,7 +309,7 @@ export class SessionRepository {
        audited as (
          ${INSERT_AUDIT_EVENT}
          select gen_random_uuid(), r."tenant_id", 'session.revoked', 'success', r."user_id", r."user_id", r."id",
-                r."device_id", ?, ?, ?, jsonb_build_object('reason', ?::text), ? from revoked r
+                r."device_id", ?, ?, ?, jsonb_build_object('reason', ?::text), ?, ?, ?, ? from revoked r
        )
        select * from revoked`,
       [
@@ -315,6 +325,9 @@ export class SessionRepository {
         input.audit.requestId,
         reason,
         new Date(),
+        input.audit.origin.country,
+        input.audit.origin.city,
+        input.audit.origin.service,
       ],
     );
     return rows.map(revokedOf);

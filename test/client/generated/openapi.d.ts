@@ -1261,6 +1261,18 @@ export interface components {
             at: string;
             /** @example 203.0.113.7 */
             ip: string | null;
+            /**
+             * @description ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)
+             * @example GB
+             */
+            country: string | null;
+            /** @example London */
+            city: string | null;
+            /**
+             * @description The app's X-Client-Name
+             * @example MyService
+             */
+            service: string | null;
             /** @example Mozilla/5.0 */
             userAgent: string | null;
             /** Format: uuid */
@@ -2225,6 +2237,18 @@ export interface components {
             deviceId: string | null;
             /** @example 203.0.113.7 */
             ip: string | null;
+            /**
+             * @description ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)
+             * @example GB
+             */
+            country: string | null;
+            /** @example London */
+            city: string | null;
+            /**
+             * @description The app's X-Client-Name
+             * @example MyService
+             */
+            service: string | null;
             /** @example Mozilla/5.0 */
             userAgent: string | null;
             requestId: string | null;
