@@ -12,6 +12,7 @@ import {
   type OidcStack,
   type RelyingPartyServer,
 } from '../support/relying-party';
+import type { CreateOidcClientDto } from '../../src/modules/oidc/clients/oidc-client.dto';
 import type { TestApp } from '../support/test-app';
 
 /**
@@ -49,6 +50,18 @@ describe('OIDC interactions on the hosted pages', () => {
     await page.waitForURL(`${origin}/account`);
   }
 
+  /**
+   * A registered client (first-party unless `client` says otherwise), openid-client's view of it,
+   * and a user signed in to the hosted pages in this browser (aal1, by password).
+   */
+  async function signedInAtClient(client: Partial<CreateOidcClientDto> = {}) {
+    const registered = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true, ...client });
+    const config = await discover(issuer, registered.clientId, registered.clientSecret);
+    const account = await passwordUser(sut);
+    await signIn(account.email);
+    return { client: registered, config, ...account };
+  }
+
   const atClient = (target: URL) => target.href.startsWith(rp.redirectUri);
 
   async function exchange(config: oidc.Configuration, request: Awaited<ReturnType<typeof authorizationRequest>>) {
@@ -59,10 +72,7 @@ describe('OIDC interactions on the hosted pages', () => {
   }
 
   it('should ask a signed-in user for the second factor when the client asks for aal2', async () => {
-    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email, token } = await passwordUser(sut);
-    await signIn(email); // aal1: no factor yet
+    const { config, token } = await signedInAtClient(); // aal1: no factor yet
     const { secret } = await enrolTotp(sut, token);
 
     const request = await authorizationRequest(config, rp.redirectUri, { acr_values: 'aal2' });
@@ -78,10 +88,7 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should refuse aal2 to the client when the account has no second factor', async () => {
-    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
-    await signIn(email);
+    const { config } = await signedInAtClient();
 
     const request = await authorizationRequest(config, rp.redirectUri, { acr_values: 'aal2' });
     await page.goto(request.url.href);
@@ -90,10 +97,7 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should ask for the password again on prompt=login', async () => {
-    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
-    await signIn(email);
+    const { config } = await signedInAtClient();
     const before = Math.floor(Date.now() / 1000);
 
     const request = await authorizationRequest(config, rp.redirectUri, { prompt: 'login' });
@@ -110,10 +114,7 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should ask for a fresh proof when the last sign-in is older than max_age', async () => {
-    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
-    await signIn(email);
+    const { config } = await signedInAtClient();
 
     // max_age=0: any sign-in is too old (OIDC Core 3.1.2.1: as prompt=login).
     const request = await authorizationRequest(config, rp.redirectUri, { max_age: '0' });
@@ -127,10 +128,7 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should show a third-party client the consent page once, and tell it when the user says no', async () => {
-    const client = await registerClient(sut, { name: 'Partner <Portal>', redirectUris: [rp.redirectUri] });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email, user } = await passwordUser(sut);
-    await signIn(email);
+    const { client, config, user } = await signedInAtClient({ name: 'Partner <Portal>', firstParty: false });
 
     const denied = await authorizationRequest(config, rp.redirectUri);
     await page.goto(denied.url.href);
@@ -160,10 +158,7 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should answer prompt=none without a page while the SecureAuth session lives, and login_required once it ended', async () => {
-    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
-    await signIn(email);
+    const { config } = await signedInAtClient();
     const first = await authorizationRequest(config, rp.redirectUri);
     await page.goto(first.url.href);
     await page.waitForURL(atClient);
@@ -184,10 +179,7 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should refuse an expired code', async () => {
-    const client = await registerClient(sut, { redirectUris: [rp.redirectUri], firstParty: true });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
-    await signIn(email);
+    const { config } = await signedInAtClient();
     const request = await authorizationRequest(config, rp.redirectUri);
     await page.goto(request.url.href);
     await page.waitForURL(atClient);
@@ -202,15 +194,10 @@ describe('OIDC interactions on the hosted pages', () => {
   });
 
   it('should end the SecureAuth session, the grant and notify the client on RP-initiated logout', async () => {
-    const client = await registerClient(sut, {
-      redirectUris: [rp.redirectUri],
+    const { config } = await signedInAtClient({
       postLogoutRedirectUris: [`${rp.origin}/bye`],
       backchannelLogoutUri: `${rp.origin}/backchannel`,
-      firstParty: true,
     });
-    const config = await discover(issuer, client.clientId, client.clientSecret);
-    const { email } = await passwordUser(sut);
-    await signIn(email);
     const request = await authorizationRequest(config, rp.redirectUri);
     await page.goto(request.url.href);
     await page.waitForURL(atClient);
