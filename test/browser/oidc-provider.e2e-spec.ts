@@ -109,6 +109,8 @@ describe('OIDC provider with openid-client and Chromium', () => {
     await otherPage.getByLabel('Password').fill(PASSWORD);
     await otherPage.getByRole('button', { name: 'Sign in', exact: true }).click();
     await otherPage.goto(`${origin}/account/sessions`);
+    // The session is the client's: its id is the session's service (API.md "Where a sign-in comes from").
+    expect(await otherPage.locator('li', { hasText: 'OidcTestBrowser' }).innerText()).toContain(client.clientId);
     await otherPage
       .locator('li', { hasText: 'OidcTestBrowser' })
       .getByRole('button', { name: /^Sign out/ })

@@ -6,6 +6,7 @@ import { createValidationPipe } from '../../common/http/validation.pipe';
 import { CaptchaGuard } from '../captcha/captcha.guard';
 import { cookieOf } from '../sessions/session-cookies';
 import { TenantsService } from '../tenants/tenants.service';
+import { PageContinuations } from './page-continuations';
 import { flowOf, type FormBody } from './page-context';
 import { CSRF_COOKIE, CSRF_FIELD, isCsrfTokenValid } from './page-security';
 
@@ -23,11 +24,16 @@ export class PageGate {
   constructor(
     private readonly tenants: TenantsService,
     private readonly captcha: CaptchaGuard,
+    private readonly continuations: PageContinuations,
   ) {}
 
   async enter(request: FastifyRequest): Promise<RequestContext> {
-    request.tenantId = (await this.tenants.resolveActive(flowOf(request).tenant)).id;
-    return requestContextOf(request);
+    const flow = flowOf(request);
+    request.tenantId = (await this.tenants.resolveActive(flow.tenant)).id;
+    const ctx = requestContextOf(request);
+    // A sign-in for an app (an OIDC authorization waiting in return_to) records that app as its service.
+    ctx.clientName ??= await this.continuations.serviceOf(flow.returnTo);
+    return ctx;
   }
 
   /** A form post: CSRF first (a forged form learns nothing, not even whether the tenant exists), then the tenant. */

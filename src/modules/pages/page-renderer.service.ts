@@ -7,7 +7,7 @@ import { serviceOrigin } from '../sessions/csrf';
 import { cookieOf } from '../sessions/session-cookies';
 import { renderError } from '../../common/errors/render-error';
 import type { TenantSettings } from '../tenants/tenant.entity';
-import { PageFormTargets } from './page-form-targets';
+import { PageContinuations } from './page-continuations';
 import { TenantsService } from '../tenants/tenants.service';
 import { translator, type Translate } from './i18n/page-i18n';
 import { flowOf, flowQuery, languageOf, pageError, type PageError, type PageFlow } from './page-context';
@@ -73,7 +73,7 @@ export class PageRenderer {
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
     @Inject(pagesConfig.KEY) private readonly pages: ConfigType<typeof pagesConfig>,
     private readonly tenants: TenantsService,
-    private readonly formTargets: PageFormTargets,
+    private readonly continuations: PageContinuations,
   ) {}
 
   async render(request: FastifyRequest, reply: FastifyReply, view: PageView, options: RenderOptions = {}) {
@@ -84,7 +84,7 @@ export class PageRenderer {
     const nonce = newNonce();
     const csrf = this.csrfToken(request, reply);
     const returnTo = this.returnTo(request, flow);
-    const formOrigins = [...(options.formActionOrigins ?? []), ...(await this.formTargets.of(returnTo))];
+    const formOrigins = [...(options.formActionOrigins ?? []), ...(await this.continuations.formOriginsOf(returnTo))];
     void reply
       .code(options.status ?? 200)
       .header(

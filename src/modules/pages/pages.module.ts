@@ -16,7 +16,7 @@ import { PageAssetsController } from './page-assets.controller';
 import { PasskeyPagesController } from './passkey-pages.controller';
 import { PageRefreshController } from './page-refresh.controller';
 import { PageExceptionFilter } from './page-exception.filter';
-import { PageFormTargets } from './page-form-targets';
+import { PageContinuations } from './page-continuations';
 import { PageGate } from './page-gate.service';
 import { PageRenderer } from './page-renderer.service';
 import { SignInPagesController } from './sign-in-pages.controller';
@@ -44,10 +44,10 @@ import { SignUpPagesController } from './sign-up-pages.controller';
     PageGate,
     PageExceptionFilter,
     PageCallers,
-    PageFormTargets,
+    PageContinuations,
     AccountOverview,
     RecentAuthGuard,
   ],
-  exports: [PageRenderer, PageGate, PageExceptionFilter, PageCallers, PageFormTargets],
+  exports: [PageRenderer, PageGate, PageExceptionFilter, PageCallers, PageContinuations],
 })
 export class PagesModule {}

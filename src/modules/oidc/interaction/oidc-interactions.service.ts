@@ -8,7 +8,7 @@ import { REDIS } from '../../../common/redis/redis.constants';
 import { oidcConfig } from '../../../config';
 import { flowOf, flowQuery } from '../../pages/page-context';
 import type { PageCaller } from '../../pages/page-caller.service';
-import { PageFormTargets } from '../../pages/page-form-targets';
+import { PageContinuations } from '../../pages/page-continuations';
 import { acrOf } from '../provider/oidc-claims';
 import type { GrantRequest } from '../provider/oidc-grants.service';
 import { OidcProviders } from '../provider/oidc-provider.registry';
@@ -40,19 +40,28 @@ const INTERACTION_PATH = /^\/oidc\/([A-Za-z0-9_-]{1,64})\/interaction\/([A-Za-z0
 export class OidcInteractions implements OnModuleInit {
   constructor(
     private readonly providers: OidcProviders,
-    private readonly formTargets: PageFormTargets,
+    private readonly continuations: PageContinuations,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(oidcConfig.KEY) private readonly config: ConfigType<typeof oidcConfig>,
   ) {}
 
-  /** A sign-in page that continues an authorization may end at that client (CSP form-action). */
+  /**
+   * A sign-in page that continues an authorization: its forms may end at that client (CSP
+   * form-action), and the session it starts is for that client (its id as the `service`).
+   */
   onModuleInit(): void {
-    this.formTargets.register(async (returnTo) => {
+    const paramsOf = async (returnTo: string) => {
       const match = INTERACTION_PATH.exec(returnTo);
-      if (!match) return [];
+      if (!match) return undefined;
       const provider = await this.providers.providerFor(match[1]);
-      const interaction = await provider.Interaction.find(match[2]);
-      return originsOf(interaction?.params.redirect_uri);
+      return (await provider.Interaction.find(match[2]))?.params;
+    };
+    this.continuations.register({
+      formOrigins: async (returnTo) => originsOf((await paramsOf(returnTo))?.redirect_uri),
+      service: async (returnTo) => {
+        const clientId = (await paramsOf(returnTo))?.client_id;
+        return typeof clientId === 'string' ? clientId.slice(0, 64) : null;
+      },
     });
   }
 
