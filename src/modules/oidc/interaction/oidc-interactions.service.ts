@@ -9,7 +9,7 @@ import { oidcConfig } from '../../../config';
 import { flowOf, flowQuery } from '../../pages/page-context';
 import type { PageCaller } from '../../pages/page-caller.service';
 import { PageContinuations } from '../../pages/page-continuations';
-import { acrOf } from '../provider/oidc-claims';
+import { acrOf, asksAal2, olderThanMaxAge } from '../provider/oidc-claims';
 import type { GrantRequest } from '../provider/oidc-grants.service';
 import { OidcProviders } from '../provider/oidc-provider.registry';
 
@@ -95,16 +95,14 @@ export class OidcInteractions implements OnModuleInit {
    */
   async requirementOf(interaction: Interaction, caller: PageCaller): Promise<Requirement | null> {
     const { params, prompt } = interaction.details;
-    const now = Math.floor(Date.now() / 1000);
     const asked = words(params.prompt);
     if (asked.includes('login') && !(await this.provenDuring(interaction, caller))) return 'fresh';
-    if (params.max_age !== undefined && caller.auth.authTime < now - Number(params.max_age)) {
+    if (olderThanMaxAge(params.max_age, caller.auth.authTime)) {
       // A proof given on this interaction's page satisfies it even when the clock turned since (max_age=0).
       if (!(await this.provenDuring(interaction, caller))) return 'fresh';
     }
-    const acrValues = words(params.acr_values);
     const essentialAcr = prompt.reasons.includes('essential_acr') || prompt.reasons.includes('essential_acrs');
-    if ((acrValues.includes('aal2') && !acrValues.includes('aal1')) || essentialAcr) {
+    if (asksAal2(params.acr_values) || essentialAcr) {
       if (acrOf(caller.auth) !== 'aal2') return 'second_factor';
     }
     return null;

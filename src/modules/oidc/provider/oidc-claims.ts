@@ -46,6 +46,17 @@ export function releasedBy(scopes: Iterable<string>, claims: Record<string, unkn
   return Object.fromEntries(Object.entries(claims).filter(([name]) => allowed.has(name)));
 }
 
+/** Whether the request's `max_age` finds a sign-in at `authTime` (Unix seconds) too old; absent: never. */
+export function olderThanMaxAge(maxAge: unknown, authTime: number): boolean {
+  return maxAge !== undefined && authTime < Math.floor(Date.now() / 1000) - Number(maxAge);
+}
+
+/** Whether `acr_values` asks for aal2 without aal1 as an alternative: a second factor is then required. */
+export function asksAal2(acrValues: unknown): boolean {
+  const values = typeof acrValues === 'string' ? acrValues.split(' ') : [];
+  return values.includes('aal2') && !values.includes('aal1');
+}
+
 /**
  * `acr` from how the SecureAuth session was proven: aal2 once a second factor (or a passkey,
  * which is both) is in its amr, as the MFA section counts it.

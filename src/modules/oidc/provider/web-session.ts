@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AuthPrincipal } from '../../../common/auth/auth-principal';
-import { acrOf } from './oidc-claims';
+import { acrOf, asksAal2, olderThanMaxAge } from './oidc-claims';
 
 /**
  * The browser's SecureAuth session (the hosted pages' access cookie), read by the mount before
@@ -22,9 +22,7 @@ export function silentSessionOf(ctx: KoaContextWithOIDC, tenantId: string): stri
   const { params, prompts } = ctx.oidc;
   if (!params || !prompts.has('none') || !session || session.tenantId !== tenantId) return undefined;
   if (ctx.oidc.session?.accountId !== session.userId) return undefined;
-  const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
-  if (maxAge !== undefined && session.authTime < Math.floor(Date.now() / 1000) - maxAge) return undefined;
-  const acrValues = typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [];
-  if (acrValues.includes('aal2') && !acrValues.includes('aal1') && acrOf(session) !== 'aal2') return undefined;
+  if (olderThanMaxAge(params.max_age, session.authTime)) return undefined;
+  if (asksAal2(params.acr_values) && acrOf(session) !== 'aal2') return undefined;
   return session.sessionId;
 }
