@@ -1252,15 +1252,6 @@ export interface components {
             details?: components["schemas"]["ErrorDetailDto"][];
         };
         HistoryItemDto: {
-            /** @example login.succeeded */
-            type: string;
-            /**
-             * Format: date-time
-             * @example 2026-01-01T12:00:00.000Z
-             */
-            at: string;
-            /** @example 203.0.113.7 */
-            ip: string | null;
             /**
              * @description ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)
              * @example GB
@@ -1273,6 +1264,15 @@ export interface components {
              * @example MyService
              */
             service: string | null;
+            /** @example login.succeeded */
+            type: string;
+            /**
+             * Format: date-time
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            at: string;
+            /** @example 203.0.113.7 */
+            ip: string | null;
             /** @example Mozilla/5.0 */
             userAgent: string | null;
             /** Format: uuid */
@@ -2213,6 +2213,18 @@ export interface components {
             status?: "active" | "restricted" | "disabled";
         };
         AdminAuditEventDto: {
+            /**
+             * @description ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)
+             * @example GB
+             */
+            country: string | null;
+            /** @example London */
+            city: string | null;
+            /**
+             * @description The app's X-Client-Name
+             * @example MyService
+             */
+            service: string | null;
             /** Format: uuid */
             id: string;
             /** @example default */
@@ -2237,18 +2249,6 @@ export interface components {
             deviceId: string | null;
             /** @example 203.0.113.7 */
             ip: string | null;
-            /**
-             * @description ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)
-             * @example GB
-             */
-            country: string | null;
-            /** @example London */
-            city: string | null;
-            /**
-             * @description The app's X-Client-Name
-             * @example MyService
-             */
-            service: string | null;
             /** @example Mozilla/5.0 */
             userAgent: string | null;
             requestId: string | null;

@@ -1,4 +1,5 @@
 import { PageQueryDto } from '../../../common/http/page-query.dto';
+import { RequestOriginDto } from './request-origin.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
 import { IsoDateTimeQuery } from '../../../common/http/iso-date-time';
@@ -47,7 +48,7 @@ export class ListAuditEventsQueryDto extends PageQueryDto {
   tenantId?: string;
 }
 
-export class AdminAuditEventDto {
+export class AdminAuditEventDto extends RequestOriginDto {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
@@ -74,20 +75,6 @@ export class AdminAuditEventDto {
 
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
   ip!: string | null;
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: 'GB',
-    description: 'ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)',
-  })
-  country!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'London' })
-  city!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'MyService', description: "The app's X-Client-Name" })
-  service!: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0' })
   userAgent!: string | null;

@@ -1,9 +1,10 @@
 import { PageQueryDto } from '../../../common/http/page-query.dto';
 import { ApiProperty } from '@nestjs/swagger';
+import { RequestOriginDto } from './request-origin.dto';
 
 export class ListHistoryQueryDto extends PageQueryDto {}
 
-export class HistoryItemDto {
+export class HistoryItemDto extends RequestOriginDto {
   @ApiProperty({ example: 'login.succeeded' })
   type!: string;
 
@@ -12,20 +13,6 @@ export class HistoryItemDto {
 
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
   ip!: string | null;
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: 'GB',
-    description: 'ISO 3166-1 alpha-2 of the request (GEOIP_DB_PATH)',
-  })
-  country!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'London' })
-  city!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'MyService', description: "The app's X-Client-Name" })
-  service!: string | null;
 
   @ApiProperty({ type: String, nullable: true, example: 'Mozilla/5.0' })
   userAgent!: string | null;
