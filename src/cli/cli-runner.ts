@@ -163,7 +163,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   'set-tenant-settings': {
     summary:
-      'Set tenant policy (allowedOtpChannels, passwordMinLength, accessTokenTtl, refreshTokenTtl, sessionIdleTtl, mfaRequired, captcha, smsCountries) and branding (displayName, logoUrl, primaryColor, locale)',
+      'Set tenant policy (allowedOtpChannels, passwordMinLength, accessTokenTtl, refreshTokenTtl, sessionIdleTtl, mfaRequired, captcha, smsCountries, newPlacePolicy) and branding (displayName, logoUrl, primaryColor, locale)',
     usage: `--id <id> --json '{"passwordMinLength":15}' [--replace] (merged into the current settings unless --replace)`,
     async run(flags, _positional, context) {
       let input: unknown;

@@ -8,6 +8,7 @@ import { RecoveryCode } from '../modules/mfa/entities/recovery-code.entity';
 import { UserMfa } from '../modules/mfa/entities/user-mfa.entity';
 import { RefreshToken, Session } from '../modules/sessions/session.entity';
 import { SigningKey } from '../modules/sessions/signing-key.entity';
+import { SignInPlace } from '../modules/sign-in-risk/sign-in-place.entity';
 import { Tenant } from '../modules/tenants/tenant.entity';
 import { PendingRegistration } from '../modules/users/pending-registration.entity';
 import { User } from '../modules/users/user.entity';
@@ -22,6 +23,7 @@ export const ENTITIES = [
   Session,
   RefreshToken,
   Device,
+  SignInPlace,
   UserMfa,
   Passkey,
   RecoveryCode,

@@ -40,11 +40,15 @@ const en = {
   'notice.phone_changed.intro': 'The phone number of your account was changed.',
   'notice.new_sign_in.subject': 'New sign-in to your account',
   'notice.new_sign_in.intro': 'Your account was just signed in to from a new device.',
+  'notice.new_sign_in.place': 'Place',
   'notice.new_sign_in.device': 'Device',
   'notice.new_sign_in.ip': 'IP address',
   'notice.new_sign_in.unknownIp': 'unknown',
   'notice.new_sign_in.time': 'Time',
   'notice.new_sign_in.warning': "If this wasn't you, change your password and sign out other sessions.",
+  'notice.new_place.subject': 'Sign-in from a new place',
+  'notice.new_place.intro':
+    'Your account was just signed in to from {place}, where it has not been used in the last 90 days.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -86,11 +90,15 @@ const de: Record<MessageKey, string> = {
   'notice.phone_changed.intro': 'Die Telefonnummer Ihres Kontos wurde geändert.',
   'notice.new_sign_in.subject': 'Neue Anmeldung bei Ihrem Konto',
   'notice.new_sign_in.intro': 'Bei Ihrem Konto wurde sich soeben von einem neuen Gerät aus angemeldet.',
+  'notice.new_sign_in.place': 'Ort',
   'notice.new_sign_in.device': 'Gerät',
   'notice.new_sign_in.ip': 'IP-Adresse',
   'notice.new_sign_in.unknownIp': 'unbekannt',
   'notice.new_sign_in.time': 'Zeit',
   'notice.new_sign_in.warning': 'Wenn Sie das nicht waren, ändern Sie Ihr Passwort und melden Sie andere Sitzungen ab.',
+  'notice.new_place.subject': 'Anmeldung von einem neuen Ort',
+  'notice.new_place.intro':
+    'Bei Ihrem Konto wurde sich soeben aus {place} angemeldet, von wo es in den letzten 90 Tagen nicht genutzt wurde.',
 };
 
 export const MESSAGE_CATALOGUES: Record<Language, Readonly<Record<MessageKey, string>>> = { en, de };

@@ -13,7 +13,7 @@ import { SessionRevoker } from '../sessions/session-revoker.service';
 import { ROLES, User, type AdminStatus, type Role, type UserStatus } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import type { AdminScope } from './admin-scope';
-import type { AdminUserDetailDto, AdminUserDto, UpdateUserDto } from './dto/admin-user.dto';
+import type { AdminUserDetailDto, AdminUserDto, ImpossibleTravelDto, UpdateUserDto } from './dto/admin-user.dto';
 
 export interface UserFilters {
   query?: string;
@@ -39,6 +39,9 @@ select "id" from "app_user"
    for update`;
 
 const escapeLike = (value: string) => value.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+/** How long an impossible trip stays flagged in the user view (the audit keeps it as long as its retention). */
+const IMPOSSIBLE_TRAVEL_FLAG_DAYS = 90;
 
 /** Session revocation reasons, recorded on the session rows. */
 const REASON_RESTRICTED = 'user_restricted';
@@ -86,7 +89,7 @@ export class AdminUsersService {
     const liveSessions = await this.deviceSessions.liveCountsByDevice(user.tenantId, user.id);
     const devices = await this.devices.listFor(user.tenantId, user.id, liveSessions);
     const sessions = await this.sessions.listLive(user.tenantId, user.id);
-    return { ...this.toAdminView(user), devices, sessions };
+    return { ...this.toAdminView(user), devices, sessions, impossibleTravel: await this.impossibleTravelOf(user) };
   }
 
   async update(scope: AdminScope, id: string, input: UpdateUserDto, ctx: RequestContext): Promise<AdminUserDto> {
@@ -232,6 +235,23 @@ export class AdminUsersService {
   }
 
   /** Inside the scope or NOT_FOUND: another tenant's user is indistinguishable from no user. */
+  private async impossibleTravelOf(user: User): Promise<ImpossibleTravelDto | null> {
+    const since = new Date(Date.now() - IMPOSSIBLE_TRAVEL_FLAG_DAYS * 86_400_000);
+    const event = await this.audit.latestOf(user.tenantId, user.id, 'login.impossible_travel', since);
+    if (!event?.data) return null;
+    const trip = event.data as Omit<ImpossibleTravelDto, 'at'>;
+    return {
+      at: event.createdAt.toISOString(),
+      previousAt: trip.previousAt,
+      fromCountry: trip.fromCountry,
+      fromCity: trip.fromCity,
+      toCountry: trip.toCountry,
+      toCity: trip.toCity,
+      distanceKm: trip.distanceKm,
+      speedKmh: trip.speedKmh,
+    };
+  }
+
   private async findInScope(scope: AdminScope, id: string): Promise<User> {
     const user = await this.em.findOne(User, {
       id,

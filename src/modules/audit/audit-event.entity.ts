@@ -12,6 +12,12 @@ export type AuditOutcome = 'success' | 'failure';
 @Index({ name: 'audit_event_subject_idx', properties: ['tenantId', 'subjectId', 'createdAt', 'id'] })
 @Index({ name: 'audit_event_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
 @Index({ name: 'audit_event_type_idx', properties: ['tenantId', 'type', 'createdAt'] })
+// The admin user view's impossible-travel flag: rare events, found without scanning a user's refreshes.
+@Index({
+  name: 'audit_event_impossible_travel_idx',
+  expression:
+    'create index "audit_event_impossible_travel_idx" on "audit_event" ("tenant_id", "subject_id", "created_at") where "type" = \'login.impossible_travel\'',
+})
 // Platform-wide admin queries (no tenant) and the retention job's "older than" scan.
 @Index({ name: 'audit_event_created_idx', properties: ['createdAt', 'id'] })
 export class AuditEvent {

@@ -4,6 +4,8 @@ export const AUDIT_EVENT_TYPES = [
   'email.verified',
   'login.succeeded',
   'login.failed',
+  'login.new_place',
+  'login.impossible_travel',
   'otp.sent',
   'otp.verified',
   'otp.failed',

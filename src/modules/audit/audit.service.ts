@@ -106,6 +106,15 @@ export class AuditService {
     }));
   }
 
+  /** The user's latest event of a type since a time, or null (indexed for login.impossible_travel). */
+  async latestOf(tenantId: string, subjectId: string, type: AuditEventType, since: Date): Promise<AuditEvent | null> {
+    return this.em.findOne(
+      AuditEvent,
+      { tenantId, subjectId, type, createdAt: { $gte: since } },
+      { orderBy: { createdAt: 'desc' } },
+    );
+  }
+
   /** The admin view: every field, newest first, keyset-paginated (index: see the admin migration). */
   async query(scope: AuditScope, query: AuditQuery) {
     const createdAt: Record<string, Date> = {};

@@ -6,6 +6,7 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { MfaModule } from '../mfa/mfa.module';
 import { OtpModule } from '../otp/otp.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { SignInRiskModule } from '../sign-in-risk/sign-in-risk.module';
 import { UsersModule } from '../users/users.module';
 import { MfaChallengeController } from './mfa-challenge.controller';
 import { MfaChallengeService } from './mfa-challenge.service';
@@ -36,7 +37,7 @@ import { SignUpService } from './sign-up.service';
  * the MFA login challenge. Each flow is one controller + one service in this folder.
  */
 @Module({
-  imports: [CaptchaModule, DeliveryModule, MfaModule, OtpModule, SessionsModule, UsersModule],
+  imports: [CaptchaModule, DeliveryModule, MfaModule, OtpModule, SessionsModule, SignInRiskModule, UsersModule],
   // In this order in the OpenAPI document: sign up, password sign-in, codes, then the second factor and passkeys.
   controllers: [
     PasswordAuthController,

@@ -104,7 +104,7 @@ export class MfaChallengeService {
   }
 
   private offeredMethods(user: User, pending: PendingMfa): Promise<MfaMethod[]> {
-    return this.mfa.methodsFor(user, pending.excludedMethods);
+    return this.mfa.methodsFor(user, pending);
   }
 
   private async pendingUser(ctx: RequestContext, mfaToken: string): Promise<{ pending: PendingMfa; user: User }> {

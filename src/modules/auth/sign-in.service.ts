@@ -6,6 +6,7 @@ import type { MfaMethod } from '../mfa/mfa.types';
 import type { AuthResultDto, ClientType, DeviceInputDto } from '../sessions/dto/auth-result.dto';
 import type { SessionAnswer } from '../sessions/session-cookies';
 import { SessionIssuer } from '../sessions/session-issuer.service';
+import { SignInRisk } from '../sign-in-risk/sign-in-risk.service';
 import type { User } from '../users/user.entity';
 
 export interface SignIn {
@@ -24,25 +25,31 @@ export interface SignIn {
 
 /**
  * The end of every sign-in flow, in one place: a user with a second factor gets the MFA
- * challenge; otherwise the session starts and the successful login is audited (and so counted).
+ * challenge (so does a sign-in from a new place under the tenant's `step_up` policy);
+ * otherwise the session starts, the successful login is audited (and so counted) and its
+ * place judged (SignInRisk).
  */
 @Injectable()
 export class SignInService {
   constructor(
     private readonly sessions: SessionIssuer,
     private readonly mfa: MfaService,
+    private readonly risk: SignInRisk,
   ) {}
 
   /** After the first factor: the MFA challenge (finished at POST /api/auth/mfa/verify), or an aal 1 session. */
   async afterFirstFactor(signIn: SignIn): Promise<SessionAnswer<AuthResultDto | MfaChallengeDto>> {
     const { user, amr, excludedMethods, ctx, client, device } = signIn;
+    const stepUp = await this.risk.stepUpFor(signIn);
     const challenge = await this.mfa.startChallengeIfEnabled(user, {
       primaryAmr: amr,
       excludedMethods,
+      reason: stepUp?.reason,
       ctx,
       client,
       device,
     });
+    if (stepUp && challenge?.reason) await this.risk.stepUpAsked(user, stepUp, ctx);
     return challenge ? { body: challenge, cookies: [] } : this.startSession(signIn, 1);
   }
 
@@ -56,6 +63,8 @@ export class SignInService {
       data: { method, ...signIn.data },
     } as const;
     // Committed with the session; LoginMetricsListener counts it once it is.
-    return this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent });
+    const answer = await this.sessions.start({ user, amr, aal, client, device, ctx, signInEvent });
+    await this.risk.afterSignIn({ user, amr, aal, device, ctx, sessionId: answer.body.sessionId });
+    return answer;
   }
 }

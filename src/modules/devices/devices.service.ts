@@ -14,7 +14,7 @@ import { DeliveryService } from '../delivery/delivery.service';
 import type { DeviceInputDto } from './dto/device.dto';
 import type { User } from '../users/user.entity';
 import { Device } from './device.entity';
-import { type NoticeKind, renderNewSignInNotice } from './new-sign-in-notice';
+import { type NoticeKind, renderSignInNotice, type SignInNoticeVars } from './new-sign-in-notice';
 import type { DeviceResponseDto, DeviceSummaryDto, UpdateDeviceDto } from './dto/device.dto';
 
 /** Long enough for every retry of a provider outage; a sign-in notice a day late is still worth reading. */
@@ -118,6 +118,25 @@ export class DevicesService {
   }
 
   /**
+   * Whether this sign-in comes from a device the user marked trusted. Only a device the client
+   * names by its own id (an app's installation id) counts: a browser known by its User-Agent
+   * alone could be anyone's browser of that make, and trust must not be claimable by copying one.
+   */
+  async isTrusted(
+    user: User,
+    input: DeviceInputDto | undefined,
+    ctx: RequestContext,
+    em: EntityManager = this.em,
+  ): Promise<boolean> {
+    if (!input?.id) return false;
+    const rows = await em.execute<unknown[]>(
+      `select 1 from "device" where "tenant_id" = ? and "user_id" = ? and "device_key" = ? and "is_trusted" limit 1`,
+      [user.tenantId, user.id, deviceKeyOf(ctx.userAgent, input)],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Forgets the user's devices beyond MAX_DEVICES_PER_USER, least recently seen first (the
    * one signing in now was just seen), audited `device.removed`; answers their ids so that
    * the caller ends their sessions in the same transaction.
@@ -150,13 +169,12 @@ export class DevicesService {
 
   /**
    * Emails the user about a sign-in from a device seen for the first time (call it after the
-   * session committed). Not for a user without a verified email, nor for the first device of
-   * an account: that one is the user's own sign-up, not news. Best effort: a notice that could
-   * not be queued never fails the sign-in.
+   * session committed). Not for the first device of an account: that one is the user's own
+   * sign-up, not news.
    */
   async notifyNewSignIn(user: User, device: Device, ctx: RequestContext): Promise<void> {
     if (!user.email || !user.emailVerifiedAt) return;
-    try {
+    await this.bestEffort('new_sign_in', ctx, async () => {
       const others = await this.em
         .getConnection()
         .execute<unknown[]>(`select 1 from "device" where "tenant_id" = ? and "user_id" = ? and "id" <> ? limit 1`, [
@@ -165,22 +183,60 @@ export class DevicesService {
           device.id,
         ]);
       if (others.length === 0) return;
-      const kind: NoticeKind = 'new_sign_in';
-      await this.delivery.enqueue({
-        tenantId: user.tenantId,
-        userId: user.id,
-        destination: { channel: 'email', address: user.email },
-        purpose: kind,
-        content: renderNewSignInNotice(
-          { deviceName: device.name, ip: ctx.ip, at: device.firstSeenAt },
-          pickLanguage({ userLocale: user.locale, acceptLanguage: ctx.acceptLanguage }),
-        ),
-        ttlSeconds: NOTICE_TTL_SECONDS,
-        audit: { type: 'notice.sent', deviceId: device.id, ctx, data: { kind, channel: 'email' } },
+      await this.enqueueNotice(user, 'new_sign_in', ctx, device.id, {
+        deviceName: device.name,
+        ip: ctx.ip,
+        at: device.firstSeenAt,
+        city: device.lastCity,
+        countryCode: device.lastCountry,
       });
+    });
+  }
+
+  /** Emails the user about a sign-in from a country not seen for the account in 90 days (SignInRisk decides). */
+  async notifyNewPlace(user: User, place: { city?: string | null; countryCode: string }, ctx: Partial<RequestContext>) {
+    if (!user.email || !user.emailVerifiedAt) return;
+    await this.bestEffort('new_place', ctx, () =>
+      this.enqueueNotice(user, 'new_place', ctx, undefined, {
+        deviceName: readableDeviceName(ctx.userAgent ?? null),
+        ip: ctx.ip ?? null,
+        at: this.clock.now(),
+        ...place,
+      }),
+    );
+  }
+
+  /** A notice to the verified address, in the user's language, audited `notice.sent` with the message id. */
+  private async enqueueNotice(
+    user: User,
+    kind: NoticeKind,
+    ctx: Partial<RequestContext>,
+    deviceId: string | undefined,
+    vars: SignInNoticeVars,
+  ): Promise<void> {
+    await this.delivery.enqueue({
+      tenantId: user.tenantId,
+      userId: user.id,
+      destination: { channel: 'email', address: user.email! },
+      purpose: kind,
+      content: renderSignInNotice(
+        kind,
+        vars,
+        pickLanguage({ userLocale: user.locale, acceptLanguage: ctx.acceptLanguage }),
+      ),
+      ttlSeconds: NOTICE_TTL_SECONDS,
+      audit: { type: 'notice.sent', deviceId, ctx, data: { kind, channel: 'email' } },
+    });
+  }
+
+  /** The sign-in already happened: a notice that could not be queued is logged, never thrown. */
+  private async bestEffort(kind: NoticeKind, ctx: Partial<RequestContext>, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
     } catch (error) {
       this.logger.warn({
         msg: 'new sign-in notice not queued',
+        kind,
         requestId: ctx.requestId,
         error: error instanceof Error ? error.message : String(error),
       });

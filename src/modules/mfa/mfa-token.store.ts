@@ -17,6 +17,8 @@ export interface PendingMfa {
   primaryAmr: string[];
   /** Second factors this sign-in may not use, because the first factor already proved the same thing. */
   excludedMethods?: MfaMethod[];
+  /** Methods offered though not among the user's factors: an emailed code for a new-place step-up. */
+  adHocMethods?: MfaMethod[];
   client?: ClientType;
   device?: DeviceInputDto;
 }

@@ -14,8 +14,8 @@ import { Passkey } from './entities/passkey.entity';
 import { RecoveryCode } from './entities/recovery-code.entity';
 import { UserMfa } from './entities/user-mfa.entity';
 import { MfaAttemptsService } from './mfa-attempts.service';
-import { MfaTokenStore } from './mfa-token.store';
-import type { MfaMethod } from './mfa.types';
+import { MfaTokenStore, type PendingMfa } from './mfa-token.store';
+import type { ChallengeReason, MfaMethod } from './mfa.types';
 import { PasskeysService } from './passkeys.service';
 import { RecoveryCodesService } from './recovery-codes.service';
 import { TotpService, type TotpSetup } from './totp.service';
@@ -28,6 +28,11 @@ export interface StartChallengeOptions {
    * email code, the email factor is the same mailbox, not a second factor.
    */
   excludedMethods?: MfaMethod[];
+  /**
+   * Why this sign-in needs a second factor though the user may have none (a new place under the
+   * tenant's `step_up` policy): such a user is asked for a code to their verified email.
+   */
+  reason?: ChallengeReason | null;
   ctx: RequestContext;
   client?: ClientType;
   device?: DeviceInputDto;
@@ -239,9 +244,17 @@ export class MfaService {
     return methods;
   }
 
-  /** The methods a login challenge offers: the user's, less those the first factor rules out. */
-  async methodsFor(user: User, excludedMethods: readonly MfaMethod[] = []): Promise<MfaMethod[]> {
-    return (await this.methodsOf(user)).filter((method) => !excludedMethods.includes(method));
+  /**
+   * The methods a login challenge offers: the user's, less those the first factor rules out,
+   * plus those the challenge added for its reason (an emailed code for a user without a factor).
+   */
+  async methodsFor(
+    user: User,
+    pending: Pick<PendingMfa, 'excludedMethods' | 'adHocMethods'> = {},
+  ): Promise<MfaMethod[]> {
+    const excluded = pending.excludedMethods ?? [];
+    const own = (await this.methodsOf(user)).filter((method) => !excluded.includes(method));
+    return [...new Set([...own, ...(pending.adHocMethods ?? [])])];
   }
 
   /**
@@ -254,23 +267,36 @@ export class MfaService {
    * first factor rules theirs out (an email-code sign-in of a user whose only factor is email):
    * the challenge then offers what is left, recovery codes or nothing at all, and the user
    * signs in with their password instead.
+   *
+   * With a `reason` (a new place under `step_up`), a user without a factor of their own is
+   * asked for a code to their verified email, unless the first factor was that mailbox already
+   * or there is none: then nothing independent can be asked and the sign-in goes on (its place
+   * is then notified instead: SignInRisk).
    */
   async startChallengeIfEnabled(user: User, options: StartChallengeOptions): Promise<MfaChallengeDto | null> {
+    const reason = options.reason ?? undefined;
     // The flag is kept in the same transaction as every factor change, so it is a safe fast path.
-    if (!user.isMfaEnabled) return null;
-    const enabled = await this.methodsOf(user);
-    // Recovery codes stand in for a lost factor; they are no factor of their own.
-    if (!enabled.some((method) => method !== 'recovery_code')) return null;
+    if (!user.isMfaEnabled && !reason) return null;
+    const enabled = user.isMfaEnabled ? await this.methodsOf(user) : [];
     const excludedMethods = options.excludedMethods ?? [];
+    // Recovery codes stand in for a lost factor; they are no factor of their own.
+    const hasFactor = enabled.some((method) => method !== 'recovery_code');
+    const adHocMethods: MfaMethod[] = [];
+    if (!hasFactor) {
+      if (!reason || !user.email || !user.emailVerifiedAt || excludedMethods.includes('email')) return null;
+      adHocMethods.push('email');
+    }
     const mfaToken = await this.tokens.issue({
       userId: user.id,
       tenantId: user.tenantId,
       primaryAmr: options.primaryAmr,
       ...(excludedMethods.length > 0 ? { excludedMethods } : {}),
+      ...(adHocMethods.length > 0 ? { adHocMethods } : {}),
       client: options.client,
       device: options.device,
     });
-    return { mfaRequired: true, mfaToken, methods: enabled.filter((method) => !excludedMethods.includes(method)) };
+    const methods = [...new Set([...enabled.filter((method) => !excludedMethods.includes(method)), ...adHocMethods])];
+    return { mfaRequired: true, mfaToken, methods, ...(reason ? { reason } : {}) };
   }
 
   private async userOf(auth: AuthPrincipal): Promise<User> {

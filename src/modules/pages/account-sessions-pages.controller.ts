@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/auth/public.decorator';
 import { AppException } from '../../common/errors/app-exception';
+import { formatPlace } from '../../common/i18n/places';
 import { DeviceManagementService } from '../account/device-management.service';
 import { AuditService } from '../audit/audit.service';
 import { ListHistoryQueryDto } from '../audit/dto/history.dto';
@@ -35,19 +36,6 @@ export function formatTime(iso: string | null | undefined, lang: string): string
   if (!iso) return '';
   const format = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
   return `${format.format(new Date(iso))} UTC`;
-}
-
-/** "London, United Kingdom" in the page's language from a city and an ISO country code; '' when neither is known. */
-export function formatPlace(city: string | null | undefined, country: string | null | undefined, lang: string): string {
-  let countryName = country ?? '';
-  if (country) {
-    try {
-      countryName = new Intl.DisplayNames([lang], { type: 'region' }).of(country) ?? country;
-    } catch {
-      // A code Intl does not know is shown as it is.
-    }
-  }
-  return [city, countryName].filter(Boolean).join(', ');
 }
 
 /**

@@ -12,6 +12,8 @@ export interface PendingMfa {
   methods: string[];
   /** Whether a passkey may finish it (a button with JavaScript, beside the form's methods). */
   passkey?: boolean;
+  /** Why the challenge was asked beyond the user's own factors (a new place), said on the page. */
+  reason?: 'new_place';
 }
 
 /** Methods a page can ask for without JavaScript (passkeys need the browser API). */
@@ -27,6 +29,7 @@ export function pendingMfaOf(request: FastifyRequest): PendingMfa | undefined {
       mfaToken: parsed.mfaToken,
       methods: parsed.methods.filter((m) => PAGE_METHODS.includes(m)),
       passkey: parsed.methods.includes('passkey'),
+      ...(parsed.reason === 'new_place' ? { reason: parsed.reason } : {}),
     };
   } catch {
     return undefined;
@@ -44,10 +47,10 @@ export function finishFirstFactor(
   answer: SessionAnswer<object>,
   next: { signedIn: string; mfa: string },
 ): string {
-  const body = answer.body as { mfaRequired?: boolean; mfaToken?: string; methods?: string[] };
+  const body = answer.body as { mfaRequired?: boolean; mfaToken?: string; methods?: string[]; reason?: 'new_place' };
   answerWith(reply, answer);
   if (body.mfaRequired !== true || typeof body.mfaToken !== 'string') return next.signedIn;
-  const pending: PendingMfa = { mfaToken: body.mfaToken, methods: body.methods ?? [] };
+  const pending: PendingMfa = { mfaToken: body.mfaToken, methods: body.methods ?? [], reason: body.reason };
   void reply.setCookie(MFA_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), {
     httpOnly: true,
     secure: settings.secure,
@@ -56,6 +59,11 @@ export function finishFirstFactor(
     maxAge: MFA_COOKIE_SECONDS,
   });
   return next.mfa;
+}
+
+/** What the challenge page shows of a pending second factor (never its token). */
+export function challengeView(pending: PendingMfa): Omit<PendingMfa, 'mfaToken'> {
+  return { methods: pending.methods, passkey: pending.passkey, reason: pending.reason };
 }
 
 export function clearPendingMfa(reply: FastifyReply, settings: CookieSettings): void {

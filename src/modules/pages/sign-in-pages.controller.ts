@@ -16,7 +16,7 @@ import { flowOf, flowQuery, text, type FormBody } from './page-context';
 import { PageExceptionFilter } from './page-exception.filter';
 import { PageGate } from './page-gate.service';
 import { PageRenderer } from './page-renderer.service';
-import { clearPendingMfa, finishFirstFactor, pendingMfaOf } from './page-sign-in';
+import { challengeView, clearPendingMfa, finishFirstFactor, pendingMfaOf } from './page-sign-in';
 
 const NOTICES: Record<string, string> = {
   reset: 'signin.resetDone',
@@ -67,7 +67,7 @@ export class SignInPagesController {
     await this.gate.enter(request);
     const pending = pendingMfaOf(request);
     if (!pending) return reply.redirect(`/signin${flowQuery(flowOf(request))}`, 303);
-    return this.renderer.render(request, reply, 'signin-mfa', { methods: pending.methods, passkey: pending.passkey });
+    return this.renderer.render(request, reply, 'signin-mfa', challengeView(pending));
   }
 
   @Post('signin/mfa')
@@ -87,8 +87,7 @@ export class SignInPagesController {
       const values = { method: text(body, 'method') };
       return this.renderer.render(request, reply, 'signin-mfa', {
         failure,
-        methods: pending.methods,
-        passkey: pending.passkey,
+        ...challengeView(pending),
         values,
       });
     }
@@ -106,15 +105,13 @@ export class SignInPagesController {
       await this.mfaChallenge.sendEmailCode(ctx, pending.mfaToken);
       return this.renderer.render(request, reply, 'signin-mfa', {
         notice: 'mfa.emailSent',
-        methods: pending.methods,
-        passkey: pending.passkey,
+        ...challengeView(pending),
         values,
       });
     } catch (failure) {
       return this.renderer.render(request, reply, 'signin-mfa', {
         failure,
-        methods: pending.methods,
-        passkey: pending.passkey,
+        ...challengeView(pending),
         values,
       });
     }

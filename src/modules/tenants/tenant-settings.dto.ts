@@ -20,7 +20,13 @@ import {
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { AppException } from '../../common/errors';
 import { IsLanguageTag } from '../../common/validation/locale-validators';
-import { CAPTCHA_MODES, type CaptchaMode, type TenantSettings } from './tenant.entity';
+import {
+  CAPTCHA_MODES,
+  type CaptchaMode,
+  NEW_PLACE_POLICIES,
+  type NewPlacePolicy,
+  type TenantSettings,
+} from './tenant.entity';
 
 const OTP_CHANNELS = ['whatsapp', 'sms', 'email'] as const;
 
@@ -88,6 +94,18 @@ export class TenantSettingsDto implements TenantSettings {
   @Matches(/^[A-Z]{2}$/, { each: true, message: 'each value must be an upper-case ISO 3166-1 alpha-2 code' })
   @IsISO31661Alpha2({ each: true })
   smsCountries?: string[];
+
+  @ApiPropertyOptional({
+    enum: NEW_PLACE_POLICIES,
+    default: 'notify',
+    description:
+      'A password or code sign-in from a country the user has not signed in from in 90 days (not on a trusted device): ' +
+      '`notify` emails a security notice, `step_up` asks a second factor for that sign-in (an emailed code when the ' +
+      'user has none), `off` does nothing. Needs GEOIP_DB_PATH.',
+  })
+  @IsOptional()
+  @IsIn(NEW_PLACE_POLICIES)
+  newPlacePolicy?: NewPlacePolicy;
 
   @ApiPropertyOptional({ example: 'Acme Corp', description: "Shown on the hosted pages instead of 'SecureAuth'" })
   @IsOptional()

@@ -13,6 +13,11 @@ export interface TenantSettings {
   captcha?: CaptchaMode;
   /** ISO 3166-1 alpha-2 codes of the countries SMS and WhatsApp codes may go to; absent or empty = all. */
   smsCountries?: string[];
+  /**
+   * What a password or code sign-in from a country the user has not signed in from for 90 days
+   * does: a security notice (default), a second factor for that sign-in, or nothing.
+   */
+  newPlacePolicy?: NewPlacePolicy;
   /** Branding of the hosted pages: the name shown instead of "SecureAuth", an https logo, the accent colour. */
   displayName?: string;
   logoUrl?: string;
@@ -24,6 +29,9 @@ export interface TenantSettings {
 
 export const CAPTCHA_MODES = ['off', 'always'] as const;
 export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
+
+export const NEW_PLACE_POLICIES = ['notify', 'step_up', 'off'] as const;
+export type NewPlacePolicy = (typeof NEW_PLACE_POLICIES)[number];
 
 @Entity({ tableName: 'tenant' })
 export class Tenant {

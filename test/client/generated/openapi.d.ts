@@ -1435,6 +1435,11 @@ export interface components {
              *     ]
              */
             methods: ("totp" | "email" | "passkey" | "recovery_code")[];
+            /**
+             * @description Present when the tenant asks a second factor of this sign-in although the user may not have one: `new_place` (a country not signed in from in 90 days, tenant setting `newPlacePolicy: "step_up"`). A user without a factor is then offered `email`: a code to their verified address.
+             * @enum {string}
+             */
+            reason?: "new_place";
         };
         LoginDto: {
             device?: components["schemas"]["DeviceInputDto"];
@@ -1958,7 +1963,7 @@ export interface components {
             /** @enum {string} */
             channel: "email" | "sms" | "whatsapp";
             /** @enum {string} */
-            purpose: "email_verify" | "login" | "password_reset" | "mfa_email" | "email_change" | "phone_change" | "new_sign_in";
+            purpose: "email_verify" | "login" | "password_reset" | "mfa_email" | "email_change" | "phone_change" | "new_sign_in" | "new_place";
             /** @enum {string} */
             status: "queued" | "sending" | "sent" | "delivered" | "bounced" | "failed" | "suppressed" | "expired";
             /** @example 1 */
@@ -2157,6 +2162,36 @@ export interface components {
             items: components["schemas"]["AdminUserDto"][];
             nextCursor: string | null;
         };
+        ImpossibleTravelDto: {
+            /**
+             * Format: date-time
+             * @description The sign-in that arrived too soon
+             */
+            at: string;
+            /**
+             * Format: date-time
+             * @description The sign-in before it
+             */
+            previousAt: string;
+            /**
+             * @description ISO 3166-1 alpha-2
+             * @example GB
+             */
+            fromCountry: string;
+            /** @example London */
+            fromCity: string | null;
+            /** @example AU */
+            toCountry: string;
+            /** @example Sydney */
+            toCity: string | null;
+            /** @example 16994 */
+            distanceKm: number;
+            /**
+             * @description The speed the trip would have needed
+             * @example 61178
+             */
+            speedKmh: number;
+        };
         AdminUserDetailDto: {
             /** Format: uuid */
             id: string;
@@ -2196,6 +2231,8 @@ export interface components {
             devices: components["schemas"]["DeviceResponseDto"][];
             /** @description Live sessions only (`current` is always false here) */
             sessions: components["schemas"]["SessionResponseDto"][];
+            /** @description Flag: the latest sign-in of the last 90 days that came farther from the previous one than 1,000 km/h allows (GeoIP places; trips under 500 km are not judged). Null when there was none. */
+            impossibleTravel: components["schemas"]["ImpossibleTravelDto"] | null;
         };
         UpdateUserDto: {
             /**
@@ -2328,6 +2365,12 @@ export interface components {
              *     ]
              */
             smsCountries?: unknown[][];
+            /**
+             * @description A password or code sign-in from a country the user has not signed in from in 90 days (not on a trusted device): `notify` emails a security notice, `step_up` asks a second factor for that sign-in (an emailed code when the user has none), `off` does nothing. Needs GEOIP_DB_PATH.
+             * @default notify
+             * @enum {string}
+             */
+            newPlacePolicy: "notify" | "step_up" | "off";
             /**
              * @description Shown on the hosted pages instead of 'SecureAuth'
              * @example Acme Corp
@@ -7188,7 +7231,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Events about this user (subject) */
                 userId?: string;
-                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "account.deletion_scheduled" | "account.purged" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent" | "oidc.client_created" | "oidc.client_updated" | "oidc.client_secret_rotated" | "oidc.client_deleted" | "oidc.consent_given" | "oidc.grant_revoked";
+                type?: "user.registered" | "email.verified" | "login.succeeded" | "login.failed" | "login.new_place" | "login.impossible_travel" | "otp.sent" | "otp.verified" | "otp.failed" | "session.created" | "session.refreshed" | "session.revoked" | "session.reauthenticated" | "refresh.reuse_detected" | "password.reset_requested" | "password.reset" | "password.changed" | "password.breached" | "mfa.enabled" | "mfa.disabled" | "mfa.challenge.succeeded" | "mfa.challenge.failed" | "passkey.registered" | "passkey.removed" | "recovery_codes.generated" | "recovery_code.used" | "device.new" | "device.removed" | "device.updated" | "user.updated" | "account.exported" | "account.deletion_scheduled" | "account.purged" | "user.restricted" | "role.changed" | "delivery.bounced" | "delivery.failed" | "delivery.delivered" | "delivery.suppression_removed" | "tenant.created" | "tenant.disabled" | "signing_key.rotated" | "admin.sessions_revoked" | "admin.read" | "tenant.enabled" | "tenant.settings_changed" | "audit.pruned" | "notice.sent" | "oidc.client_created" | "oidc.client_updated" | "oidc.client_secret_rotated" | "oidc.client_deleted" | "oidc.consent_given" | "oidc.grant_revoked";
                 outcome?: "success" | "failure";
                 /** @description Inclusive lower bound: ISO 8601, a date or a date-time with a zone, years 0001 to 9999 */
                 from?: string;

@@ -8,6 +8,8 @@ import { UsersModule } from '../../users/users.module';
 import { ACCOUNT_PURGE_QUEUE } from './account-purge.constants';
 import { AccountPurgeProcessor } from './account-purge.processor';
 import { OidcClientsModule } from '../../oidc/clients/oidc-clients.module';
+import { SignInRiskModule } from '../../sign-in-risk/sign-in-risk.module';
+import { SignInPlaces } from '../../sign-in-risk/sign-in-places.service';
 import { DeliveryService } from '../../delivery/delivery.service';
 import { DevicesService } from '../../devices/devices.service';
 import { MfaService } from '../../mfa/mfa.service';
@@ -26,12 +28,13 @@ import { AccountPurgeService } from './account-purge.service';
     MfaModule,
     DeliveryModule,
     OidcClientsModule,
+    SignInRiskModule,
   ],
   providers: [
     {
       provide: USER_DATA_ERASERS,
       useFactory: (...erasers: UserDataEraser[]) => erasers,
-      inject: [SessionRevoker, DevicesService, MfaService, DeliveryService, OidcClients],
+      inject: [SessionRevoker, DevicesService, MfaService, DeliveryService, OidcClients, SignInPlaces],
     },
     AccountPurgeService,
     AccountPurgeProcessor,

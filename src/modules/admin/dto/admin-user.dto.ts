@@ -82,10 +82,46 @@ export class AdminUserPageResponseDto {
   nextCursor!: string | null;
 }
 
+/** The latest sign-in that no one could have travelled to in time (audit `login.impossible_travel`). */
+export class ImpossibleTravelDto {
+  @ApiProperty({ format: 'date-time', description: 'The sign-in that arrived too soon' })
+  at!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'The sign-in before it' })
+  previousAt!: string;
+
+  @ApiProperty({ example: 'GB', description: 'ISO 3166-1 alpha-2' })
+  fromCountry!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'London' })
+  fromCity!: string | null;
+
+  @ApiProperty({ example: 'AU' })
+  toCountry!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Sydney' })
+  toCity!: string | null;
+
+  @ApiProperty({ example: 16994 })
+  distanceKm!: number;
+
+  @ApiProperty({ example: 61178, description: 'The speed the trip would have needed' })
+  speedKmh!: number;
+}
+
 export class AdminUserDetailDto extends AdminUserDto {
   @ApiProperty({ type: [DeviceResponseDto] })
   devices!: DeviceResponseDto[];
 
   @ApiProperty({ type: [SessionResponseDto], description: 'Live sessions only (`current` is always false here)' })
   sessions!: SessionResponseDto[];
+
+  @ApiProperty({
+    type: ImpossibleTravelDto,
+    nullable: true,
+    description:
+      'Flag: the latest sign-in of the last 90 days that came farther from the previous one than 1,000 km/h allows ' +
+      '(GeoIP places; trips under 500 km are not judged). Null when there was none.',
+  })
+  impossibleTravel!: ImpossibleTravelDto | null;
 }

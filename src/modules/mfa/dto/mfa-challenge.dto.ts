@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { AuthResultDto, SET_SESSION_COOKIES } from '../../sessions/dto/auth-result.dto';
-import { MFA_METHODS, type MfaMethod } from '../mfa.types';
+import { CHALLENGE_REASONS, type ChallengeReason, MFA_METHODS, type MfaMethod } from '../mfa.types';
 
 /** API.md POST /api/auth/login (and verify-otp): the first factor passed, a second one is due. */
 export class MfaChallengeDto {
@@ -22,6 +22,15 @@ export class MfaChallengeDto {
     example: ['totp', 'recovery_code'],
   })
   methods!: MfaMethod[];
+
+  @ApiPropertyOptional({
+    enum: CHALLENGE_REASONS,
+    description:
+      'Present when the tenant asks a second factor of this sign-in although the user may not have one: `new_place` ' +
+      '(a country not signed in from in 90 days, tenant setting `newPlacePolicy: "step_up"`). A user without a factor ' +
+      'is then offered `email`: a code to their verified address.',
+  })
+  reason?: ChallengeReason;
 }
 
 /** 200 of a first-factor login: either a session, or the challenge for the second factor. */
