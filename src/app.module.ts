@@ -27,6 +27,7 @@ import { PagesModule } from './modules/pages/pages.module';
 import { SessionsModule } from './modules/sessions/sessions.module';
 import { TenantGuard } from './modules/tenants/tenant.guard';
 import { TenantsModule } from './modules/tenants/tenants.module';
+import { WebhooksHttpModule, WebhooksModule, WebhookWorkerModule } from './modules/webhooks/webhooks.module';
 
 /** Infrastructure every process needs, API or worker. */
 export const CORE_IMPORTS = [
@@ -59,7 +60,11 @@ export class AppModule {
         AdminModule,
         PagesModule,
         OidcModule,
-        ...(options.withWorker ? [DeliveryWorkerModule, AuditMaintenanceModule, AccountPurgeModule] : []),
+        WebhooksModule,
+        WebhooksHttpModule,
+        ...(options.withWorker
+          ? [DeliveryWorkerModule, AuditMaintenanceModule, AccountPurgeModule, WebhookWorkerModule]
+          : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -17,6 +17,7 @@ import { tenantsConfig } from './tenants.config';
 import { sessionsConfig } from './sessions.config';
 import { throttleConfig } from './throttle.config';
 import { webauthnConfig } from './webauthn.config';
+import { webhooksConfig } from './webhooks.config';
 
 export * from './account.config';
 export * from './app.config';
@@ -36,6 +37,7 @@ export * from './tenants.config';
 export * from './sessions.config';
 export * from './throttle.config';
 export * from './webauthn.config';
+export * from './webhooks.config';
 export { ConfigError, configWarnings } from './env-reader';
 
 export const configSlices = [
@@ -57,6 +59,7 @@ export const configSlices = [
   sessionsConfig,
   throttleConfig,
   webauthnConfig,
+  webhooksConfig,
 ];
 
 /**

@@ -12,6 +12,7 @@ import { SignInPlace } from '../modules/sign-in-risk/sign-in-place.entity';
 import { Tenant } from '../modules/tenants/tenant.entity';
 import { PendingRegistration } from '../modules/users/pending-registration.entity';
 import { User } from '../modules/users/user.entity';
+import { WebhookDelivery, WebhookEndpoint } from '../modules/webhooks/webhook.entities';
 
 /** Every entity of the service; the ORM, the CLI and the migrations all read this list. */
 export const ENTITIES = [
@@ -32,4 +33,6 @@ export const ENTITIES = [
   OidcClient,
   OidcRecord,
   OidcConsent,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

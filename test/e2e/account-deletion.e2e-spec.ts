@@ -6,6 +6,8 @@ import { Device } from '../../src/modules/devices/device.entity';
 import { Passkey } from '../../src/modules/mfa/entities/passkey.entity';
 import { RecoveryCode } from '../../src/modules/mfa/entities/recovery-code.entity';
 import { Session } from '../../src/modules/sessions/session.entity';
+import { SignInPlace } from '../../src/modules/sign-in-risk/sign-in-place.entity';
+import { WebhookDelivery } from '../../src/modules/webhooks/webhook.entities';
 import { User } from '../../src/modules/users/user.entity';
 import { eventually } from '../support/eventually';
 import { uniquePhone } from '../support/otp-test-helpers';
@@ -13,7 +15,7 @@ import { startProviderStack, type ProviderStack } from '../support/provider-stac
 import { TestClock } from '../support/test-clock';
 import { startTestApp } from '../support/test-app';
 import { SoftwareAuthenticator } from '../support/webauthn-authenticator';
-import { signedInAs } from './admin-support';
+import { createWebhookDelivery, createWebhookEndpoint, signedInAs } from './admin-support';
 import {
   auditTypesOf,
   enrolTotp,
@@ -179,6 +181,14 @@ describe('account deletion (DELETE /api/account)', () => {
       tenantId: user.tenantId,
       payload: { accountId: user.id, clientId: 'some-client' },
     });
+    // Where the account signed in from, and an event delivered to a tenant's webhook about it.
+    await em.insert(SignInPlace, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      countryCode: 'GB',
+      lastSeenAt: new Date(),
+    });
+    await createWebhookDelivery(em, await createWebhookEndpoint(em, user.tenantId), { userId: user.id });
     expect(await em.count(DeliveryMessage, { userId: user.id })).toBeGreaterThan(0);
     expect((await deleteAccount(token)).status).toBe(202);
 
@@ -203,7 +213,16 @@ describe('account deletion (DELETE /api/account)', () => {
       purgeAt: null,
       isMfaEnabled: false,
     });
-    for (const entity of [Session, Device, Passkey, RecoveryCode, DeliveryMessage, OidcConsent] as const) {
+    for (const entity of [
+      Session,
+      Device,
+      Passkey,
+      RecoveryCode,
+      DeliveryMessage,
+      OidcConsent,
+      SignInPlace,
+      WebhookDelivery,
+    ] as const) {
       expect(await em.fork().count(entity as typeof Session, { userId: user.id })).toBe(0);
     }
     expect(await em.fork().count(OidcRecord, { id: `grant-${user.id}` })).toBe(0);

@@ -6,7 +6,14 @@ import { createUser } from '../support/factories';
 import { startSession } from './sessions-support';
 
 export { startSession } from './sessions-support';
-export { createOidcClient, createSuppression, createTenant, createUser } from '../support/factories';
+export {
+  createOidcClient,
+  createSuppression,
+  createTenant,
+  createUser,
+  createWebhookDelivery,
+  createWebhookEndpoint,
+} from '../support/factories';
 
 export interface SignedIn {
   id: string;

@@ -8,6 +8,8 @@ import { OidcClient } from '../../src/modules/oidc/oidc.entities';
 import { Tenant } from '../../src/modules/tenants/tenant.entity';
 import { PendingRegistration } from '../../src/modules/users/pending-registration.entity';
 import { User } from '../../src/modules/users/user.entity';
+import { WebhookDelivery, WebhookEndpoint } from '../../src/modules/webhooks/webhook.entities';
+import type { Ciphertext } from '../../src/common/crypto/crypto.service';
 
 /**
  * One factory per entity a test needs to start from, written straight to the test's database.
@@ -132,4 +134,44 @@ export async function createOidcClient(db: Db, tenantId = 'default', fields: Fie
   });
   await em.flush();
   return row.clientId;
+}
+
+/** A webhook endpoint row (all events); its secret is no real ciphertext, so a worker cannot sign with it. */
+export async function createWebhookEndpoint(
+  db: Db,
+  tenantId = 'default',
+  fields: Fields<WebhookEndpoint> = {},
+): Promise<string> {
+  const em = forkOf(db);
+  const row = em.create(WebhookEndpoint, {
+    tenantId,
+    url: 'https://hooks.example/secureauth',
+    events: ['*'],
+    secret: 'factory-secret' as Ciphertext,
+    ...fields,
+  });
+  await em.flush();
+  return row.id;
+}
+
+/** A pending delivery of a user.created event to an endpoint. */
+export async function createWebhookDelivery(db: Db, endpointId: string, fields: Fields<WebhookDelivery> = {}) {
+  const em = forkOf(db);
+  const eventId = randomUUID();
+  const row = em.create(WebhookDelivery, {
+    tenantId: 'default',
+    endpointId,
+    eventId,
+    type: 'user.created',
+    body: JSON.stringify({
+      id: eventId,
+      type: 'user.created',
+      timestamp: new Date().toISOString(),
+      tenantId: 'default',
+      data: {},
+    }),
+    ...fields,
+  });
+  await em.flush();
+  return row.id;
 }

@@ -12,6 +12,8 @@ export const PERMISSIONS = [
   'tenants:write',
   'clients:read',
   'clients:write',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -19,7 +21,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLE_PERMISSIONS = {
   user: [],
   support: ['users:read', 'sessions:revoke', 'delivery:read'],
-  auditor: ['users:read', 'audit:read', 'delivery:read', 'tenants:read'],
+  auditor: ['users:read', 'audit:read', 'delivery:read', 'tenants:read', 'webhooks:read'],
   admin: PERMISSIONS,
 } as const satisfies Record<Role, readonly Permission[]>;
 

@@ -39,6 +39,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: 'webhook_attempts_total',
+    help: 'Outbound event webhook attempts by outcome (succeeded, timeout, network, refused, http_<status>)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly deliveryLatency = new Histogram({
     name: 'delivery_latency_seconds',
     help: 'Time from enqueue to provider acceptance',

@@ -54,6 +54,10 @@ export const AUDIT_EVENT_TYPES = [
   'oidc.client_deleted',
   'oidc.consent_given',
   'oidc.grant_revoked',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.disabled',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -10,6 +10,8 @@ import { AccountPurgeProcessor } from './account-purge.processor';
 import { OidcClientsModule } from '../../oidc/clients/oidc-clients.module';
 import { SignInRiskModule } from '../../sign-in-risk/sign-in-risk.module';
 import { SignInPlaces } from '../../sign-in-risk/sign-in-places.service';
+import { WebhooksModule } from '../../webhooks/webhooks.module';
+import { WebhookDeliveries } from '../../webhooks/webhook-deliveries.service';
 import { DeliveryService } from '../../delivery/delivery.service';
 import { DevicesService } from '../../devices/devices.service';
 import { MfaService } from '../../mfa/mfa.service';
@@ -29,12 +31,21 @@ import { AccountPurgeService } from './account-purge.service';
     DeliveryModule,
     OidcClientsModule,
     SignInRiskModule,
+    WebhooksModule,
   ],
   providers: [
     {
       provide: USER_DATA_ERASERS,
       useFactory: (...erasers: UserDataEraser[]) => erasers,
-      inject: [SessionRevoker, DevicesService, MfaService, DeliveryService, OidcClients, SignInPlaces],
+      inject: [
+        SessionRevoker,
+        DevicesService,
+        MfaService,
+        DeliveryService,
+        OidcClients,
+        SignInPlaces,
+        WebhookDeliveries,
+      ],
     },
     AccountPurgeService,
     AccountPurgeProcessor,
