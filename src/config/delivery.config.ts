@@ -48,6 +48,11 @@ export const deliveryConfig = registerAs('delivery', () => {
     publicBaseUrl: env.optional('PUBLIC_BASE_URL')?.replace(/\/+$/, ''),
     workerConcurrency: env.int('DELIVERY_WORKER_CONCURRENCY', 20, { min: 1 }),
     providerTimeoutMs: env.int('DELIVERY_PROVIDER_TIMEOUT_MS', 10_000, { min: 100 }),
+    /**
+     * Channel fallback: a message with a fallback channel (tenant `channelOrder`) that its
+     * provider has not accepted this long after it was queued goes out by the next channel.
+     */
+    fallbackAfterMs: env.int('DELIVERY_FALLBACK_AFTER_MS', 15_000, { min: 100 }),
     /** A job whose worker stops renewing its lock for this long is handed to another worker (stalled). */
     jobLockMs: env.int('DELIVERY_JOB_LOCK_MS', 30_000, { min: 1000 }),
     /**

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { otpConfig } from '../../config/otp.config';
 import type { OtpDestination } from '../otp/otp.types';
 import { requirePhone } from '../otp/phone-number';
+import type { PhoneChannel } from '../tenants/tenant.entity';
 import { TenantsService } from '../tenants/tenants.service';
 import type { SendOtpDto, VerifyOtpDto } from './dto/otp-login.dto';
 
@@ -28,14 +29,17 @@ export class OtpDestinations {
         { field: 'channel', message: 'applies to a phone only: an email code always goes by email' },
       ]);
     }
+    const { allowedOtpChannels: allowed, channelOrder } = await this.tenants.settingsOf(ctx.tenantId);
     const destination: OtpDestination =
       body.phone !== undefined
         ? {
-            channel: ('channel' in body && body.channel) || this.config.defaultChannel,
+            channel:
+              ('channel' in body && body.channel) ||
+              channelOrder?.find((channel) => !allowed || allowed.includes(channel)) ||
+              this.config.defaultChannel,
             address: requirePhone(body.phone),
           }
         : { channel: 'email', address: body.email ?? '' };
-    const allowed = (await this.tenants.settingsOf(ctx.tenantId)).allowedOtpChannels;
     // For verification the channel of a phone code does not matter: either phone channel is enough.
     const phoneAllowed = !allowed || allowed.includes('sms') || allowed.includes('whatsapp');
     const isAllowed =
@@ -46,5 +50,14 @@ export class OtpDestinations {
       throw new AppException('VALIDATION_FAILED', [{ field, message: 'this channel is not enabled for the tenant' }]);
     }
     return destination;
+  }
+
+  /** The channel that takes over a phone code sent by `destination.channel`: the next allowed one of the tenant's `channelOrder`. */
+  async fallbackFor(ctx: RequestContext, destination: OtpDestination): Promise<PhoneChannel | undefined> {
+    if (destination.channel === 'email') return undefined;
+    const { allowedOtpChannels: allowed, channelOrder = [] } = await this.tenants.settingsOf(ctx.tenantId);
+    const position = channelOrder.indexOf(destination.channel);
+    if (position < 0) return undefined;
+    return channelOrder.slice(position + 1).find((channel) => !allowed || allowed.includes(channel));
   }
 }

@@ -47,7 +47,8 @@ export class OtpLoginService {
     const userId = holder && !holder.deleted ? holder.id : null;
     // A deleted account's phone answers as an unknown one where sign-up is off: a pretend code.
     const mayCreate = destination.channel !== 'email' && this.config.signup && !holder;
-    const input = { tenantId: ctx.tenantId, purpose: 'login' as const, destination, ctx };
+    const fallbackChannel = await this.destinations.fallbackFor(ctx, destination);
+    const input = { tenantId: ctx.tenantId, purpose: 'login' as const, destination, fallbackChannel, ctx };
     const durations = this.sendDurations[destination.channel === 'email' ? 'email' : 'phone'];
     if (!userId && !mayCreate) {
       const pretended = await this.otp.issueWithoutSending(input, { like: durations, startedAt });

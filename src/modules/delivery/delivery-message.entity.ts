@@ -66,6 +66,25 @@ export class DeliveryMessage {
   @Property({ type: 'text', nullable: true, hidden: true })
   payload: Ciphertext | null = null;
 
+  /**
+   * Channel fallback (tenant `channelOrder`): the channel that takes over when this message is
+   * refused as undeliverable or not accepted in time, and its finished content, encrypted like
+   * `payload`, until the fallback goes out or is no longer needed (this message was sent).
+   */
+  @Property({ type: 'string', length: 16, nullable: true })
+  fallbackChannel: DeliveryChannel | null = null;
+
+  @Property({ type: 'text', nullable: true, hidden: true })
+  fallbackPayload: Ciphertext | null = null;
+
+  /** The message that went out instead of this one, once it did. */
+  @Property({ type: 'uuid', nullable: true })
+  fallbackMessageId: string | null = null;
+
+  /** On a fallback message: the message it stands in for. */
+  @Property({ type: 'uuid', nullable: true })
+  fallbackOf: string | null = null;
+
   /** How long sending still makes sense (a code's lifetime, how late a notice is worth reading); past it, it is not sent. */
   @Property({ type: 'datetime' })
   expiresAt!: Date;

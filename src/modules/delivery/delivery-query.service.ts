@@ -40,6 +40,8 @@ export class DeliveryQueryService {
       destination: row.destinationMasked,
       lastError: row.lastError,
       providerMessageId: row.providerMessageId,
+      fallbackMessageId: row.fallbackMessageId,
+      fallbackOf: row.fallbackOf,
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
     }));

@@ -2,6 +2,8 @@
 export const DELIVERY_QUEUE = 'delivery';
 export const SEND_MESSAGE_JOB = 'send-message';
 export const REQUEUE_STRANDED_JOB = 'requeue-stranded';
+/** Delayed by DELIVERY_FALLBACK_AFTER_MS after a message with a fallback channel: not accepted by then, the fallback goes. */
+export const FALLBACK_CHECK_JOB = 'fallback-check';
 /**
  * Name of the custom backoff strategy registered on the worker (see delivery-backoff.ts). Every
  * queued job stores it: a new name would leave the retries of jobs in flight across a deploy

@@ -10,6 +10,7 @@ import { DeliveryQueryService } from './delivery-query.service';
 import { DeliveryService } from './delivery.service';
 import { DestinationHasher } from './destination-hasher';
 import { DeliveryWorker } from './delivery.worker';
+import { DeliveryFallbacks } from './delivery-fallbacks.service';
 import { PhoneDestinationPolicy } from './phone-destination.policy';
 import { SmsBudget } from './sms-budget';
 import { SuppressionListService } from './suppression-list.service';
@@ -48,6 +49,6 @@ export class DeliveryModule {}
 /** The BullMQ worker that sends the messages (APP_ROLE=all in the API process, or worker alone). */
 @Module({
   imports: [DeliveryModule],
-  providers: [DeliveryTransports, DeliveryProcessor, DeliveryWorker],
+  providers: [DeliveryTransports, DeliveryProcessor, DeliveryWorker, DeliveryFallbacks],
 })
 export class DeliveryWorkerModule {}

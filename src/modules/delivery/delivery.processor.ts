@@ -10,6 +10,7 @@ import { finishMessage } from './finish-message';
 import type { DeliveryChannel } from './delivery-destination';
 import { DeliveryMessage, type DeliveryStatus } from './delivery-message.entity';
 import { DeliveryError, RetryableDeliveryError } from './delivery.errors';
+import { DeliveryFallbacks } from './delivery-fallbacks.service';
 import type { MessagePayload } from './delivery.service';
 import type { SendMessageJobData } from './delivery.constants';
 import { SuppressionListService } from './suppression-list.service';
@@ -32,7 +33,7 @@ returning "m"."id", "m"."tenant_id", "m"."user_id", "m"."channel", "m"."destinat
 const SENT_SQL = `
 update "delivery_message"
    set "status" = 'sent', "provider_message_id" = ?, "payload" = null, "sent_at" = ?, "last_error" = null,
-       "updated_at" = now()
+       "fallback_payload" = null, "updated_at" = now()
  where "id" = ? and "status" = 'sending'`;
 
 interface ClaimRow {
@@ -94,6 +95,7 @@ export class DeliveryProcessor {
     private readonly clock: Clock,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    private readonly fallbacks: DeliveryFallbacks,
   ) {}
 
   async process(job: Job<SendMessageJobData>): Promise<void> {
@@ -196,6 +198,8 @@ export class DeliveryProcessor {
         );
       });
       this.metrics.deliveryMessages.labels(message.channel, 'bounced').inc();
+      // Not on WhatsApp (131026) and the like: the tenant's next channel takes over, if it has one.
+      await this.fallbacks.fallBack(message.id, `bounced: ${lastError}`);
       throw new UnrecoverableError(lastError);
     }
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -12,7 +12,13 @@ import type { AuditEventType } from '../audit/audit.constants';
 import { type AuditInput, AuditService } from '../audit/audit.service';
 import { finishMessage } from './finish-message';
 import { type DeliveryDestination, maskDestination } from './delivery-destination';
-import { DELIVERY_BACKOFF_TYPE, DELIVERY_QUEUE, SEND_MESSAGE_JOB, type SendMessageJobData } from './delivery.constants';
+import {
+  DELIVERY_BACKOFF_TYPE,
+  DELIVERY_QUEUE,
+  FALLBACK_CHECK_JOB,
+  SEND_MESSAGE_JOB,
+  type SendMessageJobData,
+} from './delivery.constants';
 import { DestinationHasher } from './destination-hasher';
 import { DeliveryMessage } from './delivery-message.entity';
 import type { MessageContent } from './message-content';
@@ -20,6 +26,8 @@ import type { OutgoingMessage } from './transports/delivery-transport';
 
 /** A finished message for one destination, as its author hands it over. */
 export interface OutboundMessage {
+  /** The row's id when the author must know it first (a fallback named on its original); else a new one. */
+  id?: string;
   tenantId: string;
   userId: string | null;
   destination: DeliveryDestination;
@@ -28,6 +36,13 @@ export interface OutboundMessage {
   content: MessageContent;
   /** How long sending it still makes sense; past it the worker marks it `expired` instead. */
   ttlSeconds: number;
+  /**
+   * Channel fallback: the same message, finished for another channel, sent instead if this one is
+   * refused as undeliverable or not accepted within DELIVERY_FALLBACK_AFTER_MS (DeliveryFallbacks).
+   */
+  fallback?: { channel: DeliveryDestination['channel']; content: MessageContent };
+  /** On a fallback message: the message it stands in for, whose expiry it keeps. */
+  fallbackOf?: { id: string; expiresAt: Date };
   /** The author's event (e.g. `otp.sent`), written with the row in one statement; `messageId` is added to its data. */
   audit: {
     type: AuditEventType;
@@ -40,11 +55,21 @@ export interface OutboundMessage {
 /** The encrypted part of a message row: everything needed to send it again after a crash. */
 export type MessagePayload = Omit<OutgoingMessage, 'id' | 'channel'>;
 
+/** The fallback's payload is bound to the message it belongs to, under a context of its own. */
+export function fallbackContext(messageId: string): string {
+  return `${messageId}:fallback`;
+}
+
+function fallbackPayloadOf(message: OutboundMessage): MessagePayload {
+  return { to: message.destination.address, ...message.fallback!.content };
+}
+
 const INSERT_MESSAGE_SQL = `
 insert into "delivery_message"
   ("id", "tenant_id", "user_id", "channel", "purpose", "destination_masked", "destination_hash",
-   "status", "attempts", "payload", "expires_at", "created_at", "updated_at")
-values (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)`;
+   "status", "attempts", "payload", "expires_at", "created_at", "updated_at",
+   "fallback_channel", "fallback_payload", "fallback_of")
+values (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * The outbox: records a message, queues a job that only names it, and queues again the rows
@@ -71,7 +96,7 @@ export class DeliveryService {
    */
   async enqueue(message: OutboundMessage): Promise<{ messageId: string }> {
     const { destination, audit } = message;
-    const messageId = randomUUID();
+    const messageId = message.id ?? randomUUID();
     const payload: MessagePayload = { to: destination.address, ...message.content };
     const now = new Date(this.clock.nowMs());
     const audited: AuditInput = {
@@ -97,9 +122,14 @@ export class DeliveryService {
           maskDestination(destination.channel, destination.address),
           this.hasher.hash(destination),
           this.crypto.encrypt(JSON.stringify(payload), messageId),
-          new Date(now.getTime() + message.ttlSeconds * 1000),
+          message.fallbackOf?.expiresAt ?? new Date(now.getTime() + message.ttlSeconds * 1000),
           now,
           now,
+          message.fallback?.channel ?? null,
+          message.fallback
+            ? this.crypto.encrypt(JSON.stringify(fallbackPayloadOf(message)), fallbackContext(messageId))
+            : null,
+          message.fallbackOf?.id ?? null,
           ...event.params,
         ],
         'run',
@@ -107,6 +137,7 @@ export class DeliveryService {
     await this.audit.announce(audited, audit.ctx, this.em);
     try {
       await this.queueSend(messageId);
+      if (message.fallback) await this.queueFallbackCheck(messageId);
     } catch (error) {
       await this.failUnqueued(message, messageId);
       throw error;
@@ -138,6 +169,22 @@ export class DeliveryService {
       );
     for (const { id } of rows) await this.queueSend(id);
     return rows.length;
+  }
+
+  /** The moment the fallback goes if the message was not accepted by then (a job's own id: added once). */
+  private async queueFallbackCheck(messageId: string): Promise<void> {
+    await this.queue.add(
+      FALLBACK_CHECK_JOB,
+      { messageId },
+      {
+        jobId: `${messageId}-fallback`,
+        delay: this.config.fallbackAfterMs,
+        attempts: 3,
+        backoff: { type: 'fixed', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600, count: 5000 },
+      },
+    );
   }
 
   private async queueSend(messageId: string): Promise<void> {

@@ -11,9 +11,11 @@ import { deliveryBackoffMs } from './delivery-backoff';
 import { RetryableDeliveryError } from './delivery.errors';
 import { DeliveryProcessor } from './delivery.processor';
 import { DeliveryService } from './delivery.service';
+import { DeliveryFallbacks } from './delivery-fallbacks.service';
 import {
   DELIVERY_BACKOFF_TYPE,
   DELIVERY_QUEUE,
+  FALLBACK_CHECK_JOB,
   REQUEUE_STRANDED_JOB,
   type DeliveryJobData,
   type SendMessageJobData,
@@ -32,6 +34,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly processor: DeliveryProcessor,
     private readonly delivery: DeliveryService,
+    private readonly fallbacks: DeliveryFallbacks,
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue<DeliveryJobData>,
     @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
     @Inject(redisConfig.KEY) private readonly redis: ConfigType<typeof redisConfig>,
@@ -46,10 +49,12 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
       { every: strandedSweepMs },
       { name: REQUEUE_STRANDED_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
     );
-    const handle = async (job: Job<DeliveryJobData>): Promise<unknown> =>
-      job.name === REQUEUE_STRANDED_JOB
-        ? this.delivery.requeueStranded(strandedAfterMs)
-        : this.processor.process(job as Job<SendMessageJobData>);
+    const handle = async (job: Job<DeliveryJobData>): Promise<unknown> => {
+      if (job.name === REQUEUE_STRANDED_JOB) return this.delivery.requeueStranded(strandedAfterMs);
+      const { messageId } = job.data as SendMessageJobData;
+      if (job.name === FALLBACK_CHECK_JOB) return this.fallbacks.fallBack(messageId, 'not accepted in time');
+      return this.processor.process(job as Job<SendMessageJobData>);
+    };
     this.worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, handle, {
       connection: bullConnectionOptions(this.redis, { worker: true }),
       prefix: bullPrefix(this.redis),
@@ -78,7 +83,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
         attemptsMade: job?.attemptsMade,
         err: error.message,
       });
-      if (!job || job.name === REQUEUE_STRANDED_JOB) return;
+      if (!job || job.name === REQUEUE_STRANDED_JOB || job.name === FALLBACK_CHECK_JOB) return;
       this.processor
         .onJobFailed(job as Job<SendMessageJobData>, error)
         .catch((failure: unknown) =>

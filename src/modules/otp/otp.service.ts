@@ -9,7 +9,7 @@ import type { RequestContext } from '../../common/http/request-context';
 import { REDIS } from '../../common/redis/redis.constants';
 import { otpConfig } from '../../config/otp.config';
 import { AuditService } from '../audit/audit.service';
-import { maskDestination } from '../delivery/delivery-destination';
+import { type DeliveryChannel, maskDestination } from '../delivery/delivery-destination';
 import { DeliveryService } from '../delivery/delivery.service';
 import type { TextablePhone } from '../delivery/phone-destination.policy';
 import { SmsBudget } from '../delivery/sms-budget';
@@ -30,6 +30,8 @@ export interface IssueOtpInput {
   ttlSeconds?: number;
   /** The locale of the account the code is for, when known: the message's language before Accept-Language. */
   userLocale?: string | null;
+  /** A phone code's second channel: it sends the same code if the first refuses the number or is too slow. */
+  fallbackChannel?: DeliveryChannel;
 }
 
 export interface VerifyOtpInput {
@@ -75,9 +77,9 @@ export class OtpService {
    * OTP_RESEND_COOLDOWN / TOO_MANY_REQUESTS (Retry-After), the latter also when an SMS budget is spent.
    */
   async issue(input: IssueOtpInput): Promise<IssueOtpResult> {
-    const { tenantId, purpose, destination, ctx } = input;
+    const { tenantId, purpose, ctx } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    const phone = await this.suppressions.assertDeliverable(tenantId, destination);
+    const { destination, fallbackChannel, phone } = await this.deliverableRoute(input);
     // The budget first: a send it refuses must not replace the live code nor start a cooldown.
     if (phone) await this.smsBudget.spend(phone.callingCode);
     const code = this.crypto.randomDigits(OTP_LENGTH);
@@ -88,19 +90,23 @@ export class OtpService {
       await this.refund(phone);
       throw error;
     }
+    const language = pickLanguage({ userLocale: input.userLocale, acceptLanguage: ctx.acceptLanguage });
     try {
       await this.delivery.enqueue({
         tenantId,
         userId: input.userId ?? null,
         destination,
         purpose,
-        content: renderOtpMessage(
-          purpose,
-          destination.channel,
-          code,
-          ttl,
-          pickLanguage({ userLocale: input.userLocale, acceptLanguage: ctx.acceptLanguage }),
-        ),
+        content: renderOtpMessage(purpose, destination.channel, code, ttl, language),
+        // The same code, finished for the second channel: the code is keyed by the number, not the channel.
+        ...(fallbackChannel
+          ? {
+              fallback: {
+                channel: fallbackChannel,
+                content: renderOtpMessage(purpose, fallbackChannel, code, ttl, language),
+              },
+            }
+          : {}),
         ttlSeconds: ttl,
         // The otp.sent event is written with the message row: one round trip, one commit.
         audit: {
@@ -115,7 +121,40 @@ export class OtpService {
       await this.refund(phone);
       throw error;
     }
-    return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
+    return this.answer(destination, fallbackChannel, ttl);
+  }
+
+  /**
+   * The channel a code goes by, and the one that takes over: when the first is known not to
+   * reach the number (suppressed after a bounce, e.g. not on WhatsApp), the second goes first.
+   */
+  private async deliverableRoute(input: Pick<IssueOtpInput, 'tenantId' | 'destination' | 'fallbackChannel'>) {
+    const { tenantId, destination, fallbackChannel } = input;
+    try {
+      return { destination, fallbackChannel, phone: await this.suppressions.assertDeliverable(tenantId, destination) };
+    } catch (error) {
+      if (!fallbackChannel || !(error instanceof AppException) || error.code !== 'DESTINATION_UNDELIVERABLE')
+        throw error;
+      const instead = { channel: fallbackChannel, address: destination.address };
+      return {
+        destination: instead,
+        fallbackChannel: undefined,
+        phone: await this.suppressions.assertDeliverable(tenantId, instead),
+      };
+    }
+  }
+
+  private answer(
+    destination: OtpDestination,
+    fallbackChannel: DeliveryChannel | undefined,
+    ttl: number,
+  ): IssueOtpResult {
+    return {
+      channel: destination.channel,
+      ...(fallbackChannel ? { fallbackChannel } : {}),
+      expiresIn: ttl,
+      resendAfter: this.config.resendCooldown,
+    };
   }
 
   /**
@@ -132,9 +171,9 @@ export class OtpService {
     input: Omit<IssueOtpInput, 'userId'>,
     imitate: { like: DurationSample; startedAt: number },
   ): Promise<IssueOtpResult> {
-    const { tenantId, purpose, destination } = input;
+    const { tenantId, purpose } = input;
     const ttl = input.ttlSeconds ?? this.ttlFor(purpose);
-    const phone = await this.suppressions.assertDeliverable(tenantId, destination);
+    const { destination, fallbackChannel, phone } = await this.deliverableRoute(input);
     if (phone) await this.smsBudget.spend(phone.callingCode);
     try {
       await this.applySendLimits(this.keysOf(tenantId, purpose, destination, input.ctx.ip), this.decoyHash(), ttl, '');
@@ -142,7 +181,7 @@ export class OtpService {
       await this.refund(phone);
     }
     await imitate.like.waitLikeFrom(imitate.startedAt);
-    return { channel: destination.channel, expiresIn: ttl, resendAfter: this.config.resendCooldown };
+    return this.answer(destination, fallbackChannel, ttl);
   }
 
   /**

@@ -16,6 +16,8 @@ export type OtpDestination = DeliveryDestination;
 
 export interface IssueOtpResult {
   channel: DeliveryChannel;
+  /** The channel that sends the same code if the first cannot (tenant `channelOrder`). */
+  fallbackChannel?: DeliveryChannel;
   expiresIn: number;
   resendAfter: number;
 }

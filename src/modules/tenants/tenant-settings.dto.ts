@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
@@ -25,6 +26,8 @@ import {
   type CaptchaMode,
   NEW_PLACE_POLICIES,
   type NewPlacePolicy,
+  PHONE_CHANNELS,
+  type PhoneChannel,
   type TenantSettings,
 } from './tenant.entity';
 
@@ -94,6 +97,21 @@ export class TenantSettingsDto implements TenantSettings {
   @Matches(/^[A-Z]{2}$/, { each: true, message: 'each value must be an upper-case ISO 3166-1 alpha-2 code' })
   @IsISO31661Alpha2({ each: true })
   smsCountries?: string[];
+
+  @ApiPropertyOptional({
+    enum: PHONE_CHANNELS,
+    isArray: true,
+    example: ['whatsapp', 'sms'],
+    description:
+      'Phone codes: the first channel is tried when the client names none; the next one sends the same code, once, ' +
+      'when the first refuses the number (WhatsApp 131026) or has not accepted it within DELIVERY_FALLBACK_AFTER_MS',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(PHONE_CHANNELS, { each: true })
+  channelOrder?: PhoneChannel[];
 
   @ApiPropertyOptional({
     enum: NEW_PLACE_POLICIES,

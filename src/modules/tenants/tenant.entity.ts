@@ -14,6 +14,12 @@ export interface TenantSettings {
   /** ISO 3166-1 alpha-2 codes of the countries SMS and WhatsApp codes may go to; absent or empty = all. */
   smsCountries?: string[];
   /**
+   * Phone codes: the channel tried first when the client names none, then the one that takes
+   * over, once, when the first refuses the number as undeliverable or does not accept the
+   * message in time (e.g. `["whatsapp", "sms"]`).
+   */
+  channelOrder?: PhoneChannel[];
+  /**
    * What a password or code sign-in from a country the user has not signed in from for 90 days
    * does: a security notice (default), a second factor for that sign-in, or nothing.
    */
@@ -29,6 +35,9 @@ export interface TenantSettings {
 
 export const CAPTCHA_MODES = ['off', 'always'] as const;
 export type CaptchaMode = (typeof CAPTCHA_MODES)[number];
+
+export const PHONE_CHANNELS = ['whatsapp', 'sms'] as const;
+export type PhoneChannel = (typeof PHONE_CHANNELS)[number];
 
 export const NEW_PLACE_POLICIES = ['notify', 'step_up', 'off'] as const;
 export type NewPlacePolicy = (typeof NEW_PLACE_POLICIES)[number];

@@ -1631,10 +1631,17 @@ export interface components {
              */
             status: "sent";
             /**
+             * @description The channel tried first
              * @example whatsapp
              * @enum {string}
              */
             channel: "email" | "sms" | "whatsapp";
+            /**
+             * @description The tenant's next channel (`channelOrder`): it sends the same code, once, if the first refuses the number or has not accepted the message within DELIVERY_FALLBACK_AFTER_MS
+             * @example sms
+             * @enum {string}
+             */
+            fallbackChannel?: "email" | "sms" | "whatsapp";
             /**
              * @description Seconds the code stays valid
              * @example 300
@@ -2066,6 +2073,16 @@ export interface components {
             /** @example SM0123456789abcdef */
             providerMessageId: string | null;
             /**
+             * Format: uuid
+             * @description Channel fallback: the message that went out instead of this one by the tenant's next channel
+             */
+            fallbackMessageId: string | null;
+            /**
+             * Format: uuid
+             * @description Channel fallback: the message this one stands in for (same code, same expiry)
+             */
+            fallbackOf: string | null;
+            /**
              * Format: date-time
              * @example 2026-01-01T12:00:00.000Z
              */
@@ -2453,6 +2470,14 @@ export interface components {
              *     ]
              */
             smsCountries?: unknown[][];
+            /**
+             * @description Phone codes: the first channel is tried when the client names none; the next one sends the same code, once, when the first refuses the number (WhatsApp 131026) or has not accepted it within DELIVERY_FALLBACK_AFTER_MS
+             * @example [
+             *       "whatsapp",
+             *       "sms"
+             *     ]
+             */
+            channelOrder?: ("whatsapp" | "sms")[];
             /**
              * @description A password or code sign-in from a country the user has not signed in from in 90 days (not on a trusted device): `notify` emails a security notice, `step_up` asks a second factor for that sign-in (an emailed code when the user has none), `off` does nothing. Needs GEOIP_DB_PATH.
              * @default notify

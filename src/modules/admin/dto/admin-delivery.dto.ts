@@ -43,6 +43,22 @@ export class DeliveryMessageDto {
   @ApiProperty({ type: String, nullable: true, example: 'SM0123456789abcdef' })
   providerMessageId!: string | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: "Channel fallback: the message that went out instead of this one by the tenant's next channel",
+  })
+  fallbackMessageId!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Channel fallback: the message this one stands in for (same code, same expiry)',
+  })
+  fallbackOf!: string | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' })
   createdAt!: string;
 

@@ -125,8 +125,17 @@ export class OtpSentResponseDto {
   @ApiProperty({ enum: ['sent'], example: 'sent' })
   status!: 'sent';
 
-  @ApiProperty({ enum: DELIVERY_CHANNELS, example: 'whatsapp' })
+  @ApiProperty({ enum: DELIVERY_CHANNELS, example: 'whatsapp', description: 'The channel tried first' })
   channel!: DeliveryChannel;
+
+  @ApiPropertyOptional({
+    enum: DELIVERY_CHANNELS,
+    example: 'sms',
+    description:
+      "The tenant's next channel (`channelOrder`): it sends the same code, once, if the first refuses the number " +
+      'or has not accepted the message within DELIVERY_FALLBACK_AFTER_MS',
+  })
+  fallbackChannel?: DeliveryChannel;
 
   @ApiProperty({ type: 'integer', example: 300, description: 'Seconds the code stays valid' })
   expiresIn!: number;
