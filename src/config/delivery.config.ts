@@ -1,25 +1,44 @@
 import { registerAs } from '@nestjs/config';
 import { ConfigError, EnvReader } from './env-reader';
 
+export const SMS_PROVIDERS = ['log', 'twilio', 'vonage'] as const;
+export type SmsProviderName = (typeof SMS_PROVIDERS)[number];
+
 export const deliveryConfig = registerAs('delivery', () => {
   const env = new EnvReader();
   const smtpUrl = env.optional('SMTP_URL');
-  const smsProvider = env.oneOf('SMS_PROVIDER', ['log', 'twilio'] as const, 'log');
+  // An ordered list: `twilio,vonage` fails over from Twilio to Vonage (SmsFailoverTransport).
+  const smsProviders = env.list('SMS_PROVIDER', ['log']);
+  for (const name of smsProviders) {
+    if (!(SMS_PROVIDERS as readonly string[]).includes(name)) {
+      throw new ConfigError('SMS_PROVIDER', `must list providers among ${SMS_PROVIDERS.join(', ')}, got "${name}"`);
+    }
+  }
+  if (smsProviders.length === 0 || new Set(smsProviders).size !== smsProviders.length) {
+    throw new ConfigError('SMS_PROVIDER', 'must name each provider once');
+  }
   const whatsappProvider = env.oneOf('WHATSAPP_PROVIDER', ['log', 'cloud-api'] as const, 'log');
   if (env.production) {
     if (!smtpUrl) throw new ConfigError('SMTP_URL', 'must be set in production (the log transport is for development)');
-    if (smsProvider === 'log') throw new ConfigError('SMS_PROVIDER', 'cannot be log in production');
+    if (smsProviders.includes('log')) throw new ConfigError('SMS_PROVIDER', 'cannot be log in production');
     if (whatsappProvider === 'log') throw new ConfigError('WHATSAPP_PROVIDER', 'cannot be log in production');
   }
-  const twilio =
-    smsProvider === 'twilio'
-      ? {
-          accountSid: env.string('TWILIO_ACCOUNT_SID'),
-          authToken: env.string('TWILIO_AUTH_TOKEN'),
-          from: env.string('TWILIO_FROM'),
-          baseUrl: env.url('TWILIO_BASE_URL', 'https://api.twilio.com'),
-        }
-      : undefined;
+  const twilio = smsProviders.includes('twilio')
+    ? {
+        accountSid: env.string('TWILIO_ACCOUNT_SID'),
+        authToken: env.string('TWILIO_AUTH_TOKEN'),
+        from: env.string('TWILIO_FROM'),
+        baseUrl: env.url('TWILIO_BASE_URL', 'https://api.twilio.com'),
+      }
+    : undefined;
+  const vonage = smsProviders.includes('vonage')
+    ? {
+        apiKey: env.string('VONAGE_API_KEY'),
+        apiSecret: env.string('VONAGE_API_SECRET'),
+        from: env.string('VONAGE_FROM'),
+        baseUrl: env.url('VONAGE_BASE_URL', 'https://rest.nexmo.com'),
+      }
+    : undefined;
   const whatsapp =
     whatsappProvider === 'cloud-api'
       ? {
@@ -37,9 +56,16 @@ export const deliveryConfig = registerAs('delivery', () => {
     destinationPepper: env.secret('OTP_PEPPER', 'development-otp-pepper'),
     smtpUrl,
     mailFrom: env.string('MAIL_FROM', 'SecureAuth <no-reply@localhost>'),
-    smsProvider,
+    smsProviders: smsProviders as SmsProviderName[],
     whatsappProvider,
     twilio,
+    vonage,
+    /** A provider failing this often within the window is skipped for the cooldown (ProviderCircuitBreaker). */
+    breaker: {
+      failures: env.int('SMS_BREAKER_FAILURES', 5, { min: 1 }),
+      windowMs: env.int('SMS_BREAKER_WINDOW_MS', 60_000, { min: 100 }),
+      cooldownMs: env.int('SMS_BREAKER_COOLDOWN_MS', 30_000, { min: 100 }),
+    },
     whatsapp,
     attempts: env.int('DELIVERY_ATTEMPTS', 5, { min: 1, max: 50 }),
     backoffMs: env.int('DELIVERY_BACKOFF_MS', 1000, { min: 1 }),

@@ -39,6 +39,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly deliveryProviderRequests = new Counter({
+    name: 'delivery_provider_requests_total',
+    help: 'Sends per provider of a channel, by outcome (sent, temporary, bounce, rejected, skipped: circuit open)',
+    labelNames: ['channel', 'provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly providerCircuitOpen = new Gauge({
+    name: 'delivery_provider_circuit_open',
+    help: "1 while this process saw the provider's circuit breaker open (skipped after repeated failures), else 0",
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   readonly webhookAttempts = new Counter({
     name: 'webhook_attempts_total',
     help: 'Outbound event webhook attempts by outcome (succeeded, timeout, network, refused, http_<status>)',

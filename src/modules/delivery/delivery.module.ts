@@ -11,6 +11,7 @@ import { DeliveryService } from './delivery.service';
 import { DestinationHasher } from './destination-hasher';
 import { DeliveryWorker } from './delivery.worker';
 import { DeliveryFallbacks } from './delivery-fallbacks.service';
+import { ProviderCircuitBreaker } from './provider-circuit-breaker';
 import { PhoneDestinationPolicy } from './phone-destination.policy';
 import { SmsBudget } from './sms-budget';
 import { SuppressionListService } from './suppression-list.service';
@@ -49,6 +50,6 @@ export class DeliveryModule {}
 /** The BullMQ worker that sends the messages (APP_ROLE=all in the API process, or worker alone). */
 @Module({
   imports: [DeliveryModule],
-  providers: [DeliveryTransports, DeliveryProcessor, DeliveryWorker, DeliveryFallbacks],
+  providers: [DeliveryTransports, ProviderCircuitBreaker, DeliveryProcessor, DeliveryWorker, DeliveryFallbacks],
 })
 export class DeliveryWorkerModule {}

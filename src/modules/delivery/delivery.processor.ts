@@ -120,7 +120,12 @@ export class DeliveryProcessor {
     const transport = this.transports.for(message.channel);
     let providerMessageId: string | null;
     try {
-      ({ providerMessageId } = await transport.send({ id: message.id, channel: message.channel, ...payload }));
+      ({ providerMessageId } = await transport.send({
+        id: message.id,
+        tenantId: message.tenantId,
+        channel: message.channel,
+        ...payload,
+      }));
     } catch (error) {
       const failure =
         error instanceof DeliveryError ? error : new DeliveryError('temporary', errorText(error, transport.provider));

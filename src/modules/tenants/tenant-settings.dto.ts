@@ -114,6 +114,21 @@ export class TenantSettingsDto implements TenantSettings {
   channelOrder?: PhoneChannel[];
 
   @ApiPropertyOptional({
+    enum: ['twilio', 'vonage'],
+    isArray: true,
+    example: ['vonage', 'twilio'],
+    description:
+      "The order of SMS providers for this tenant's messages, among those configured (SMS_PROVIDER); a provider failing " +
+      '(5xx, timeouts) hands the message to the next, and one failing repeatedly is skipped for a while',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(['twilio', 'vonage'], { each: true })
+  smsProviders?: Array<'twilio' | 'vonage'>;
+
+  @ApiPropertyOptional({
     enum: NEW_PLACE_POLICIES,
     default: 'notify',
     description:

@@ -19,6 +19,8 @@ export interface TenantSettings {
    * message in time (e.g. `["whatsapp", "sms"]`).
    */
   channelOrder?: PhoneChannel[];
+  /** The order of SMS providers for this tenant's messages, when several are configured (failover goes down it). */
+  smsProviders?: Array<'twilio' | 'vonage'>;
   /**
    * What a password or code sign-in from a country the user has not signed in from for 90 days
    * does: a security notice (default), a second factor for that sign-in, or nothing.

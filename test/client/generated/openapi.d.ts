@@ -2479,6 +2479,14 @@ export interface components {
              */
             channelOrder?: ("whatsapp" | "sms")[];
             /**
+             * @description The order of SMS providers for this tenant's messages, among those configured (SMS_PROVIDER); a provider failing (5xx, timeouts) hands the message to the next, and one failing repeatedly is skipped for a while
+             * @example [
+             *       "vonage",
+             *       "twilio"
+             *     ]
+             */
+            smsProviders?: ("twilio" | "vonage")[];
+            /**
              * @description A password or code sign-in from a country the user has not signed in from in 90 days (not on a trusted device): `notify` emails a security notice, `step_up` asks a second factor for that sign-in (an emailed code when the user has none), `off` does nothing. Needs GEOIP_DB_PATH.
              * @default notify
              * @enum {string}

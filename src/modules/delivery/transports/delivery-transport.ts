@@ -4,6 +4,8 @@ import type { DeliveryChannel } from '../delivery-destination';
 export interface OutgoingMessage {
   /** The delivery_message id: providers echo it back (header, callback URL) for webhooks. */
   id: string;
+  /** Whose message it is: a tenant may order the providers of a channel (`smsProviders`). */
+  tenantId?: string;
   channel: DeliveryChannel;
   /** Lower-cased email or E.164 phone. */
   to: string;
@@ -14,6 +16,8 @@ export interface OutgoingMessage {
 
 export interface TransportResult {
   providerMessageId: string | null;
+  /** Which provider took it, where a channel has several. */
+  provider?: string;
 }
 
 /**
