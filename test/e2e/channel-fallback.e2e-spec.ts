@@ -1,3 +1,7 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import type { Queue } from 'bullmq';
+import { DELIVERY_QUEUE } from '../../src/modules/delivery/delivery.constants';
+import { DeliveryFallbacks } from '../../src/modules/delivery/delivery-fallbacks.service';
 import { uniquePhone } from '../support/otp-test-helpers';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
@@ -92,6 +96,23 @@ describe('channel fallback: WhatsApp, then SMS (e2e)', () => {
     expect((await verifyOtp(phone, code)).status).toBe(200);
     const [whatsapp] = await messagesTo(phone);
     expect(whatsapp).toMatchObject({ status: 'sent', fallbackMessageId: null });
+  });
+
+  it("should still fall back when the message's timer job was lost (its process died after writing it)", async () => {
+    const phone = uniquePhone();
+    const hold = stack.whatsapp.holdNext();
+    expect((await sendOtp(phone)).body).toMatchObject({ channel: 'whatsapp', fallbackChannel: 'sms' });
+    const [whatsapp] = await messagesTo(phone);
+    const queue = stack.sut.app.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+    expect(await queue.remove(`${whatsapp.id}-fallback`)).toBe(1);
+    await pause(FALLBACK_AFTER_MS + 200);
+    expect(stack.twilio.delivered(phone)).toHaveLength(0);
+
+    // The workers' sweep finds it overdue.
+    expect(await stack.sut.app.get(DeliveryFallbacks).fallBackOverdue(0)).toBeGreaterThanOrEqual(1);
+    const code = await stack.twilio.nextCode(phone);
+    hold.release();
+    expect((await verifyOtp(phone, code)).status).toBe(200);
   });
 
   it('should let the client choose SMS, with nothing after it in the order', async () => {

@@ -1,5 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { deliveryConfig } from '../../config/delivery.config';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../common/clock/clock';
 import { CryptoService, type Ciphertext } from '../../common/crypto/crypto.service';
@@ -57,7 +59,23 @@ export class DeliveryFallbacks {
     private readonly budget: SmsBudget,
     private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    @Inject(deliveryConfig.KEY) private readonly config: ConfigType<typeof deliveryConfig>,
   ) {}
+
+  /**
+   * Fallbacks whose timer job was lost (the process died between the row and the job): due for
+   * longer than `overdueMs`, taken now by the workers' sweep. The partial index keeps it cheap.
+   */
+  async fallBackOverdue(overdueMs: number, limit = 100): Promise<number> {
+    const rows = await this.em.getConnection().execute<Array<{ id: string }>>(
+      `select "id" from "delivery_message"
+          where "fallback_payload" is not null and "status" not in ('sent', 'delivered') and "created_at" < ?
+          order by "created_at" limit ?`,
+      [new Date(this.clock.nowMs() - this.config.fallbackAfterMs - overdueMs), limit],
+    );
+    for (const { id } of rows) await this.fallBack(id, 'not accepted in time');
+    return rows.length;
+  }
 
   /** Sends the fallback of `messageId` if it has one still due; answers the new message's id. */
   async fallBack(messageId: string, reason: string): Promise<string | null> {

@@ -27,6 +27,12 @@ export const FINAL_STATUSES: readonly DeliveryStatus[] = ['delivered', 'bounced'
 @Entity({ tableName: 'delivery_message' })
 @Index({ name: 'delivery_message_tenant_created_idx', properties: ['tenantId', 'createdAt', 'id'] })
 @Index({ name: 'delivery_message_created_idx', properties: ['createdAt', 'id'] })
+// The sweep for channel fallbacks whose timer was lost: only rows still holding a fallback.
+@Index({
+  name: 'delivery_message_fallback_due_idx',
+  expression:
+    'create index "delivery_message_fallback_due_idx" on "delivery_message" ("created_at") where "fallback_payload" is not null',
+})
 export class DeliveryMessage {
   @PrimaryKey({ type: 'uuid' })
   id: string & Opt = randomUUID();

@@ -50,7 +50,12 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
       { name: REQUEUE_STRANDED_JOB, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
     );
     const handle = async (job: Job<DeliveryJobData>): Promise<unknown> => {
-      if (job.name === REQUEUE_STRANDED_JOB) return this.delivery.requeueStranded(strandedAfterMs);
+      if (job.name === REQUEUE_STRANDED_JOB) {
+        return {
+          requeued: await this.delivery.requeueStranded(strandedAfterMs),
+          fellBack: await this.fallbacks.fallBackOverdue(strandedAfterMs),
+        };
+      }
       const { messageId } = job.data as SendMessageJobData;
       if (job.name === FALLBACK_CHECK_JOB) return this.fallbacks.fallBack(messageId, 'not accepted in time');
       return this.processor.process(job as Job<SendMessageJobData>);
