@@ -1,21 +1,8 @@
 import { breachedPasswordConfig } from './breached-password.config';
+import { isolateEnv } from '../../test/support/isolated-env';
 
 describe('breachedPasswordConfig', () => {
-  const names = ['BREACHED_PASSWORD_CHECK', 'HIBP_RANGE_URL', 'HIBP_TIMEOUT_MS'] as const;
-  const saved: Record<string, string | undefined> = {};
-
-  beforeEach(() => {
-    for (const name of names) {
-      saved[name] = process.env[name];
-      delete process.env[name];
-    }
-  });
-  afterEach(() => {
-    for (const name of names) {
-      if (saved[name] === undefined) delete process.env[name];
-      else process.env[name] = saved[name];
-    }
-  });
+  isolateEnv(['BREACHED_PASSWORD_CHECK', 'HIBP_RANGE_URL', 'HIBP_TIMEOUT_MS']);
 
   it('should block breached passwords against the public range API, waiting at most 1500 ms, by default', () => {
     expect(breachedPasswordConfig()).toEqual({

@@ -13,6 +13,7 @@ import type { OtpDestination } from '../../src/modules/otp/otp.types';
 import { User } from '../../src/modules/users/user.entity';
 import { uniqueEmail, uniquePhone } from '../support/otp-test-helpers';
 import { eventually } from '../support/eventually';
+import { keysMatching } from '../support/test-redis';
 import { SmtpTestServer } from '../support/smtp-test-server';
 import { type TestApp } from '../support/test-app';
 import { startProviderStack, type ProviderStack } from '../support/provider-stack';
@@ -285,16 +286,16 @@ describe('delivery: queue, worker, providers, bounces, webhooks', () => {
 
       // A day later the replay guard has forgotten the callback (its key expired): the same bytes again.
       const redis = sut.app.get<Redis>(REDIS);
-      const seen = await redis.keys(`${sut.resources.redisPrefix}webhook:seen:twilio:*`);
-      await redis.del(...seen.map((key) => key.slice(sut.resources.redisPrefix.length)));
+      const seen = await keysMatching(redis, `${sut.resources.redisPrefix}webhook:seen:twilio:*`);
+      await Promise.all(seen.map((key) => redis.del(key.slice(sut.resources.redisPrefix.length))));
       expect((await twilioCallback(message.id, bounce)).status).toBe(204);
       // And Twilio's later callback for the same message (status `failed`), signed afresh.
       expect((await twilioCallback(message.id, { ...bounce, MessageStatus: 'failed' })).status).toBe(204);
       expect(await isSuppressed(phone)).toBe(false);
 
       // A message sent after the lift (once the resend cooldown has passed) that bounces suppresses again.
-      const cooldowns = await redis.keys(`${sut.resources.redisPrefix}otp:*:cooldown`);
-      if (cooldowns.length > 0) await redis.del(...cooldowns.map((key) => key.slice(sut.resources.redisPrefix.length)));
+      const cooldowns = await keysMatching(redis, `${sut.resources.redisPrefix}otp:*:cooldown`);
+      await Promise.all(cooldowns.map((key) => redis.del(key.slice(sut.resources.redisPrefix.length))));
       expect((await sut.http.post('/api/auth/send-otp', { phone, channel: 'sms' })).status).toBe(202);
       const fresh = await eventually('a second sent message', async () => {
         const rows = await messagesTo({ channel: 'sms', address: phone });

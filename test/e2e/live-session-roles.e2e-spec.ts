@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { RedisKey } from 'ioredis';
 import { REDIS } from '../../src/common/redis/redis.constants';
-import { LiveSessionStore } from '../../src/modules/sessions/live-session.store';
+import { LiveSessionStore, sessionKey } from '../../src/modules/sessions/live-session.store';
 import type { Role } from '../../src/modules/users/user.entity';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createUser } from '../support/factories';
@@ -53,7 +53,7 @@ describe('LiveSessionStore.updateRoles (e2e)', () => {
       expect({ ...record!, roles: [] }).toEqual({ ...before[index]!, roles: [] });
       expect(sets.map((roles) => JSON.stringify(roles))).toContain(finals[index]);
     }
-    const ttl = await sut.app.get<Redis>(REDIS).pttl(`sess:${ids[0]}`);
+    const ttl = await sut.app.get<Redis>(REDIS).pttl(sessionKey(ids[0]));
     expect(ttl).toBeGreaterThan(0);
   });
 

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { REDIS } from '../../src/common/redis/redis.constants';
 import { uniquePhone } from '../support/otp-test-helpers';
 import { eventually } from '../support/eventually';
+import { keysMatching } from '../support/test-redis';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { WhatsappTestServer } from '../support/whatsapp-test-server';
 
@@ -131,7 +132,7 @@ describe('OTP limits and single use', () => {
     const redis = sut.app.get<Redis>(REDIS);
     const prefix = sut.resources.redisPrefix;
     // ioredis 6 no longer prefixes a KEYS pattern (it did in 5): ask for this run's keys by name.
-    const keys = (await redis.keys(`${prefix}*`)).map((key) => key.slice(prefix.length));
+    const keys = (await keysMatching(redis, `${prefix}*`)).map((key) => key.slice(prefix.length));
     expect(keys.filter((key) => key.startsWith('otp:')).length).toBeGreaterThan(0);
     for (const key of keys) {
       const type = await redis.type(key);
@@ -180,7 +181,8 @@ describe('OTP limits and single use', () => {
       const redis = short.app.get<Redis>(REDIS);
       await eventually(
         'the code to expire in Redis',
-        async () => ((await redis.keys(`${short.resources.redisPrefix}otp:*:code`)).length === 0 ? true : undefined),
+        async () =>
+          (await keysMatching(redis, `${short.resources.redisPrefix}otp:*:code`)).length === 0 ? true : undefined,
         { deadlineMs: 5000, intervalMs: 100 },
       );
       const response = await verify(phone, code, short);

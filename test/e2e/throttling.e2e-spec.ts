@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { TEST_REDIS_URL } from '../support/test-env';
+import { keysMatching, testRedis } from '../support/test-redis';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTenant } from '../support/factories';
 
@@ -10,8 +10,7 @@ const wrongLogin = { email: 'nobody@example.com', password: 'not the password' }
 
 /** Forgets every throttle counter of one app (each test starts with a full budget). */
 async function resetThrottles(redis: Redis, prefix: string): Promise<void> {
-  const keys = await redis.keys(`${prefix}throttle:*`);
-  if (keys.length) await redis.del(...keys);
+  await Promise.all((await keysMatching(redis, `${prefix}throttle:*`)).map((key) => redis.del(key)));
 }
 
 function rateLimitHeaders(headers: Headers) {
@@ -25,8 +24,8 @@ function rateLimitHeaders(headers: Headers) {
 describe('throttling', () => {
   let redis: Redis;
 
-  beforeAll(() => {
-    redis = new Redis(TEST_REDIS_URL);
+  beforeAll(async () => {
+    redis = await testRedis();
   });
   afterAll(() => redis.quit());
 
@@ -97,7 +96,7 @@ describe('throttling', () => {
 
     it('should keep the counters in Redis, not in process memory', async () => {
       await first.http.post('/api/auth/login', wrongLogin);
-      const keys = await redis.keys(`${first.resources.redisPrefix}throttle:*`);
+      const keys = await keysMatching(redis, `${first.resources.redisPrefix}throttle:*`);
       expect(keys).toEqual(
         expect.arrayContaining([
           `${first.resources.redisPrefix}throttle:{auth:PasswordAuthController.login:127.0.0.1}:hits`,

@@ -1,6 +1,6 @@
-import Redis from 'ioredis';
 import { Client } from 'pg';
-import { ADMIN_DATABASE_URL, databasePrefix, redisPrefixOfRun, runId, TEST_REDIS_URL } from './test-env';
+import { ADMIN_DATABASE_URL, databasePrefix, redisPrefixOfRun, runId } from './test-env';
+import { keysMatching, testRedis } from './test-redis';
 
 /** Leaves the machine as it was: every database and Redis key of this run goes. */
 export default async function globalTeardown(): Promise<void> {
@@ -15,14 +15,13 @@ export default async function globalTeardown(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = await testRedis();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefixOfRun(run)}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    // The service's keys, and BullMQ's under its hash-tagged prefix `{<prefix>bull}`; one key
+    // per UNLINK, since on a cluster the keys live in different slots.
+    const prefix = redisPrefixOfRun(run);
+    const keys = [...(await keysMatching(redis, `${prefix}*`)), ...(await keysMatching(redis, `{${prefix}*`))];
+    await Promise.all(keys.map((key) => redis.unlink(key)));
   } finally {
     redis.disconnect();
   }

@@ -31,6 +31,15 @@ const DOWN_MESSAGES = [
   'timeout expired',
   'Query read timeout',
   'Knex: Timeout acquiring a connection',
+  // Redis Cluster and Sentinel while a master fails over: no node or no writable master yet.
+  "Cluster isn't ready",
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'MASTERDOWN',
+  'READONLY',
+  'LOADING',
+  'Failed to refresh slots cache',
+  'All sentinels are unreachable',
 ];
 
 export class DependencyUnavailableError extends Error {

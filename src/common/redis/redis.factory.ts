@@ -1,5 +1,5 @@
-import type { RedisOptions as BullRedisOptions } from 'bullmq';
-import Redis, { type Command, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions as BullConnection, RedisOptions as BullRedisOptions } from 'bullmq';
+import Redis, { Cluster, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
 import { DependencyUnavailableError } from '../errors/dependency-errors';
 import type { RedisConfig } from '../../config/redis.config';
 
@@ -21,14 +21,57 @@ export function serviceRedisOptions(config: RedisConfig): RedisOptions {
   };
 }
 
+/**
+ * The service's client for whichever topology is configured. On a Redis Cluster it is an
+ * ioredis `Cluster`, typed as `Redis`: both have the same command surface, and every key
+ * the service writes is cluster-safe (several keys in one script, MGET or transaction share
+ * a hash tag; pipelines only group keys of one slot, otherwise commands go one by one and
+ * auto-pipelining groups them per node).
+ */
 export async function createServiceRedis(config: RedisConfig): Promise<Redis> {
-  const client = new Redis(config.url, serviceRedisOptions(config));
+  const client = connect(config, serviceRedisOptions(config));
   client.on('error', () => {
     // Errors surface on the commands that fail; the client keeps reconnecting by itself.
   });
   failFastAfterTimeouts(client, config.commandTimeoutMs);
   await client.connect();
   return client;
+}
+
+function connect(config: RedisConfig, options: RedisOptions): Redis {
+  const { topology } = config;
+  if (topology.kind === 'single') return new Redis(config.url, options);
+  const node = { ...nodeAuth(config.url), ...options };
+  if (topology.kind === 'sentinel') {
+    return new Redis({
+      ...node,
+      sentinels: topology.sentinels,
+      name: topology.masterName,
+      // A master demoted while we were connected answers READONLY: reconnect, Sentinel names the new one.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+    });
+  }
+  const { keyPrefix, enableOfflineQueue, enableAutoPipelining, lazyConnect, retryStrategy, ...perNode } = node;
+  const clusterOptions: ClusterOptions = {
+    keyPrefix,
+    enableOfflineQueue,
+    enableAutoPipelining,
+    lazyConnect,
+    clusterRetryStrategy: retryStrategy ?? undefined,
+    redisOptions: perNode,
+  };
+  return new Cluster(topology.nodes, clusterOptions) as unknown as Redis;
+}
+
+/** Credentials, TLS and database from REDIS_URL, applied to every node of a cluster or Sentinel set. */
+function nodeAuth(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls' | 'db'> {
+  const parsed = new URL(url);
+  return {
+    username: parsed.username || undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined,
+  };
 }
 
 /**
@@ -52,16 +95,14 @@ function failFastAfterTimeouts(client: Redis, timeoutMs: number): void {
   };
 }
 
-/** BullMQ wants its own connections without keyPrefix; it prefixes keys itself. */
-export function bullConnectionOptions(config: RedisConfig, { worker }: { worker: boolean }): BullRedisOptions {
-  const url = new URL(config.url);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    username: url.username || undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
+/**
+ * BullMQ's connection, without keyPrefix (it prefixes keys itself, see bullPrefix). Options
+ * for one server or Sentinel, with which BullMQ connects by itself; on a cluster a `Cluster`
+ * of our own, which BullMQ shares and never closes: whoever asked for it disconnects it
+ * after closing its queues or workers (closeBullConnection).
+ */
+export function bullConnection(config: RedisConfig, { worker }: { worker: boolean }): BullConnection {
+  const options: BullRedisOptions = {
     // Workers must wait out an outage (BullMQ requires null); producers fail fast so the
     // request that enqueues answers 503 rather than hanging.
     maxRetriesPerRequest: worker ? null : 1,
@@ -69,6 +110,28 @@ export function bullConnectionOptions(config: RedisConfig, { worker }: { worker:
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(100 * times, 1000),
   };
+  const { topology } = config;
+  if (topology.kind === 'single') {
+    const url = new URL(config.url);
+    return { host: url.hostname, port: Number(url.port || 6379), ...nodeAuth(config.url), ...options };
+  }
+  if (topology.kind === 'sentinel') {
+    return { ...nodeAuth(config.url), ...options, sentinels: topology.sentinels, name: topology.masterName };
+  }
+  const { retryStrategy, enableOfflineQueue, ...perNode } = options;
+  return new Cluster(topology.nodes, {
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    redisOptions: { ...nodeAuth(config.url), db: undefined, ...(perNode as RedisOptions) },
+  });
 }
 
-export const bullPrefix = (config: RedisConfig): string => `${config.prefix}bull`;
+export async function closeBullConnection(connection: BullConnection): Promise<void> {
+  if (connection instanceof Cluster) await connection.quit().catch(() => connection.disconnect());
+}
+
+/**
+ * In braces: a hash tag, so that every key of every queue lands in one cluster slot, as
+ * BullMQ's Lua scripts (which touch several keys of a queue) require on a Redis Cluster.
+ */
+export const bullPrefix = (config: RedisConfig): string => `{${config.prefix}bull}`;

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { ConfigType } from '@nestjs/config';
 import { type Job, type Queue, Worker } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bullConnectionOptions, bullPrefix } from '../../common/redis/redis.factory';
+import { bullConnection, bullPrefix, closeBullConnection } from '../../common/redis/redis.factory';
 import { appConfig } from '../../config/app.config';
 import { deliveryConfig } from '../../config/delivery.config';
 import { redisConfig } from '../../config/redis.config';
@@ -30,6 +30,7 @@ import {
 export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('DeliveryWorker');
   private worker?: Worker<DeliveryJobData>;
+  private connection?: ReturnType<typeof bullConnection>;
 
   constructor(
     private readonly processor: DeliveryProcessor,
@@ -60,8 +61,9 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
       if (job.name === FALLBACK_CHECK_JOB) return this.fallbacks.fallBack(messageId, 'not accepted in time');
       return this.processor.process(job as Job<SendMessageJobData>);
     };
+    this.connection = bullConnection(this.redis, { worker: true });
     this.worker = new Worker<DeliveryJobData>(DELIVERY_QUEUE, handle, {
-      connection: bullConnectionOptions(this.redis, { worker: true }),
+      connection: this.connection,
       prefix: bullPrefix(this.redis),
       concurrency: workerConcurrency,
       // A worker that dies mid-send stops renewing its lock; after jobLockMs another worker
@@ -106,7 +108,7 @@ export class DeliveryWorker implements OnModuleInit, OnApplicationShutdown {
     if (!worker) return;
     const graceful = worker.close().then(() => true);
     const timedOut = sleep(this.app.shutdownGraceMs, false, { ref: false });
-    if (await Promise.race([graceful, timedOut])) return;
+    if (await Promise.race([graceful, timedOut])) return closeBullConnection(this.connection!);
     // Stop waiting. (`worker.close(true)` would not help: after `close()` BullMQ answers the same
     // pending promise, which waits for the jobs in hand.) Their locks lapse when the process exits.
     this.logger.warn({ msg: 'delivery jobs still in hand after the grace period; leaving them to stall recovery' });

@@ -287,7 +287,8 @@ export class OtpService {
     const id = this.crypto
       .hmac(this.config.pepper, `dest:${addressKind(destination)}:${destination.address}`)
       .slice(0, 32);
-    const base = `otp:${tenantId}:${purpose}:${id}`;
+    // One hash tag per destination: the send and verify scripts touch all these keys at once.
+    const base = `otp:{${tenantId}:${purpose}:${id}}`;
     const client =
       ip === undefined ? '-' : this.crypto.hmac(this.config.pepper, `ip:${normalizeIp(ip, IPV6_PREFIX)}`).slice(0, 16);
     return {

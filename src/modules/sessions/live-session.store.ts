@@ -22,10 +22,13 @@ export interface LiveSession {
   idleExpiresAt: string;
 }
 
-const sessionKey = (sessionId: string) => `sess:${sessionId}`;
+// A session's record and its tombstone share a hash tag (one cluster slot): the publish script
+// reads one and writes the other. The user view is apart, and read beside the record, not in
+// one MGET, so that every key works on a Redis Cluster.
+export const sessionKey = (sessionId: string) => `sess:{${sessionId}}`;
 const userViewKey = (userId: string) => `uview:${userId}`;
 /** Written by every revocation just before it deletes the live record (see publish). */
-const tombstoneKey = (sessionId: string) => `srev:${sessionId}`;
+const tombstoneKey = (sessionId: string) => `srev:{${sessionId}}`;
 const TOMBSTONE_TTL_MS = 60_000;
 /**
  * A publish that took longer than this (from before its PostgreSQL write to Redis's answer)
@@ -59,11 +62,9 @@ const MAX_AMEND_ROUNDS = 16;
 /** published: written and proven not revoked; revoked: a revocation won; unsure: too slow to tell. */
 export type PublishOutcome = 'published' | 'revoked' | 'unsure';
 
-/** The command defineCommand adds; on a pipeline it queues (its reply comes from exec). */
-interface PipelineWithPublish {
-  publishLiveSession(sessionKey: string, tombstoneKey: string, value: string, ttlMs: number): PipelineWithPublish;
-}
-interface RedisWithReplace {
+/** The commands defineCommand adds. */
+interface RedisWithScripts {
+  publishLiveSession(sessionKey: string, tombstoneKey: string, value: string, ttlMs: number): Promise<number>;
   replaceLiveSession(sessionKey: string, expected: string, value: string): Promise<number>;
 }
 /** The user snapshot behind GET /me; owners of user data call forgetUserSnapshot on change. */
@@ -84,9 +85,9 @@ export class LiveSessionStore {
 
   /**
    * Writes the live record (unless a revocation's tombstone says the session just died) and
-   * the user view, in one pipeline: a sign-in or a refresh costs one Redis round trip, and no
-   * PostgreSQL re-read when the tombstone proves the answer. `sinceMonoMs`: performance.now()
-   * taken before the PostgreSQL write that made this session current.
+   * the user view, sent together (auto-pipelining): a sign-in or a refresh costs one Redis
+   * round trip, and no PostgreSQL re-read when the tombstone proves the answer.
+   * `sinceMonoMs`: performance.now() taken before the PostgreSQL write that made this session current.
    */
   async publish(
     session: LiveSession,
@@ -96,22 +97,20 @@ export class LiveSessionStore {
   ): Promise<PublishOutcome> {
     const end = Math.min(Date.parse(session.idleExpiresAt), Date.parse(session.expiresAt));
     const ttlMs = end - nowMs;
-    const pipeline = this.redis.pipeline();
-    if (ttlMs <= 0) pipeline.del(sessionKey(session.sessionId));
-    else {
-      (pipeline as unknown as PipelineWithPublish).publishLiveSession(
-        sessionKey(session.sessionId),
-        tombstoneKey(session.sessionId),
-        JSON.stringify(session),
-        ttlMs,
-      );
-    }
-    if (view) pipeline.set(userViewKey(view.id), JSON.stringify(view), 'EX', USER_VIEW_TTL_SECONDS);
-    const results = (await pipeline.exec()) ?? [];
-    // exec() resolves even when a command failed; a failed write must fail the request (503), as before.
-    for (const [error] of results) if (error) throw error;
+    const redis = this.redis as unknown as RedisWithScripts;
+    const [written] = await Promise.all([
+      ttlMs <= 0
+        ? this.redis.del(sessionKey(session.sessionId))
+        : redis.publishLiveSession(
+            sessionKey(session.sessionId),
+            tombstoneKey(session.sessionId),
+            JSON.stringify(session),
+            ttlMs,
+          ),
+      view && this.redis.set(userViewKey(view.id), JSON.stringify(view), 'EX', USER_VIEW_TTL_SECONDS),
+    ]);
     if (ttlMs <= 0) return 'published';
-    if (results[0]?.[1] === 0) return 'revoked';
+    if (written === 0) return 'revoked';
     return performance.now() - sinceMonoMs < TOMBSTONE_PROOF_MS ? 'published' : 'unsure';
   }
 
@@ -121,26 +120,30 @@ export class LiveSessionStore {
   }
 
   /**
-   * The live record and the raw cached user view in ONE round trip (MGET): the token's `sub`
-   * is known before the session is read, and GET /me needs both. The view stays a string
-   * until someone needs it, so other routes do not pay for parsing it.
+   * The live record and the raw cached user view in ONE round trip (two GETs sent together):
+   * the token's `sub` is known before the session is read, and GET /me needs both. The view
+   * stays a string until someone needs it, so other routes do not pay for parsing it.
    */
   async getWithUserView(sessionId: string, userId: string): Promise<[LiveSession | null, string | null]> {
-    const [rawSession, rawView] = await this.redis.mget(sessionKey(sessionId), userViewKey(userId));
+    const [rawSession, rawView] = await Promise.all([
+      this.redis.get(sessionKey(sessionId)),
+      this.redis.get(userViewKey(userId)),
+    ]);
     return [rawSession ? (JSON.parse(rawSession) as LiveSession) : null, rawView ?? null];
   }
 
   /**
-   * Ends live records after their revocation committed. The tombstones go first (same
-   * pipeline, in order): a publish that raced the revocation is refused instead of
-   * resurrecting the record after this DEL.
+   * Ends live records after their revocation committed. Each tombstone goes first, on the
+   * same connection as its DEL (same slot, so same node on a cluster): a publish that raced
+   * the revocation is refused instead of resurrecting the record after this DEL.
    */
   async remove(sessionIds: string[]): Promise<void> {
-    if (sessionIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const sessionId of sessionIds) pipeline.set(tombstoneKey(sessionId), '1', 'PX', TOMBSTONE_TTL_MS);
-    pipeline.del(...sessionIds.map(sessionKey));
-    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    await Promise.all(
+      sessionIds.flatMap((sessionId) => [
+        this.redis.set(tombstoneKey(sessionId), '1', 'PX', TOMBSTONE_TTL_MS),
+        this.redis.del(sessionKey(sessionId)),
+      ]),
+    );
   }
 
   /**
@@ -161,7 +164,7 @@ export class LiveSessionStore {
     sessionIds: string[],
     patch: Partial<Pick<LiveSession, 'roles' | 'authTime' | 'amr'>>,
   ): Promise<void> {
-    const redis = this.redis as unknown as RedisWithReplace;
+    const redis = this.redis as unknown as RedisWithScripts;
     for (const sessionId of sessionIds) {
       for (let round = 1; ; round++) {
         const current = await this.redis.get(sessionKey(sessionId));

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { type Job, type Queue, Worker } from 'bullmq';
-import { bullConnectionOptions, bullPrefix } from '../../common/redis/redis.factory';
+import { bullConnection, bullPrefix, closeBullConnection } from '../../common/redis/redis.factory';
 import { redisConfig } from '../../config/redis.config';
 import { webhooksConfig } from '../../config/webhooks.config';
 import { REQUEUE_STRANDED_WEBHOOKS_JOB, WEBHOOK_QUEUE, type WebhookJobData } from './webhook.constants';
@@ -29,6 +29,7 @@ export function webhookBackoffMs(attemptsMade: number, baseMs: number): number {
 export class WebhookWorker implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('WebhookWorker');
   private worker?: Worker<WebhookJobData>;
+  private connection?: ReturnType<typeof bullConnection>;
 
   constructor(
     private readonly sending: WebhookSending,
@@ -50,8 +51,9 @@ export class WebhookWorker implements OnModuleInit, OnApplicationShutdown {
     );
     const handle = (job: Job<WebhookJobData>): Promise<unknown> =>
       job.name === REQUEUE_STRANDED_WEBHOOKS_JOB ? this.sweep() : this.sending.attempt(job);
+    this.connection = bullConnection(this.redis, { worker: true });
     this.worker = new Worker<WebhookJobData>(WEBHOOK_QUEUE, handle, {
-      connection: bullConnectionOptions(this.redis, { worker: true }),
+      connection: this.connection,
       prefix: bullPrefix(this.redis),
       concurrency: this.config.workerConcurrency,
       // An attempt takes at most the timeout; a worker that died mid-attempt hands it over after this.
@@ -71,5 +73,6 @@ export class WebhookWorker implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
+    if (this.connection) await closeBullConnection(this.connection);
   }
 }

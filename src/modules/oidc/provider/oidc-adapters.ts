@@ -41,20 +41,28 @@ export class RedisOidcAdapter implements Adapter {
     return `oidc:${this.tenantId}:uid:${uid}`;
   }
 
+  /**
+   * The grant's index is written before the record (a record revocation could not find must
+   * never exist); they live in different cluster slots, so not in one transaction.
+   */
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const key = this.key(id);
-    const pipeline = this.redis.multi();
-    pipeline.set(key, JSON.stringify(payload), 'EX', Math.max(1, expiresIn));
+    const ttl = Math.max(1, expiresIn);
     if (payload.grantId && GRANT_BOUND_MODELS.includes(this.model)) {
       const grantKey = this.grantKey(payload.grantId);
-      pipeline.sadd(grantKey, key);
       // The index outlives its longest member; it is only an index, never a proof.
-      pipeline.expire(grantKey, Math.max(1, expiresIn), 'GT');
-      pipeline.expire(grantKey, Math.max(1, expiresIn), 'NX');
+      const results = await this.redis
+        .multi()
+        .sadd(grantKey, key)
+        .expire(grantKey, ttl, 'GT')
+        .expire(grantKey, ttl, 'NX')
+        .exec();
+      for (const [error] of results ?? []) if (error) throw error;
     }
-    if (payload.uid && this.model === 'Session')
-      pipeline.set(this.uidKey(payload.uid), id, 'EX', Math.max(1, expiresIn));
-    await pipeline.exec();
+    await Promise.all([
+      this.redis.set(key, JSON.stringify(payload), 'EX', ttl),
+      payload.uid && this.model === 'Session' && this.redis.set(this.uidKey(payload.uid), id, 'EX', ttl),
+    ]);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -90,7 +98,9 @@ export class RedisOidcAdapter implements Adapter {
     const grantKey = this.grantKey(grantId);
     // The set holds keys as key() built them; the client adds its prefix to both alike.
     const keys = await this.redis.smembers(grantKey);
-    await this.redis.del(grantKey, ...keys);
+    // One DEL per record (they are spread over a cluster's slots), and the index only after them.
+    await Promise.all(keys.map((key) => this.redis.del(key)));
+    await this.redis.del(grantKey);
   }
 }
 
