@@ -3,13 +3,14 @@ import { Client } from 'pg';
 import {
   ADMIN_DATABASE_URL,
   databasePrefix,
-  databaseUrl,
   redisPrefixOfRun,
   runId,
+  serviceDatabaseUrl,
   templateDatabaseName,
 } from './test-env';
 
 export interface TestResources {
+  /** As the service reaches it (through PgBouncer in CI's pooled stage). */
   databaseUrl: string;
   databaseName: string;
   redisPrefix: string;
@@ -40,5 +41,9 @@ export async function createTestResources(): Promise<TestResources> {
   } finally {
     await admin.end();
   }
-  return { databaseUrl: databaseUrl(databaseName), databaseName, redisPrefix: `${redisPrefixOfRun(run)}${suffix}:` };
+  return {
+    databaseUrl: serviceDatabaseUrl(databaseName),
+    databaseName,
+    redisPrefix: `${redisPrefixOfRun(run)}${suffix}:`,
+  };
 }

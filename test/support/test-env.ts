@@ -1,5 +1,11 @@
 /** Names shared by global setup, each test file and teardown, derived from one run id. */
 export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * Where the service under test (and the tests' own queries) reach PostgreSQL: a pooler such as
+ * PgBouncer when set (CI's PgBouncer stage), else PostgreSQL itself. Creating, copying and
+ * dropping databases and migrating the template always go direct (ADMIN_DATABASE_URL).
+ */
+const POOLED_DATABASE_URL = process.env.TEST_POOLED_DATABASE_URL ?? ADMIN_DATABASE_URL;
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export function runId(): string {
@@ -12,8 +18,18 @@ export const templateDatabaseName = (run: string) => `sa_test_${run}_tpl`;
 export const databasePrefix = (run: string) => `sa_test_${run}_`;
 export const redisPrefixOfRun = (run: string) => `sa-test:${run}:`;
 
+/** The database `name`, direct. */
 export function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_DATABASE_URL);
+  return withDatabase(ADMIN_DATABASE_URL, name);
+}
+
+/** The database `name` as the service reaches it: through the pooler when there is one. */
+export function serviceDatabaseUrl(name: string): string {
+  return withDatabase(POOLED_DATABASE_URL, name);
+}
+
+function withDatabase(base: string, name: string): string {
+  const url = new URL(base);
   url.pathname = `/${name}`;
   return url.toString();
 }
