@@ -32,6 +32,7 @@ const {
   startService,
 } = require('./lib/service');
 const { startSinks } = require('./lib/sinks');
+const { liveSessionKey, seedScale, rememberBenchDevice, spreadEmails, explainHotPaths } = require('./lib/scale');
 const { freePort, median, percentile, pool, request, round, sleep } = require('./lib/util');
 
 const { values: flags } = parseArgs({
@@ -43,6 +44,9 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     only: { type: 'string' },
     env: { type: 'string', multiple: true, default: [] },
+    scale: { type: 'boolean', default: false },
+    'scale-users': { type: 'string' },
+    'scale-sessions': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -56,6 +60,8 @@ if (flags.help) {
   --rounds N  service/baseline rounds per scenario (median; default 3, quick 1)
   --seconds S seconds per load run (default 10, quick 3)
   --only L    comma list of scenarios to run (6 always reports)
+  --scale     also run scenario 8 (data at scale: a second service on 1M users + 1M live sessions,
+              ~8 min more); --only 8 runs it alone. --scale-users N / --scale-sessions N change the totals
   --env K=V   extra environment for the service (repeatable), to try a tuning, e.g.
               --env MALLOC_ARENA_MAX=2 --env NODE_OPTIONS=--max-old-space-size=160; shown with the results`);
   process.exit(0);
@@ -67,6 +73,11 @@ const SECONDS = Number(flags.seconds ?? (QUICK ? 3 : 10));
 const WARMUP_SECONDS = QUICK ? 1 : 2;
 const ONLY = flags.only ? new Set(flags.only.split(',').map((s) => s.trim())) : null;
 const wanted = (n) => !ONLY || ONLY.has(String(n));
+/** Scenario 8 seeds a million rows and Redis records: only on request (--scale, or --only with 8). */
+const SCALE = flags.scale || (ONLY?.has('8') ?? false);
+const SCALE_USERS = Number(flags['scale-users'] ?? 1_000_000);
+const SCALE_SESSIONS = Number(flags['scale-sessions'] ?? SCALE_USERS);
+const SCALE_TARGET = 0.9;
 
 const PASSWORD = 'bench-correct-horse-battery-staple';
 const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
@@ -374,16 +385,16 @@ async function scenarioMeUnderLoginFlood(ctx) {
   details.meUnderFlood = { solo, flooded, floods };
 }
 
-async function scenarioRefresh(ctx) {
-  const { service, env, emails } = ctx;
+/**
+ * Scenario 4's load on `service`: refresh chains, REFRESH_CONCURRENCY at a time, each answer's
+ * rotated token back to the pool; before each run the pool is topped up by signing `emails` in.
+ */
+function refreshLoad(service, emails) {
   const tokenPool = [];
-  const topUp = async () => {
+  return async (seconds) => {
     const missing = REFRESH_CONCURRENCY * 2 - tokenPool.length;
     if (missing > 0)
       for (const result of await logins(service.base, emails, missing)) tokenPool.push(result.refreshToken);
-  };
-  const svc = async (seconds) => {
-    await topUp();
     return cannon({
       url: `${service.base}/api/auth/refresh`,
       method: 'POST',
@@ -392,6 +403,11 @@ async function scenarioRefresh(ctx) {
       requests: refreshRequests(tokenPool),
     });
   };
+}
+
+async function scenarioRefresh(ctx) {
+  const { service, env, emails } = ctx;
+  const svc = refreshLoad(service, emails);
   const base = () =>
     runBaselineScript('refresh-primitives.js', {
       DATABASE_URL: env.DATABASE_URL,
@@ -514,6 +530,162 @@ async function scenarioOidcToken(ctx) {
   });
   details.oidcToken = { clientCredentials: cc, refresh: rt, floor: base };
 }
+
+/**
+ * Scenario 8: data at scale. A second service runs on a database and Redis database of its own
+ * holding the same 1,000 users plus SCALE_USERS users and SCALE_SESSIONS live sessions
+ * (PostgreSQL rows and Redis records, lib/scale.js); scenarios 1, 2 and 4's loads (same
+ * connections, same request generators) then alternate between the small service and the large
+ * one, round by round like every other ratio, so a shared machine's drift lands on both sides.
+ * Each ratio is large / small. On the large side, sign-ins, /me tokens and refresh chains belong
+ * to users spread over the seeded range, so the lookups land all over the large tables and indexes.
+ */
+async function scenarioScale(ctx) {
+  const { env, emails, hash } = ctx;
+  const largeName = `${new URL(env.DATABASE_URL).pathname.slice(1)}_scale`;
+  const largeDb = new URL(env.DATABASE_URL);
+  largeDb.pathname = `/${largeName}`;
+  const largeRedis = new URL(env.REDIS_URL);
+  largeRedis.pathname = '/1'; // its own keyspace: the small side's Redis stays small
+  const largeEnv = {
+    ...env,
+    PORT: String(await freePort()),
+    DATABASE_URL: largeDb.toString(),
+    REDIS_URL: largeRedis.toString(),
+    REDIS_PREFIX: `${env.REDIS_PREFIX.slice(0, -1)}s:`,
+  };
+  cleanups.push(async () => {
+    await dropDatabase(largeEnv.DATABASE_URL, largeName);
+    const deleted = await deleteRedisKeys(largeEnv.REDIS_URL, largeEnv.REDIS_PREFIX);
+    log(`dropped database ${largeName}; deleted ${deleted} Redis keys under ${largeEnv.REDIS_PREFIX} (db 1)`);
+  });
+  prepareDatabase(largeEnv, log);
+  await seedUsers(largeEnv.DATABASE_URL);
+
+  log(`  seeding the large side to ${SCALE_USERS} users and ${SCALE_SESSIONS} live sessions`);
+  const seedStarted = performance.now();
+  const seed = await seedScale({
+    databaseUrl: largeEnv.DATABASE_URL,
+    redisUrl: largeEnv.REDIS_URL,
+    redisPrefix: largeEnv.REDIS_PREFIX,
+    hash,
+    users: SCALE_USERS,
+    sessions: SCALE_SESSIONS,
+    smallUsers: emails.length,
+    env: largeEnv,
+    log,
+  });
+  seed.seconds.total = (performance.now() - seedStarted) / 1000;
+  const { firstNew, lastNew } = seed.userOf;
+  log(
+    `  seeded ${seed.added.users} users in ${seed.seconds.users.toFixed(1)} s; ${seed.added.sessions} sessions, ${seed.added.devices} devices, ${seed.added.refreshTokens} rotated refresh tokens in ${seed.seconds.sessions.toFixed(1)} s; ANALYZE ${seed.seconds.analyze.toFixed(1)} s; ${seed.added.liveRecords} Redis records in ${seed.seconds.redis.toFixed(1)} s`,
+  );
+  const plans = await explainHotPaths(largeEnv.DATABASE_URL, { email: spreadEmails(1, firstNew, lastNew, 0.61)[0] });
+  for (const [name, plan] of Object.entries(plans)) {
+    log(`  EXPLAIN ${name}: ${plan.nodes.join(' > ')} (${plan.executionMs.toFixed(2)} ms)`);
+  }
+  const largeService = await startService(largeEnv);
+  cleanups.unshift(() => largeService.stop());
+
+  /** The three loads against one service, its users signed in and its refresh chains ready. */
+  const loadsOf = async (service, databaseUrl, { meEmails, loginEmails, refreshEmails }) => {
+    await rememberBenchDevice(databaseUrl, [...meEmails, ...loginEmails, ...refreshEmails]);
+    const signedIn = await logins(service.base, meEmails, meEmails.length);
+    const meTokens = signedIn.map((r) => r.accessToken);
+    return {
+      signedIn,
+      me: (seconds) =>
+        cannon({
+          url: `${service.base}/api/auth/me`,
+          connections: ME_CONNECTIONS,
+          seconds,
+          requests: bearerRequests(meTokens),
+        }),
+      login: (seconds) =>
+        cannon({
+          url: `${service.base}/api/auth/login`,
+          method: 'POST',
+          connections: LOGIN_CONCURRENCY,
+          seconds,
+          requests: loginRequests(loginEmails, PASSWORD),
+        }),
+      refresh: refreshLoad(service, refreshEmails),
+    };
+  };
+  const sides = {
+    small: await loadsOf(ctx.service, env.DATABASE_URL, {
+      meEmails: emails.slice(0, ME_TOKENS),
+      loginEmails: emails,
+      refreshEmails: emails.slice(-REFRESH_CONCURRENCY * 5),
+    }),
+    // Users spread over the seeded range: /me tokens, sign-ins and refresh chains each have their own.
+    large: await loadsOf(largeService, largeEnv.DATABASE_URL, {
+      meEmails: spreadEmails(ME_TOKENS, firstNew, lastNew, 0.25),
+      loginEmails: spreadEmails(emails.length, firstNew, lastNew, 0.5),
+      refreshEmails: spreadEmails(REFRESH_CONCURRENCY * 5, firstNew, lastNew, 0.75),
+    }),
+  };
+  const loads = ['me', 'login', 'refresh'];
+  const runs = { small: { me: [], login: [], refresh: [], load: [] }, large: { me: [], login: [], refresh: [], load: [] } };
+  for (const side of ['small', 'large']) for (const load of loads) await sides[side][load](WARMUP_SECONDS);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const load of loads) {
+      for (const side of ['small', 'large']) runs[side][load].push(await sides[side][load](SECONDS));
+    }
+    for (const side of ['small', 'large']) {
+      const r = runs[side];
+      r.load.push(loadAvg());
+      log(
+        `  ${side} round ${i + 1}: /me ${r.me[i].rps.toFixed(0)} req/s p99 ${r.me[i].p99} ms | login ${r.login[i].rps.toFixed(1)}/s p50 ${r.login[i].p50} ms | refresh ${r.refresh[i].rps.toFixed(0)}/s p50 ${r.refresh[i].p50} ms`,
+      );
+    }
+  }
+  await largeService.stop();
+  const small = { runs: runs.small };
+  const large = { runs: runs.large, signedIn: sides.large.signedIn };
+
+  // The seeded records must be what the service writes: compare with a record it wrote itself.
+  const redis = new Redis(largeEnv.REDIS_URL);
+  let keyCheck;
+  try {
+    const sid = decodeJwt(large.signedIn[0].accessToken).sid;
+    const serviceRecord = await redis.get(`${largeEnv.REDIS_PREFIX}${liveSessionKey(sid)}`);
+    const sample = await redis.get(`${largeEnv.REDIS_PREFIX}${liveSessionKey(seed.sampleSessionId)}`);
+    const shape = (raw) => (raw ? Object.keys(JSON.parse(raw)).join(',') : null);
+    keyCheck = {
+      serviceKeyFound: serviceRecord !== null,
+      seededKeyFound: sample !== null,
+      sameFields: serviceRecord !== null && shape(serviceRecord) === shape(sample),
+    };
+  } finally {
+    redis.disconnect();
+  }
+  if (!keyCheck.serviceKeyFound || !keyCheck.sameFields) {
+    log(
+      `  WARNING: the seeded live records do not match the service's (${JSON.stringify(keyCheck)}): adjust liveSessionKey / the record in bench/lib/scale.js to src/modules/sessions/live-session.store.ts`,
+    );
+  }
+
+  const rowOf = (label, key, unit, perRun, digits) => {
+    const s = median(small.runs[key].map(perRun));
+    const l = median(large.runs[key].map(perRun));
+    const problem = runProblem(small.runs[key]) ?? runProblem(large.runs[key]);
+    addRow({
+      scenario: `8 ${label} at ${compact(SCALE_USERS)} users`,
+      figure: `${fmt(l, '', digits)} ${unit}`,
+      baseline: `${fmt(s, '', digits)} small`,
+      ratio: fmt(l / s, '×', 2),
+      target: `≥ ${SCALE_TARGET.toFixed(2)}×`,
+      verdict: verdict(l >= SCALE_TARGET * s, problem),
+    });
+  };
+  rowOf('GET /api/auth/me, 50 conn,', 'me', 'req/s', (r) => r.rps, 0);
+  rowOf('POST /api/auth/login, 8 conc,', 'login', 'logins/s', (r) => r.rps, 1);
+  rowOf('POST /api/auth/refresh, 20 conc,', 'refresh', 'refresh/s', (r) => r.rps, 0);
+  details.scale = { small: small.runs, large: large.runs, seed, plans, keyCheck };
+}
+
+const compact = (n) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
 const wallNow = () => performance.timeOrigin + performance.now();
 
@@ -694,6 +866,35 @@ function printTable() {
   return out.join('\n');
 }
 
+/** Scenario 8's sizes, seed times and plans, printed under the table. */
+function scaleSummary({ seed, plans, keyCheck, small }) {
+  const n = (v) => Math.round(v).toLocaleString('en-US');
+  const lines = [
+    `scenario 8 seed: ${n(seed.added.users)} users in ${seed.seconds.users.toFixed(1)} s; ` +
+      `${n(seed.added.sessions)} sessions + ${n(seed.added.devices)} devices + ${n(seed.added.refreshTokens)} rotated refresh tokens in ${seed.seconds.sessions.toFixed(1)} s; ` +
+      `ANALYZE ${seed.seconds.analyze.toFixed(1)} s; ${n(seed.added.liveRecords)} Redis live records in ${seed.seconds.redis.toFixed(1)} s; total ${seed.seconds.total.toFixed(1)} s`,
+    `  totals after seeding: ${n(seed.after.counts.users)} users, ${n(seed.after.counts.live)} live sessions (${n(seed.after.counts.sessions)} rows), ` +
+      `${n(seed.after.counts.refresh_tokens)} refresh_token rows, ${n(seed.after.counts.devices)} devices`,
+    `  Redis: ${n(seed.redis.bytesPerLiveSession)} bytes per live session (used_memory ${(seed.redis.usedMemoryBefore / 2 ** 20).toFixed(0)} → ${(seed.redis.usedMemoryAfter / 2 ** 20).toFixed(0)} MiB); ` +
+      `MEMORY USAGE of a record ${seed.redis.memoryUsageSample.median} bytes (${seed.redis.memoryUsageSample.min}–${seed.redis.memoryUsageSample.max}); JSON value ${n(seed.redis.valueBytesMean)} bytes`,
+    `  PostgreSQL (tables + indexes + TOAST): ${n(seed.postgres.bytesPerUser)} bytes per user (app_user); ` +
+      `${n(seed.postgres.bytesPerSession)} bytes per session (session ${n(seed.postgres.sessionTableBytesPerSession)} + refresh_token, ${n(seed.postgres.refreshTokenBytesPerRow)} per rotated token); ` +
+      `device ${n(seed.postgres.deviceBytesPerDevice)} bytes per device`,
+    `  sizes (MiB) after seeding: ${Object.entries(seed.after.sizes)
+      .map(([name, size]) => `${name} ${(size.total / 2 ** 20).toFixed(0)} (heap ${(size.heap / 2 ** 20).toFixed(0)})`)
+      .join(', ')}`,
+    `  load avg per round (small and large alternate): ${small.load.join(' | ')}`,
+  ];
+  for (const [name, plan] of Object.entries(plans)) {
+    lines.push(
+      `  EXPLAIN ${name}: ${plan.nodes.join(' > ')}; ${plan.executionMs.toFixed(2)} ms${plan.seqScan.length ? `; SEQUENTIAL SCAN: ${plan.seqScan.join(', ')}` : ''}`,
+    );
+  }
+  if (keyCheck && (!keyCheck.serviceKeyFound || !keyCheck.sameFields))
+    lines.push(`  WARNING: seeded live records differ from the service's: ${JSON.stringify(keyCheck)}`);
+  return lines.join('\n');
+}
+
 async function main() {
   const pid = process.pid;
   const dbName = `secureauth_bench_${pid}`;
@@ -864,6 +1065,14 @@ async function main() {
     if (!routes.login) return skip('7 OIDC token endpoint', '—', 'login route missing');
     await scenarioOidcToken(ctx);
   });
+  // Last: it leaves the data large for anything after it.
+  if (SCALE) {
+    await run(8, 'data at scale', async () => {
+      if (!routes.login || !routes.me || !routes.refresh)
+        return skip('8 data at scale', '—', 'login, /me or refresh route missing');
+      await scenarioScale(ctx);
+    });
+  }
   await service.stop();
   const serviceLog = service.outputStats();
   log(
@@ -898,6 +1107,7 @@ async function main() {
   console.log(table);
   console.log(`\nper-scenario load avg: ${JSON.stringify(scenarioLoad)}`);
   console.log(`per-scenario peak RSS (MB): ${JSON.stringify(scenarioRss)}`);
+  if (details.scale) console.log(`\n${scaleSummary(details.scale)}`);
   if (profile) {
     console.log(`\nCPU profile ${profile.file}, top self time:`);
     for (const entry of profile.top)
@@ -924,6 +1134,11 @@ async function main() {
     peakRssPerScenarioMb: scenarioRss,
     serviceLog: { ...serviceLog, tail: service.output().slice(-4000) },
     details,
+    scale: details.scale && {
+      seed: details.scale.seed,
+      plans: Object.fromEntries(Object.entries(details.scale.plans).map(([k, { plan, ...rest }]) => [k, rest])),
+      keyCheck: details.scale.keyCheck,
+    },
     profile,
   };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
