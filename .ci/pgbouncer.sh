@@ -57,6 +57,8 @@ CONF
   done
   psql -h 127.0.0.1 -p "$port" -U postgres -Atc 'select 1' postgres >/dev/null || { cat "$dir/pgbouncer.log" >&2; exit 1; }
   echo "TEST_POOLED_DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres"
+  # Debian's PgBouncer (1.18) cannot carry named prepared statements in transaction mode.
+  echo "DATABASE_PREPARED_STATEMENTS=false"
 }
 
 case "$action" in

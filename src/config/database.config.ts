@@ -13,6 +13,12 @@ export const databaseConfig = registerAs('database', () => {
      * PostgreSQL must become a 503 within 2 s. 0 disables it (long operator commands).
      */
     queryTimeoutMs: env.int('DATABASE_QUERY_TIMEOUT_MS', 1500, { min: 0 }),
+    /**
+     * Hot statements (database/prepared-statement.ts) as named prepared statements, planned once
+     * per connection. false behind a transaction pooler that cannot carry them (PgBouncer before
+     * 1.21, or its max_prepared_statements = 0): they then go unnamed, planned every time.
+     */
+    preparedStatements: env.bool('DATABASE_PREPARED_STATEMENTS', true),
   };
 });
 

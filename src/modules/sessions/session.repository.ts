@@ -1,5 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { databaseConfig } from '../../config/database.config';
+import { PreparedStatement } from '../../database/prepared-statement';
 import { INSERT_AUDIT_EVENT, type AuditOrigin } from '../audit/audit-row';
 import type { DeviceSummaryDto } from '../devices/dto/device.dto';
 import { userFromSnapshot, USER_SNAPSHOT_COLUMNS, type UserSnapshotRow } from '../users/user-snapshot';
@@ -130,9 +133,42 @@ const revokedOf = (row: RevokedRow): RevokedSession => ({
   deviceId: row.device_id,
 });
 
+/** SessionRepository.rotate's statement ($2 is now; $7 the presented token's hash; $8–$15 the audit row's). */
+const ROTATE = new PreparedStatement<RotationRow>(
+  'session-rotate',
+  `with rotated as (
+     update "session" s
+        set "token_hash" = $1, "previous_token_hash" = s."token_hash", "rotated_at" = $2, "sealed_successor" = $3,
+            "last_seen_at" = $2, "idle_expires_at" = least(s."expires_at", $4::timestamptz)
+      where s."id" = $5 and s."tenant_id" = $6 and s."token_hash" = $7 and s."revoked_at" is null
+        and s."expires_at" > $2 and s."idle_expires_at" > $2
+        -- a disabled or restricted user never gets new tokens (the caller then revokes)
+        and exists (select 1 from "app_user" u
+                     where u."id" = s."user_id" and u."tenant_id" = s."tenant_id" and u."status" = 'active')
+      returning s.*
+   ),
+   retired as (
+     insert into "refresh_token" ("token_hash", "session_id", "rotated_at")
+     select $7::varchar, r."id", $2::timestamptz from rotated r
+   ),
+   -- the audit row (audit's columns), written by the same statement so it commits with the rotation
+   audited as (
+     ${INSERT_AUDIT_EVENT}
+     select $8::uuid, r."tenant_id", 'session.refreshed', 'success', r."user_id", r."user_id", r."id", r."device_id",
+            $9::varchar, $10::varchar, $11::varchar, null, $12::timestamptz, $13::varchar, $14::varchar, $15::varchar
+       from rotated r
+   )
+   select ${ROTATION_COLUMNS}
+     from rotated r
+     join "app_user" u on u."id" = r."user_id"
+     left join "device" d on d."id" = r."device_id"`,
+);
+
 /** The session table's conditional writes: every state change is one guarded UPDATE. */
 @Injectable()
 export class SessionRepository {
+  constructor(@Inject(databaseConfig.KEY) private readonly db: ConfigType<typeof databaseConfig>) {}
+
   /**
    * Compare-and-swap of the refresh token, as ONE statement (one round trip, its own
    * transaction): rotates only while `oldHash` is current, the session is live and its user
@@ -140,48 +176,20 @@ export class SessionRepository {
    * it with the sealed new token for the grace window (see findWithinGrace) and the
    * `session.refreshed` audit event, and returns what the AuthResult needs (session, user,
    * device), so nothing is re-read. Concurrent callers with one token serialise on the row
-   * lock and re-check `token_hash` after it: exactly one wins. Null: nothing rotated.
+   * lock and re-check `token_hash` after it: exactly one wins. Null: nothing rotated. Prepared
+   * (ROTATE): the refresh path's one statement is planned once per connection.
    */
   async rotate(em: EntityManager, input: RotationInput): Promise<Rotation | null> {
-    const rows = await em.getConnection().execute<RotationRow[]>(
-      `with rotated as (
-         update "session" s
-            set "token_hash" = ?, "previous_token_hash" = s."token_hash", "rotated_at" = ?, "sealed_successor" = ?,
-                "last_seen_at" = ?, "idle_expires_at" = least(s."expires_at", ?::timestamptz)
-          where s."id" = ? and s."tenant_id" = ? and s."token_hash" = ? and s."revoked_at" is null
-            and s."expires_at" > ? and s."idle_expires_at" > ?
-            -- a disabled or restricted user never gets new tokens (the caller then revokes)
-            and exists (select 1 from "app_user" u
-                         where u."id" = s."user_id" and u."tenant_id" = s."tenant_id" and u."status" = 'active')
-          returning s.*
-       ),
-       retired as (
-         insert into "refresh_token" ("token_hash", "session_id", "rotated_at")
-         select ?, r."id", ? from rotated r
-       ),
-       -- the audit row (audit's columns), written by the same statement so it commits with the rotation
-       audited as (
-         ${INSERT_AUDIT_EVENT}
-         select ?, r."tenant_id", 'session.refreshed', 'success', r."user_id", r."user_id", r."id",
-                r."device_id", ?, ?, ?, null, ?, ?, ?, ? from rotated r
-       )
-       select ${ROTATION_COLUMNS}
-         from rotated r
-         join "app_user" u on u."id" = r."user_id"
-         left join "device" d on d."id" = r."device_id"`,
+    const rows = await ROTATE.run(
+      em,
       [
         input.newHash,
         input.now,
         input.sealedSuccessor,
-        input.now,
         input.idleExpiresAt,
         input.id,
         input.tenantId,
         input.oldHash,
-        input.now,
-        input.now,
-        input.oldHash,
-        input.now,
         input.audit.id,
         input.audit.ip,
         input.audit.userAgent,
@@ -191,6 +199,7 @@ export class SessionRepository {
         input.audit.origin.city,
         input.audit.origin.service,
       ],
+      this.db.preparedStatements,
     );
     const row = rows[0];
     return row ? rotationOf(row) : null;
