@@ -230,13 +230,8 @@ async function scenarioMe(ctx) {
   for (const token of tokens) await redis.set(`live:${decodeJwt(token).sid}`, '1', 'EX', 3600);
   redis.disconnect();
 
-  const svc = () =>
-    cannon({
-      url: `${service.base}/api/auth/me`,
-      connections: ME_CONNECTIONS,
-      seconds: SECONDS,
-      requests: bearerRequests(tokens),
-    });
+  const me = meLoad(service, tokens);
+  const svc = () => me(SECONDS);
   const base = () =>
     cannon({
       url: `http://127.0.0.1:${port}/me`,
@@ -245,12 +240,7 @@ async function scenarioMe(ctx) {
       requests: bearerRequests(tokens),
     });
 
-  await cannon({
-    url: `${service.base}/api/auth/me`,
-    connections: ME_CONNECTIONS,
-    seconds: WARMUP_SECONDS,
-    requests: bearerRequests(tokens),
-  });
+  await me(WARMUP_SECONDS);
   await cannon({
     url: `http://127.0.0.1:${port}/me`,
     connections: ME_CONNECTIONS,
@@ -294,14 +284,7 @@ async function scenarioMe(ctx) {
 
 async function scenarioLogin(ctx) {
   const { service, emails, hash } = ctx;
-  const svc = (seconds) =>
-    cannon({
-      url: `${service.base}/api/auth/login`,
-      method: 'POST',
-      connections: LOGIN_CONCURRENCY,
-      seconds,
-      requests: loginRequests(emails, PASSWORD),
-    });
+  const svc = loginLoad(service, emails);
   const base = () =>
     runBaselineScript('argon2-verify.js', {
       CONCURRENCY: String(LOGIN_CONCURRENCY),
@@ -345,25 +328,14 @@ async function scenarioLogin(ctx) {
 
 async function scenarioMeUnderLoginFlood(ctx) {
   const { service, tokens, emails } = ctx;
-  const me = () =>
-    cannon({
-      url: `${service.base}/api/auth/me`,
-      connections: ME_CONNECTIONS,
-      seconds: SECONDS,
-      requests: bearerRequests(tokens),
-    });
+  const meRun = meLoad(service, tokens);
+  const me = () => meRun(SECONDS);
   const solo = [];
   const flooded = [];
   const floods = [];
   for (let i = 0; i < ROUNDS; i++) {
     solo.push(await me());
-    const flood = cannon({
-      url: `${service.base}/api/auth/login`,
-      method: 'POST',
-      connections: LOGIN_CONCURRENCY,
-      seconds: SECONDS + 2,
-      requests: loginRequests(emails, PASSWORD),
-    });
+    const flood = loginLoad(service, emails)(SECONDS + 2);
     await sleep(1000); // the flood is at full strength before /me is measured
     flooded.push(await me());
     floods.push(await flood);
@@ -384,6 +356,25 @@ async function scenarioMeUnderLoginFlood(ctx) {
   });
   details.meUnderFlood = { solo, flooded, floods };
 }
+
+/** Scenario 1's load on `service`: GET /me, bearer `tokens` round robin, ME_CONNECTIONS connections. */
+const meLoad = (service, tokens) => (seconds) =>
+  cannon({
+    url: `${service.base}/api/auth/me`,
+    connections: ME_CONNECTIONS,
+    seconds,
+    requests: bearerRequests(tokens),
+  });
+
+/** Scenario 2's load on `service`: sign-ins of `emails` round robin, LOGIN_CONCURRENCY at a time. */
+const loginLoad = (service, emails) => (seconds) =>
+  cannon({
+    url: `${service.base}/api/auth/login`,
+    method: 'POST',
+    connections: LOGIN_CONCURRENCY,
+    seconds,
+    requests: loginRequests(emails, PASSWORD),
+  });
 
 /**
  * Scenario 4's load on `service`: refresh chains, REFRESH_CONCURRENCY at a time, each answer's
@@ -591,24 +582,13 @@ async function scenarioScale(ctx) {
   const loadsOf = async (service, databaseUrl, { meEmails, loginEmails, refreshEmails }) => {
     await rememberBenchDevice(databaseUrl, [...meEmails, ...loginEmails, ...refreshEmails]);
     const signedIn = await logins(service.base, meEmails, meEmails.length);
-    const meTokens = signedIn.map((r) => r.accessToken);
     return {
       signedIn,
-      me: (seconds) =>
-        cannon({
-          url: `${service.base}/api/auth/me`,
-          connections: ME_CONNECTIONS,
-          seconds,
-          requests: bearerRequests(meTokens),
-        }),
-      login: (seconds) =>
-        cannon({
-          url: `${service.base}/api/auth/login`,
-          method: 'POST',
-          connections: LOGIN_CONCURRENCY,
-          seconds,
-          requests: loginRequests(loginEmails, PASSWORD),
-        }),
+      me: meLoad(
+        service,
+        signedIn.map((r) => r.accessToken),
+      ),
+      login: loginLoad(service, loginEmails),
       refresh: refreshLoad(service, refreshEmails),
     };
   };
@@ -626,7 +606,10 @@ async function scenarioScale(ctx) {
     }),
   };
   const loads = ['me', 'login', 'refresh'];
-  const runs = { small: { me: [], login: [], refresh: [], load: [] }, large: { me: [], login: [], refresh: [], load: [] } };
+  const runs = {
+    small: { me: [], login: [], refresh: [], load: [] },
+    large: { me: [], login: [], refresh: [], load: [] },
+  };
   for (const side of ['small', 'large']) for (const load of loads) await sides[side][load](WARMUP_SECONDS);
   for (let i = 0; i < ROUNDS; i++) {
     for (const load of loads) {
@@ -641,14 +624,12 @@ async function scenarioScale(ctx) {
     }
   }
   await largeService.stop();
-  const small = { runs: runs.small };
-  const large = { runs: runs.large, signedIn: sides.large.signedIn };
 
   // The seeded records must be what the service writes: compare with a record it wrote itself.
   const redis = new Redis(largeEnv.REDIS_URL);
   let keyCheck;
   try {
-    const sid = decodeJwt(large.signedIn[0].accessToken).sid;
+    const sid = decodeJwt(sides.large.signedIn[0].accessToken).sid;
     const serviceRecord = await redis.get(`${largeEnv.REDIS_PREFIX}${liveSessionKey(sid)}`);
     const sample = await redis.get(`${largeEnv.REDIS_PREFIX}${liveSessionKey(seed.sampleSessionId)}`);
     const shape = (raw) => (raw ? Object.keys(JSON.parse(raw)).join(',') : null);
@@ -667,9 +648,9 @@ async function scenarioScale(ctx) {
   }
 
   const rowOf = (label, key, unit, perRun, digits) => {
-    const s = median(small.runs[key].map(perRun));
-    const l = median(large.runs[key].map(perRun));
-    const problem = runProblem(small.runs[key]) ?? runProblem(large.runs[key]);
+    const s = median(runs.small[key].map(perRun));
+    const l = median(runs.large[key].map(perRun));
+    const problem = runProblem(runs.small[key]) ?? runProblem(runs.large[key]);
     addRow({
       scenario: `8 ${label} at ${compact(SCALE_USERS)} users`,
       figure: `${fmt(l, '', digits)} ${unit}`,
@@ -682,7 +663,7 @@ async function scenarioScale(ctx) {
   rowOf('GET /api/auth/me, 50 conn,', 'me', 'req/s', (r) => r.rps, 0);
   rowOf('POST /api/auth/login, 8 conc,', 'login', 'logins/s', (r) => r.rps, 1);
   rowOf('POST /api/auth/refresh, 20 conc,', 'refresh', 'refresh/s', (r) => r.rps, 0);
-  details.scale = { small: small.runs, large: large.runs, seed, plans, keyCheck };
+  details.scale = { ...runs, seed, plans, keyCheck };
 }
 
 const compact = (n) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n % 1000 === 0 ? `${n / 1000}k` : String(n));
@@ -1065,7 +1046,7 @@ async function main() {
     if (!routes.login) return skip('7 OIDC token endpoint', '—', 'login route missing');
     await scenarioOidcToken(ctx);
   });
-  // Last: it leaves the data large for anything after it.
+  // Last and optional: it seeds for minutes, on a database and service of its own.
   if (SCALE) {
     await run(8, 'data at scale', async () => {
       if (!routes.login || !routes.me || !routes.refresh)
@@ -1134,11 +1115,6 @@ async function main() {
     peakRssPerScenarioMb: scenarioRss,
     serviceLog: { ...serviceLog, tail: service.output().slice(-4000) },
     details,
-    scale: details.scale && {
-      seed: details.scale.seed,
-      plans: Object.fromEntries(Object.entries(details.scale.plans).map(([k, { plan, ...rest }]) => [k, rest])),
-      keyCheck: details.scale.keyCheck,
-    },
     profile,
   };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
