@@ -368,7 +368,7 @@ async function seedScale({ databaseUrl, redisUrl, redisPrefix, hash, users, sess
 /**
  * Gives these users the device a bench sign-in comes from (no User-Agent, no device input: the
  * fingerprint of DevicesService's deviceKeyOf, `fp:<user agent>|<platform>`), as if they had
- * signed in from it before. Both phases of scenario 8 then measure the usual sign-in, from a
+ * signed in from it before. Both sides of scenario 8 then measure the usual sign-in, from a
  * known device, whatever ran earlier; a first sign-in also writes a device.new event and runs the
  * device cap.
  */
